@@ -1,0 +1,117 @@
+"""The kcdata command line: a thin skin over the library.
+
+Top-level commands live one per module, ``kcdata/cli/cmd_<name>.py``, each exposing
+``command`` (a click command or group). They are discovered by file name and imported only
+when needed, so ``kcdata --help`` stays fast; heavy libraries are imported inside command
+bodies. Every error is translated to the user here, in :func:`main`, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kcdata import __version__
+from kcdata.cli.app import App
+from kcdata.errors import ExitCode, KcdataError
+
+_CLI_DIR = Path(__file__).parent
+
+
+class LazyGroup(click.Group):
+    """Finds ``cmd_<name>.py`` modules next to this file and imports one only when it runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = {p.stem[4:].replace("_", "-") for p in _CLI_DIR.glob("cmd_*.py")}
+        return sorted(names | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        module_name = "cmd_" + cmd_name.replace("-", "_")
+        if not (_CLI_DIR / f"{module_name}.py").exists():
+            return None
+        module = importlib.import_module(f"kcdata.cli.{module_name}")
+        cmd: click.Command = module.command
+        return cmd
+
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="kcdata")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Program folder holding inventory/, schemas/ and kcdata.yaml "
+                   "[env KCDATA_ROOT; default: current folder].")
+@click.option("-q", "--quiet", is_flag=True, help="Only results and errors.")
+@click.option("-v", "--verbose", count=True, help="More detail (repeat for debug logging).")
+@click.option("--debug", is_flag=True, help="Show a full traceback on unexpected errors.")
+@click.option("--no-color", is_flag=True, help="Plain output [env NO_COLOR].")
+@click.pass_context
+def cli(ctx: click.Context, root: Path | None, quiet: bool, verbose: int, debug: bool, no_color: bool) -> None:
+    """kcdata runs a city's open-data release program end to end.
+
+    \b
+    inventory -> validate -> score -> review -> publish -> report
+
+    \b
+    Examples:
+      kcdata inventory lint
+      kcdata inventory list --status approved
+      kcdata --root ~/kc-open-data validate --json
+    """
+    app: App = ctx.ensure_object(App)
+    app.configure(root=root, quiet=quiet, verbose=verbose, debug=debug,
+                  color=not no_color and "NO_COLOR" not in os.environ)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and turn every failure into a message and an exit code."""
+    app = App()
+    try:
+        cli.main(args=argv, prog_name="kcdata", obj=app, standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        if app.json_mode:
+            app.emit_json(data={}, errors=[{"code": "usage-error", "message": exc.format_message()}],
+                          exit_code=ExitCode.USAGE)
+        else:
+            exc.show()
+        sys.exit(ExitCode.USAGE)
+    except KcdataError as exc:
+        _report_error(app, exc.to_dict(), exc.message, exc.hint, int(exc.exit_code))
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # `kcdata ... | head`: the reader went away; nothing useful left to say.
+        sys.stderr.close()
+        sys.exit(ExitCode.OK)
+    except SystemExit:
+        raise
+    except Exception as exc:  # the last line of defence: never show a traceback by default
+        if app.debug:
+            raise
+        message = f"unexpected error: {type(exc).__name__}: {exc}"
+        _report_error(app, {"code": "internal-error", "message": message}, message,
+                      "re-run with --debug for the traceback, and please report it", 70)
+    else:
+        sys.exit(ExitCode.OK)
+
+
+def _report_error(app: App, payload: dict[str, Any], message: str, hint: str | None, code: int) -> None:
+    if app.json_mode:
+        app.emit_json(data={}, errors=[payload], exit_code=code)
+    else:
+        app.error(message, hint=hint)
+    sys.exit(code)

@@ -1,0 +1,146 @@
+"""The one application object passed to every command (``@pass_app``), and output helpers.
+
+Results go to stdout; progress, info, warnings and errors go to stderr. ``--json`` prints
+exactly one envelope object on stdout, also on failure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import json
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+ENVELOPE_VERSION = 1
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert library results (dataclasses, enums, dates, paths) into plain JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not f.name.startswith("_")}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return value.as_posix()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, Sequence | set | frozenset) and not isinstance(value, str | bytes):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+@dataclass
+class App:
+    """Global options and the consoles. Created once per invocation by ``kcdata.cli.main``."""
+
+    root_flag: Path | None = None
+    quiet: bool = False
+    verbose: int = 0
+    debug: bool = False
+    color: bool = True
+    json_mode: bool = False
+    command: str = ""
+    _out: Console | None = field(default=None, repr=False)
+    _err: Console | None = field(default=None, repr=False)
+
+    def configure(self, *, root: Path | None, quiet: bool, verbose: int, debug: bool, color: bool) -> None:
+        self.root_flag, self.quiet, self.verbose, self.debug, self.color = root, quiet, verbose, debug, color
+        import logging
+
+        level = logging.DEBUG if verbose >= 2 else logging.INFO if verbose == 1 else logging.WARNING
+        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+    @property
+    def root(self) -> Path:
+        from kcdata.config import resolve_root
+
+        return resolve_root(self.root_flag)
+
+    # -- consoles (rich is imported only when something is rendered) --------------------------
+    @property
+    def out(self) -> Console:
+        if self._out is None:
+            from rich.console import Console
+
+            self._out = Console(markup=False, highlight=False, no_color=not self.color,
+                                soft_wrap=False, emoji=False)
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        if self._err is None:
+            from rich.console import Console
+
+            self._err = Console(stderr=True, markup=False, highlight=False, no_color=not self.color,
+                                emoji=False)
+        return self._err
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self.err.print(message, style="dim")
+
+    def warn(self, message: str) -> None:
+        self.err.print(f"warning: {message}", style="yellow")
+
+    def error(self, message: str, *, hint: str | None = None) -> None:
+        self.err.print(f"error: {message}", style="bold red")
+        if hint:
+            self.err.print(f"  {hint}")
+
+    # -- results ---------------------------------------------------------------------------------
+    def emit_json(self, *, data: Any, errors: Sequence[Any] = (), exit_code: int = 0) -> None:
+        envelope = {
+            "kcdata": ENVELOPE_VERSION,
+            "command": self.command,
+            "exit_code": int(exit_code),
+            "data": to_jsonable(data),
+            "errors": to_jsonable(list(errors)),
+        }
+        sys.stdout.write(json.dumps(envelope, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.flush()
+
+    def finish(self, *, data: Any, render: Callable[[], None] | None = None, errors: Sequence[Any] = (),
+               exit_code: int = 0) -> None:
+        """Print the result (JSON envelope or the human rendering) and exit with ``exit_code``."""
+        if self.json_mode:
+            self.emit_json(data=data, errors=errors, exit_code=exit_code)
+        elif render is not None:
+            render()
+        if exit_code:
+            raise SystemExit(int(exit_code))
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def json_option(func: F) -> F:
+    """Add ``--json`` to a command: one JSON envelope on stdout instead of the human output."""
+
+    def _callback(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        app = ctx.find_object(App)
+        if app is not None:
+            parts = ctx.command_path.split(" ")[1:]
+            app.command = " ".join(parts)
+            if value:
+                app.json_mode = True
+        return value
+
+    return click.option("--json", "as_json", is_flag=True, is_eager=True, callback=_callback,
+                        help="Print one JSON object on stdout (the documented envelope).")(func)

@@ -1,0 +1,83 @@
+"""Shared test fixtures.
+
+``cli`` runs the real click app in-process (CliRunner, exceptions not caught) through
+``kcdata.cli.main`` semantics: it returns exit code, stdout and stderr separately.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def run_cli(args: list[str], *, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+    """Run ``kcdata ARGS`` in-process exactly as the entry point does (errors translated by main)."""
+    from kcdata.cli import main
+
+    code = 0
+
+    out, err = io.StringIO(), io.StringIO()
+    old_env = {}
+    for k, v in (env or {}).items():
+        old_env[k] = os.environ.get(k)
+        os.environ[k] = v
+    old_stdin = sys.stdin
+    sys.stdin = io.StringIO(input or "")
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.stdin = old_stdin
+        for k, v in old_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return Result(exit_code=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
+@pytest.fixture
+def cli() -> Callable[..., Result]:
+    return run_cli
+
+
+@pytest.fixture
+def sample_root(tmp_path: Path) -> Path:
+    """A writable copy of the repository's embedded Kansas City program (inventory, schemas, data)."""
+    dest = tmp_path / "program"
+    dest.mkdir()
+    for name in ("inventory", "schemas", "data"):
+        if (REPO / name).exists():
+            shutil.copytree(REPO / name, dest / name)
+    if (REPO / "kcdata.yaml").exists():
+        shutil.copy(REPO / "kcdata.yaml", dest / "kcdata.yaml")
+    return dest
