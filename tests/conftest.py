@@ -81,3 +81,11 @@ def sample_root(tmp_path: Path) -> Path:
     if (REPO / "kcdata.yaml").exists():
         shutil.copy(REPO / "kcdata.yaml", dest / "kcdata.yaml")
     return dest
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """Environment for running ``python -m kcdata`` in a subprocess against *this* checkout."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(extra)
+    return env
