@@ -271,3 +271,17 @@ def test_generator_reproduces_committed_files(tmp_path: Path) -> None:
     assert produced.keys() == committed.keys()
     for name, content in committed.items():
         assert produced[name] == content, f"{name} differs from generate.py's output: regenerate it"
+
+
+def test_docs_table_matches_the_inventory(datasets: tuple[Dataset, ...]) -> None:
+    """docs/sample-program.md's per-department status table is the inventory's real count."""
+    text = (REPO / "docs" / "sample-program.md").read_text(encoding="utf-8")
+    header = next(line for line in text.splitlines() if line.startswith("| department |"))
+    statuses = [c.strip() for c in header.strip("|").split("|")][1:-1]
+    documented: dict[tuple[str, str], int] = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == len(statuses) + 2 and cells[0] in DEPARTMENTS:
+            documented.update({(cells[0], s): int(n) for s, n in zip(statuses, cells[1:-1], strict=True)})
+    actual = Counter((d.department, d.status.value) for d in datasets)
+    assert documented == {(dep, s): actual.get((dep, s), 0) for dep in DEPARTMENTS for s in statuses}
