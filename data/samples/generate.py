@@ -327,6 +327,24 @@ def h_violations(rng: random.Random, row: Row, i: int) -> None:
         row["date_closed"] = _d("2026-11-20")
 
 
+def h_parcels(rng: random.Random, row: Row, i: int) -> None:
+    zoning = {
+        "Single Family": ["R-6", "R-7.5", "R-2.5", "R-80"], "Multi Family": ["R-1.5", "R-2.5", "UR"],
+        "Commercial": ["B1-1", "B3-2", "B4-5", "DC-15"], "Industrial": ["M1-5", "M3-5"],
+        "Vacant": ["R-6", "R-7.5", "B3-2", "M1-5"], "Institutional": ["R-6", "B3-2", "UR"], "Parks": ["R-6", "R-80"],
+    }
+    if row["land_use"] is not None and row["zoning"] is not None:
+        row["zoning"] = rng.choice(zoning[row["land_use"]])
+    if row["land_use"] == "Single Family":
+        row["land_area_sqft"] = round(rng.uniform(3000, 15000), 2)
+        row["assessed_value"] = rng.randint(8000, 90000)
+
+
+def h_contracts(rng: random.Random, row: Row, i: int) -> None:
+    # contract sizes span four orders of magnitude: draw them log-uniformly, to the cent
+    row["contract_amount"] = round(10 ** rng.uniform(3.7, 6.9), 2)
+
+
 def h_permits(rng: random.Random, row: Row, i: int) -> None:
     if row["status"] in {"Applied", "In Review", "Withdrawn"}:
         row["issued_date"] = None
@@ -393,7 +411,7 @@ SPECS: dict[str, Spec] = {
         rows=500, key="JA{n:017d}", key_start=28110010100000000, key_step=(10000, 3000000), start=_d("2020-01-01"),
         end=_d("2026-01-01"), ranges={"land_area_sqft": (1500, 87000), "assessed_value": (3000, 900000),
                                       "kiva_pin": (1000, 999999)},
-        weights={"land_use": [55, 12, 10, 4, 12, 4, 3]}),
+        weights={"land_use": [55, 12, 10, 4, 12, 4, 3]}, hook=h_parcels),
     "city-contracts": Spec(
         rows=300, key="EV{n:07d}", key_start=2100100, key_step=(1, 25), start=_d("2021-05-01"), end=_d("2026-10-31"),
         ranges={"contract_amount": (5000, 4500000)},
@@ -402,7 +420,7 @@ SPECS: dict[str, Spec] = {
                                  "Engineering design services", "Uniforms and protective equipment",
                                  "Traffic signal maintenance", "Environmental testing laboratory services",
                                  "Office supplies", "Sewer lining rehabilitation"]},
-        after={"end_date": ("start_date", 180, 1460)}, blank={"end_date": 0.0}),
+        after={"end_date": ("start_date", 180, 1460)}, blank={"end_date": 0.0}, hook=h_contracts),
     "water-quality-sampling-results": Spec(
         rows=420, key="WQ-{n:06d}", key_start=240001, start=_d("2025-01-01"), end=_d("2026-11-15"),
         hook=h_lab, sort_by="sample_date",
