@@ -247,7 +247,8 @@ def export_cmd(app: App, fmt: str, public: bool, output: Path | None) -> None:
     try:
         atomic_write_bytes(output, payload)
     except OSError as exc:
-        raise InputError(f"cannot write {output}: {exc.strerror}", hint="Check the folder exists and is writable.") from exc
+        raise InputError(f"cannot write {output}: {exc.strerror}",
+                         hint="Check the folder exists and is writable.") from exc
     app.info(f"wrote {len(rows)} datasets to {output}")
 
 
