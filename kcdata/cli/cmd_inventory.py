@@ -100,7 +100,8 @@ def dataset_json(d: object) -> dict[str, object]:
 def show_cmd(app: App, dataset_id: str, as_json: bool) -> None:
     """Show every field of one dataset, and its review history.
 
-    An unknown id exits 3 with the closest ids as suggestions.
+    DATASET_ID is the inventory id (or the portal's four-by-four id). An unknown id exits 3 with
+    the closest ids as suggestions.
 
     \b
     Examples:
@@ -110,7 +111,9 @@ def show_cmd(app: App, dataset_id: str, as_json: bool) -> None:
     from kcdata.inventory import load_inventory
 
     result = load_inventory(app.root)
-    d = result.inventory.get(dataset_id)  # NotFoundError (exit 3) with did-you-mean
+    by_portal = [d for d in result.inventory.datasets if d.portal_id == dataset_id]
+    # a portal four-by-four works too; otherwise NotFoundError (exit 3) with did-you-mean
+    d = by_portal[0] if by_portal else result.inventory.get(dataset_id)
     data = dataset_json(d)
 
     def render() -> None:
