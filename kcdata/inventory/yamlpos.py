@@ -76,6 +76,8 @@ _SCALAR_TAGS = frozenset({_STR, _NULL, _BOOL, _INT, _FLOAT, _TIMESTAMP})
 _COLLECTION_TAGS = frozenset({None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 _TRUE = frozenset({"yes", "true", "on"})
 _RESOLVERS: dict[Any, list[tuple[str, Any]]] = yaml.SafeLoader.yaml_implicit_resolvers
+_ScalarEvent, _MappingStart, _MappingEnd = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.MappingEndEvent
+_SequenceStart, _SequenceEnd = yaml.SequenceStartEvent, yaml.SequenceEndEvent
 MAX_DEPTH = 64  # inventory files nest 4 levels deep; this only stops pathological input
 
 
@@ -102,6 +104,7 @@ class _Builder:
         self.value_pos: dict[str, Pos] = {}
         self.key_pos: dict[str, Pos] = {}
         self.next_event: Callable[[], Any] = lambda: None
+        self.cache: dict[str, Any] = {}
 
     def fail(self, event: Any, message: str, hint: str | None = None) -> YamlProblem:
         mark = event.start_mark
@@ -176,6 +179,48 @@ class _Builder:
             return out
         raise self.fail(event, f"unexpected YAML {type(event).__name__}")
 
+    def build_fast(self, event: Any, depth: int = 0) -> Any:
+        """``build`` without positions or keypaths: the hot path of lint on large inventories."""
+        cls = type(event)
+        if cls is _ScalarEvent:
+            return self.plain(event)
+        if depth > MAX_DEPTH:
+            raise self.fail(event, f"values are nested more than {MAX_DEPTH} levels deep")
+        if cls is _MappingStart and event.tag in _COLLECTION_TAGS:
+            out: dict[Any, Any] = {}
+            next_event = self.next_event
+            while (key_event := next_event()).__class__ is not _MappingEnd:
+                if key_event.__class__ is not _ScalarEvent or (key_event.value == "<<" and key_event.implicit[0]):
+                    return self.build(event, "")  # the slow path words the error
+                key = self.plain(key_event)
+                if key in out:
+                    raise self.fail(key_event, f"duplicate key '{key}'",
+                                    hint="Each key may appear once per entry; remove one of them.")
+                value_event = next_event()
+                out[key] = self.plain(value_event) if value_event.__class__ is _ScalarEvent else \
+                    self.build_fast(value_event, depth + 1)
+            return out
+        if cls is _SequenceStart and event.tag in _COLLECTION_TAGS:
+            items: list[Any] = []
+            next_event = self.next_event
+            while (item := next_event()).__class__ is not _SequenceEnd:
+                items.append(self.plain(item) if item.__class__ is _ScalarEvent else self.build_fast(item, depth + 1))
+            return items
+        return self.build(event, "")  # aliases, tags: the slow path raises the worded error
+
+    def plain(self, event: Any) -> Any:
+        """A scalar's value, memoised for the short plain texts that repeat (keys, enums, booleans)."""
+        if event.tag is None and event.implicit[0] and len(event.value) <= 40:
+            text = event.value
+            try:
+                return self.cache[text]
+            except KeyError:
+                value = self.scalar(event)
+                if isinstance(value, str | bool | int | float | dt.date) or value is None:
+                    self.cache[text] = value
+                return value
+        return self.scalar(event)
+
     def _close(self, keypath: str, start: Any, end: Any) -> None:
         if self.positions:
             m = start.start_mark
@@ -189,7 +234,8 @@ def _document(next_event: Callable[[], Any], builder: _Builder) -> Any:
     event = next_event()
     if isinstance(event, yaml.StreamEndEvent):
         return None
-    value = builder.build(next_event(), "")
+    first = next_event()
+    value = builder.build(first, "") if builder.positions else builder.build_fast(first)
     next_event()  # DocumentEnd
     event = next_event()
     if not isinstance(event, yaml.StreamEndEvent):
