@@ -28,6 +28,7 @@ from kcdata.inventory.yamlpos import Located, YamlProblem, join_path, load_locat
 
 LOCK_NAME = "inventory.lock"
 HISTORY_KEYS = ("who", "when", "from", "to", "note")
+DATE_FIELDS = frozenset({"last_reviewed", "target_release"})
 _WIDE = 1 << 30  # never let PyYAML fold a line
 
 
@@ -100,7 +101,7 @@ def update_dataset(*, root: Path, dataset_id: str, set_fields: Mapping[str, Any]
     ``from``, ``to``, ``note``. Every other byte of the file is unchanged. Returns the path written.
     """
     root = Path(root)
-    set_fields = dict(set_fields or {})
+    set_fields = {k: _as_date(k, v) for k, v in (set_fields or {}).items()}
     if "id" in set_fields or "history" in set_fields:
         raise InputError("update_dataset cannot set `id` or `history` directly",
                          hint="Ids never change; use append_history= for history records.")
@@ -440,6 +441,16 @@ def _add_history(body: str, doc: Located, index: int, record: Mapping[str, Any],
     return body[:at] + nl + " " * dash_col + "- " + flow + body[at:]
 
 
+def _as_date(key: str, value: Any) -> Any:
+    """ISO date text for a date field is written as a YAML date (unquoted), like hand-written files."""
+    if key in DATE_FIELDS and isinstance(value, str) and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
 def _history_record(raw: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(raw) - set(HISTORY_KEYS)
     if unknown:
@@ -465,7 +476,7 @@ def _inventory_paths(root: Path) -> list[Path]:
 
 def _ids_in(path: Path, root: Path) -> list[Any] | None:
     try:
-        doc = load_located(path.read_bytes(), path=_rel(path, root))
+        doc = load_located(path.read_bytes(), path=_rel(path, root), positions=False)
     except (OSError, YamlProblem):
         return None  # an unreadable file is lint's business; it cannot hold a usable id anyway
     data = doc.value
