@@ -298,3 +298,13 @@ def test_verification_refuses_a_change_that_reads_back_differently(tmp_path):
     with pytest.raises(InputError, match="nothing written"):
         update_dataset(root=root, dataset_id="a", set_fields={"status": "proposed"})
     assert (root / "inventory/d.yaml").read_text() == text
+
+
+@pytest.mark.parametrize("text", ["", "# Parks: datasets to come\n"])
+def test_append_to_empty_file_adds_the_department_header(tmp_path, text):
+    root = make_root(tmp_path, {"parks.yaml": text})
+    out = append_dataset(root=root, department_id="parks", entry={"id": "a", "title": "A"},
+                         department={"id": "parks", "name": "Parks"}).read_text()
+    assert out.startswith(text)
+    data = yaml.safe_load(out)
+    assert data["department"] == {"id": "parks", "name": "Parks"} and data["datasets"] == [{"id": "a", "title": "A"}]

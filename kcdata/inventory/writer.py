@@ -74,6 +74,8 @@ def append_dataset(*, root: Path, department_id: str, entry: Mapping[str, Any],
     if not isinstance(dataset_id, str) or not dataset_id:
         raise InputError("the new entry has no `id`", hint="Give the dataset a lowercase slug id.")
     path = root / INVENTORY_DIR / f"{department_id}.yaml"
+    header = dict(department or {"id": department_id, "name": department_id})
+    header.setdefault("id", department_id)
     with inventory_lock(root):
         where = _find_id(root, dataset_id)
         if where is not None:
@@ -81,10 +83,8 @@ def append_dataset(*, root: Path, department_id: str, entry: Mapping[str, Any],
                                    hint="Ids are unique city-wide and never reused: choose another id.")
         if path.exists():
             raw = path.read_bytes()
-            new_raw = _append_to_text(raw, entry, relpath=_rel(path, root))
+            new_raw = _append_to_text(raw, entry, relpath=_rel(path, root), header=header)
         else:
-            header = dict(department or {"id": department_id, "name": department_id})
-            header.setdefault("id", department_id)
             new_raw = _new_file_text(header, entry).encode("utf-8")
             _check_new_file(new_raw, header, entry, relpath=_rel(path, root))
         atomic_write_bytes(path, new_raw)
@@ -288,17 +288,22 @@ def _normalise(value: Any) -> Any:
     return yaml.safe_load(yaml.safe_dump(_plain(value), allow_unicode=True))
 
 
-def _new_file_text(header: Mapping[str, Any], entry: Mapping[str, Any]) -> str:
+def _header_lines(header: Mapping[str, Any]) -> list[str]:
     lines = ["department:"]
     for key, value in header.items():
         lines.extend("  " + ln for ln in _render_pair(str(key), _plain(value)))
-    lines += ["", "datasets:", *_render_item(entry, dash_col=2, content_col=4)]
+    return lines
+
+
+def _new_file_text(header: Mapping[str, Any], entry: Mapping[str, Any]) -> str:
+    lines = [*_header_lines(header), "", "datasets:", *_render_item(entry, dash_col=2, content_col=4)]
     return "\n".join(lines) + "\n"
 
 
 # -- append --------------------------------------------------------------------------------------
 
-def _append_to_text(raw: bytes, entry: Mapping[str, Any], *, relpath: str) -> bytes:
+def _append_to_text(raw: bytes, entry: Mapping[str, Any], *, relpath: str,
+                    header: Mapping[str, Any] | None = None) -> bytes:
     text = _Text.decode(raw, relpath)
     doc = text.parse()
     data = doc.value
@@ -340,7 +345,13 @@ def _append_to_text(raw: bytes, entry: Mapping[str, Any], *, relpath: str) -> by
     else:
         sep = "" if not body or body.endswith("\n") else nl
         item = _render_item(entry, dash_col=2, content_col=4)
-        text.body = body + sep + nl.join(["", "datasets:", *item]) + nl
+        lines = ["", "datasets:", *item]
+        if "department" not in data and header is not None:  # an empty (or comments-only) file
+            lines = _header_lines(header) + lines
+            data = {"department": _normalise(header), **data}
+        elif not body:
+            lines = lines[1:]
+        text.body = body + sep + nl.join(lines) + nl
     new_raw = text.encode()
     expected = dict(data)
     expected["datasets"] = [*(datasets or []), _normalise(entry)]
