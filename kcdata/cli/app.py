@@ -88,7 +88,7 @@ class App:
         if self._err is None:
             from rich.console import Console
 
-            self._err = Console(stderr=True, markup=False, highlight=False, no_color=not self.color,
+            self._err = Console(stderr=True, markup=False, highlight=False, no_color=not self.color, soft_wrap=True,
                                 emoji=False)
         return self._err
 
