@@ -25,7 +25,7 @@ def set_override(*, root: Path, dataset_id: str, band: str, by: str, why: str,
         raise InputError("--by is empty", hint="Name the person or body deciding the override.")
     if not why.strip():
         raise InputError("--why is empty", hint="Say why the committee overrides the computed band.")
-    record = {"band": band, "by": by.strip(), "when": (when or dt.date.today()).isoformat(), "why": why.strip()}
+    record = {"band": band, "by": by.strip(), "when": when or dt.date.today(), "why": why.strip()}
     return update_dataset(root=root, dataset_id=dataset_id, set_fields={OVERRIDE_FIELD: record})
 
 
