@@ -33,9 +33,18 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 
 
 def _load(root: Path, dataset_id: str) -> Dataset:
+    from kcdata.errors import NotFoundError
     from kcdata.inventory import load_inventory
 
-    return load_inventory(root).inventory.get(dataset_id)  # NotFoundError with did-you-mean
+    result = load_inventory(root)
+    try:
+        return result.inventory.get(dataset_id)  # NotFoundError with did-you-mean
+    except NotFoundError as exc:
+        # The entry may exist in a file (or entry) that cannot be read: say so rather than "unknown".
+        broken = [str(p) for p in result.problems if p.code in {"yaml-error", "invalid-entry"}]
+        if broken:
+            exc.hint = f"{exc.hint}; note: some entries could not be read: {'; '.join(broken[:3])}"
+        raise
 
 
 def transition(*, root: Path, dataset_id: str, action: Action | str, by: str, note: str | None = None,
