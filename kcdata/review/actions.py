@@ -117,5 +117,6 @@ def record_privacy_review(*, root: Path, dataset_id: str, by: str, note: str,
     if dataset.status in {Status.WITHHELD, Status.RETIRED}:
         raise RefusedError(f"{dataset_id} is {dataset.status.value}: a privacy review changes nothing",
                            code="illegal-transition")
-    record = {"by": by.strip(), "when": when or dt.date.today(), "note": note.strip()}
+    # An ISO string, not a YAML date: the inventory schema types nested `when` values as strings.
+    record = {"by": by.strip(), "when": (when or dt.date.today()).isoformat(), "note": note.strip()}
     return update_dataset(root=Path(root), dataset_id=dataset_id, set_fields={"privacy_review": record})
