@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import mmap
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -215,7 +214,7 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
             _check_ragged(text, row_number, dialect, handlers, fields, errs, tracker, Row)
         _collect(errs, counts, listed, limit)
         if on_progress is not None:
-            on_progress(accepted + ragged_done, locator.tell_hint(reader))
+            on_progress(accepted + ragged_done, size)
         if batch is None:
             break
     if ragged_texts:
@@ -355,48 +354,73 @@ def _msg(cls: Any, **values: Any) -> Callable[[], str]:
 
 
 class _RaggedLocator:
-    """Finds the line number of a row pyarrow skipped (it reports the row's text, not its position)."""
+    """Finds the line number of a row pyarrow skipped (it reports the row's text, not its position).
+
+    Reads the file forward in chunks (not mmap: touched pages would count against our memory), so
+    locating every ragged row costs one sequential pass at most.
+    """
+
+    CHUNK = 8 << 20
 
     def __init__(self, data: Path) -> None:
         self._fh = data.open("rb")
-        self._mm: mmap.mmap | None = None
-        self._pos = 0
-        self._lines = 0  # newlines before self._pos
+        self._buf = b""
+        self._i = 0  # current position in self._buf
+        self._eof = False
+        self._lines = 0  # newlines in the file before self._buf[self._i]
+        self._last = b""
+        self._prev = 10  # the byte before self._buf[0]: a virtual newline before the file
+
+    def _more(self) -> bool:
+        if self._eof:
+            return False
+        chunk = self._fh.read(self.CHUNK)
+        if not chunk:
+            self._eof = True
+            return False
+        self._last = chunk[-1:]
+        keep = self._buf[self._i:]
+        if self._i:
+            self._prev = self._buf[self._i - 1]
+        self._buf, self._i = keep + chunk, 0
+        return True
+
+    def _advance(self, to: int) -> None:
+        self._lines += self._buf.count(b"\n", self._i, to)
+        self._i = to
 
     def locate(self, text: str) -> int:
-        if self._mm is None:
-            self._mm = mmap.mmap(self._fh.fileno(), 0, access=mmap.ACCESS_READ)
-        mm = self._mm
         needle = text.encode("utf-8")
-        start = self._pos
+        start = self._i
         while True:
-            at = mm.find(needle, start)
-            if at < 0:
-                raise Fallback("could not place a malformed row in the file")
-            before_ok = at == 0 or mm[at - 1] in (10, 13)
+            at = self._buf.find(needle, start)
+            if at < 0 or at + len(needle) >= len(self._buf) and not self._eof:
+                self._advance(max(self._i, len(self._buf) - len(needle) - 1))
+                if not self._more() and at < 0:
+                    raise Fallback("could not place a malformed row in the file")
+                start = self._i
+                continue
             end = at + len(needle)
-            after_ok = end == len(mm) or mm[end] in (10, 13)
+            before_ok = (self._buf[at - 1] if at > 0 else self._prev) in (10, 13)
+            after_ok = end == len(self._buf) or self._buf[end] in (10, 13)
             if before_ok and after_ok:
-                break
+                self._advance(at)
+                line = self._lines + 1  # line numbers are row numbers when no quoted cell spans lines (verify)
+                self._advance(end)
+                return line
             start = at + 1
-        self._lines += mm[self._pos:at].count(b"\n")
-        self._pos = at
-        return self._lines + 1  # rows are numbered like lines when no cell spans lines (checked in verify)
 
     def verify(self, logical_lines: int) -> None:
         """Row numbers from line numbers are right only if no quoted cell spans lines: count them."""
-        assert self._mm is not None
-        mm = self._mm
-        total = self._lines + mm[self._pos:].count(b"\n")
-        if len(mm) and mm[len(mm) - 1] != 10:
+        while True:
+            self._advance(len(self._buf))
+            if not self._more():
+                break
+        total = self._lines
+        if self._last not in (b"\n", b""):
             total += 1
-        if total != logical_lines or mm.find(b"\r", 0, 1 << 20) >= 0 and b"\n" not in mm[:1 << 20]:
+        if total != logical_lines:
             raise Fallback("rows with a wrong number of cells in a file whose quoted cells span lines")
 
-    def tell_hint(self, reader: Any) -> int:
-        return 0
-
     def close(self) -> None:
-        if self._mm is not None:
-            self._mm.close()
         self._fh.close()

@@ -79,12 +79,21 @@ class KeyTracker:
 
         if order is not None:
             rows = rows[order]
+        done: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for name in self.unique:
             h, null = take(name)
-            dup, prev = _duplicates(h, ~null, rows)
+            dup, prev = done[name] = _duplicates(h, ~null, rows)
             counts["unique-error"] += len(dup)
             found.append((dup, prev, UNIQUE_GROUP * 10**7 + self.numbers[name] * 16, name))
-        if self.primary_key:
+        if len(self.primary_key) == 1 and self.primary_key[0] in done:
+            # a one-field key that is also unique: same values, same duplicates, no second sort
+            dup, prev = done[self.primary_key[0]]
+            _, null = take(self.primary_key[0])
+            nulls = rows[null]
+            counts["primary-key"] += len(dup) + len(nulls)
+            found.append((dup, prev, PK_GROUP * 10**7, None))
+            found.append((nulls, np.zeros(len(nulls), dtype=np.int64), PK_GROUP * 10**7, None))
+        elif self.primary_key:
             combined = np.zeros(len(rows), dtype=np.uint64)
             all_null = np.ones(len(rows), dtype=bool)
             for name in self.primary_key:
