@@ -33,7 +33,7 @@ CELL_GROUP, EXTRA_GROUP, MISSING_GROUP = 0, 1, 2
 MEMO_LIMIT = 200_000
 
 
-class Fallback(Exception):  # noqa: N818 - a signal, not an error
+class Fallback(Exception):
     """The fast engine cannot promise frictionless's answer for this file; the reason says why."""
 
 
@@ -50,15 +50,18 @@ class _Field:
     memo: dict[str, tuple[Any, tuple[tuple[str, str], ...]]] = field(default_factory=dict)
 
 
+_Item = tuple[str, "str | None", Callable[[], str]]  # code, field, message maker
+
+
 @dataclass(slots=True)
 class _Errors:
     """Errors of one batch as parallel arrays; messages are only built for the listed ones."""
 
     rows: list[np.ndarray] = field(default_factory=list)
     keys: list[np.ndarray] = field(default_factory=list)
-    items: list[list[tuple[str, str | None, Callable[[], str]]]] = field(default_factory=list)
+    items: list[list[_Item]] = field(default_factory=list)
 
-    def add(self, rows: np.ndarray, keys: np.ndarray | int, items: list[tuple[str, str | None, Callable[[], str]]]) -> None:
+    def add(self, rows: np.ndarray, keys: np.ndarray | int, items: list[_Item]) -> None:
         if len(rows):
             self.rows.append(np.asarray(rows, dtype=np.int64))
             self.keys.append(np.broadcast_to(np.asarray(keys, dtype=np.int64), (len(rows),)))
@@ -189,9 +192,11 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
                 if "UTF8" in msg or "utf8" in msg.lower():
                     raise Fallback("the file is not valid UTF-8 (frictionless detects the encoding)") from None
                 if "straddling" in msg or "block" in msg:
-                    raise InputError(f"{data}: a row longer than {BLOCK_SIZE >> 20} MB (a single-line or corrupt file?)",
+                    raise InputError(f"{data}: a row longer than {BLOCK_SIZE >> 20} MB "
+                                     "(a single-line or corrupt file?)",
                                      hint="check the file is a CSV export with one record per line") from None
-                raise InputError(f"{data}: cannot parse as CSV: {msg}", hint="check the delimiter and quoting") from None
+                raise InputError(f"{data}: cannot parse as CSV: {msg}",
+                                 hint="check the delimiter and quoting") from None
             # Place every ragged row reported so far (pyarrow reports them in file order).
             new = ragged_texts[ragged_done:]  # the reader thread may append meanwhile
             ragged_done += len(new)
@@ -252,7 +257,7 @@ def _check_batch(batch: Any, rows: np.ndarray, fields: list[_Field], errs: _Erro
     if blank.any():
         brows = rows[blank]
         errs.add(brows, 0, [("blank-row", None, _msg(ferrors.BlankRowError, rowNumber=r)) for r in brows.tolist()])
-    values: dict[str, tuple[Any, np.ndarray]] = {}
+    values: dict[str, tuple[Any, np.ndarray, Any]] = {}
     for col, f, miss in zip(cols, fields, missing, strict=True):
         if f.required:
             req = miss & ~blank
@@ -269,7 +274,7 @@ def _check_batch(batch: Any, rows: np.ndarray, fields: list[_Field], errs: _Erro
         if todo.any():
             canon = _slow_cells(col, np.nonzero(todo)[0], rows, f, errs, ferrors)
         if f.keyed:
-            values[f.name] = (col, miss, canon) if canon is not None else (col, miss, None)
+            values[f.name] = (col, miss, canon)
     if tracker.active:
         tracker.add(rows, values, n)
 
@@ -330,7 +335,7 @@ def _check_ragged(text: str, row_number: int, dialect: Dialect, handlers: Any, f
     for j, err in enumerate(row.errors):
         key = order.get(err.type, 3) * 10**7 + (getattr(err, "field_number", 0) or 0) * 16 + j % 16
         e = error_from_frictionless(err)
-        errs.add(np.array([row_number]), key, [(e.code, e.field, lambda m=e.message: m)])
+        errs.add(np.array([row_number]), key, [(e.code, e.field, _const(e.message))])
     if tracker.active:
         tracker.add_row(row_number, {f.name: _canon(row[f.name]) for f in fields if f.keyed})
 
@@ -350,6 +355,10 @@ def _collect(errs: _Errors, counts: Counter[str], listed: list[tuple[int, int, V
             code, name, message = items[i]
             listed.append((int(rows[i]), int(keys[i]),
                            ValidationError(code=code, row=int(rows[i]), field=name, message=message())))
+
+
+def _const(message: str) -> Callable[[], str]:
+    return lambda: message
 
 
 def _msg(cls: Any, **values: Any) -> Callable[[], str]:
@@ -441,7 +450,7 @@ class _RaggedLocator:
         start = self._i
         while True:
             at = self._buf.find(needle, start)
-            if at < 0 or at + len(needle) >= len(self._buf) and not self._eof:
+            if at < 0 or (at + len(needle) >= len(self._buf) and not self._eof):
                 self._advance(max(self._i, len(self._buf) - len(needle) - 1))
                 if not self._more() and at < 0:
                     raise Fallback("could not place a malformed row in the file")

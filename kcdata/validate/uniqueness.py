@@ -99,14 +99,14 @@ class KeyTracker:
             found.append((dup, prev, PK_GROUP * 10**7, None))
             found.append((nulls, np.zeros(len(nulls), dtype=np.int64), PK_GROUP * 10**7, None))
         listed: list[tuple[int, int, ValidationError]] = []
-        for dup_rows, prev_rows, key_order, name in found:
+        for dup_rows, prev_rows, key_order, fname in found:
             take_n = len(dup_rows) if limit is None else min(limit, len(dup_rows))
             for r, p in zip(dup_rows[:take_n].tolist(), prev_rows[:take_n].tolist(), strict=True):
-                if name is not None:
+                if fname is not None:
                     note = f"the same as in the row at position {p}"
-                    msg = ferrors.UniqueError.template.format(rowNumber=r, fieldName=name,
-                                                              fieldNumber=self.numbers[name], note=note, cell="")
-                    err = ValidationError(code="unique-error", row=r, field=name, message=msg)
+                    msg = ferrors.UniqueError.template.format(rowNumber=r, fieldName=fname,
+                                                              fieldNumber=self.numbers[fname], note=note, cell="")
+                    err = ValidationError(code="unique-error", row=r, field=fname, message=str(msg))
                 else:
                     note = (f"the same as in the row at position {p}" if p else
                             'cells composing the primary keys are all "None"')
