@@ -158,7 +158,7 @@ def _value(ds: Dataset, m: Method) -> tuple[Any, Fraction, str]:
 def _ratio(count: int | None, full: Fraction) -> Fraction:
     if not count or count <= 0:
         return Fraction(0)
-    return min(Fraction(1), Fraction(count) / Fraction(full))
+    return min(Fraction(1), Fraction(count) / full)
 
 
 def _demand_points(ds: Dataset, m: Method, demand: Demand | None) -> tuple[Any, Fraction, str]:
@@ -166,9 +166,13 @@ def _demand_points(ds: Dataset, m: Method, demand: Demand | None) -> tuple[Any, 
     views = demand.views if demand else None
     downloads = demand.downloads if demand else None
     # The strongest signal counts: demand is shown by requests OR by portal use, not their sum.
-    pts = 100 * max(_ratio(requests, m.param("demand", "requests_for_full_points")),
-                    _ratio(views, m.param("demand", "views_for_full_points")),
-                    _ratio(downloads, m.param("demand", "downloads_for_full_points")))
+    memo = m.memo()
+    key = ("demand", requests, views, downloads)
+    pts = memo.get(key)
+    if pts is None:
+        pts = memo[key] = 100 * max(_ratio(requests, m.param("demand", "requests_for_full_points")),
+                                    _ratio(views, m.param("demand", "views_for_full_points")),
+                                    _ratio(downloads, m.param("demand", "downloads_for_full_points")))
     parts = [f"{requests} request{'s' if requests != 1 else ''} in the last 12 months"
              if ds.requests is not None else "requests not counted"]
     if views is not None:
