@@ -69,6 +69,10 @@ def test_sample_review_run(cli, program):
                ).exit_code == 0
     assert cli(["--root", str(program), "score", "override", inventoried.id, "--band", "P1", "--by", "Committee",
                 "--why", "Council priority"]).exit_code == 0
+    queue = cli(["--root", str(program), "review", "queue", "--json"]).json()["data"]["datasets"]
+    mine = next(q for q in queue if q["id"] == inventoried.id)
+    assert mine["band"] == "P1" and mine["override"]["by"] == "Committee"
+    assert "(override)" in cli(["--root", str(program), "review", "agenda"]).stdout
     # everything kcdata wrote (history, privacy_review, priority_override) passes the inventory's own lint
     lint = cli(["--root", str(program), "inventory", "lint", "--json"])
     assert lint.exit_code == 0, lint.stdout
