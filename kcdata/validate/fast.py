@@ -226,7 +226,9 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     if ragged_texts:
         locator.verify(1 + accepted + len(ragged_texts))
     locator.close()
-    key_counts, key_listed = tracker.finish(limit=limit)
+    skips = np.asarray(skip_t, dtype=np.int64)
+    key_counts, key_listed = tracker.finish(
+        limit=limit, row_of=lambda idx: idx + 2 + np.searchsorted(skips, idx, side="right"))
     counts.update(key_counts)
     listed.extend(key_listed)
     listed.sort(key=lambda t: (t[0], t[1]))
