@@ -1,7 +1,8 @@
 """unique and primaryKey checks over millions of rows in bounded memory.
 
 Each row keeps only a 64-bit hash of its cast value, not the value: 8 bytes a row per key.
-Duplicates are found at the end by sorting the hashes. Two different values with the same 64-bit hash would be reported as a duplicate; for 10 million rows the chance is about 3e-6.
+Duplicates are found at the end by sorting the hashes. Two different values with the same
+64-bit hash would be reported as a duplicate; for 10 million rows the chance is about 3e-6.
 """
 
 from __future__ import annotations
