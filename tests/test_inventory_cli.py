@@ -314,3 +314,20 @@ def test_demo_runs_lint_and_list_in_process(tmp_path, monkeypatch, capsys):
     assert "Lint the inventory" in out and "List the inventory" in out
     assert "3 datasets in 2 department files; lint: 0 error(s)" in out
     assert "approved 1, inventoried 1, withheld 1" in out
+
+
+def test_show_json_equals_library(cli, tmp_path):
+    from kcdata.cli.cmd_inventory import dataset_json
+    from kcdata.inventory import load_inventory
+
+    root = make_inventory(tmp_path)
+    expected = dataset_json(load_inventory(root).inventory.get("water-customer-accounts"))
+    data = run(cli, root, "inventory", "show", "water-customer-accounts", "--json").json()["data"]
+    assert data["dataset"] == json.loads(json.dumps(expected)) and data["datasets"] == [data["dataset"]]
+
+
+def test_add_json_equals_written_entry(cli, tmp_path):
+    root = make_inventory(tmp_path)
+    r = run(cli, root, *ADD, "--json")
+    written = yaml.safe_load((root / "inventory/water.yaml").read_text())["datasets"][-1]
+    assert r.json()["data"]["dataset"] == json.loads(json.dumps(written, default=str))

@@ -79,9 +79,12 @@ CELLS = {
     "number": st.one_of(st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr),
                         st.sampled_from(["", "1e3", "NaN", "1,5", ".5", "-0"])),
     "boolean": st.sampled_from(["true", "false", "1", "0", "yes", "", "TRUE"]),
-    "date": st.one_of(st.dates().map(str), st.sampled_from(["2021-02-30", "2021-1-5", "", "x"])),
+    "date": st.one_of(st.dates().map(str),
+                      st.sampled_from(["2021-02-30", "2021-1-5", "", "x", "0000-01-01", "2024-02-29"])),
     "datetime": st.one_of(st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S")),
-                          st.sampled_from(["2021-01-01T24:00:00", "2021-01-01T10:00:00Z", "", "2021-01-01"])),
+                          st.sampled_from(["2021-01-01T24:00:00", "2021-01-01T10:00:00Z", "", "2021-01-01",
+                                          "2021-01-01T10:00:00.500", "2021-02-30T10:00:00.1", "2021-01-01 10:00:00",
+                                          "0000-01-01T00:00:00", "2024-02-29T00:00:00", "2023-02-29T00:00:00"])),
     "year": st.sampled_from(["2021", "21", "", "abcd"]),
 }
 CONSTRAINTS = {

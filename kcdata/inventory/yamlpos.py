@@ -1,9 +1,10 @@
 """Safe YAML loading that remembers where every value came from.
 
-PyYAML's composer gives a node tree with marks; we build plain Python values from it with the
-safe constructor and record, for each key path (``datasets[2].license``), the position of the
-value and of its key. Aliases are refused: inventory files never need them, and refusing them
-makes alias bombs ("billion laughs") impossible by construction.
+Values are built straight from the parser's events (libyaml when available), with PyYAML's safe
+resolution rules, and for each key path (``datasets[2].license``) the position of the value and
+of its key is recorded (all of them, none, or down to a depth). Aliases are refused: inventory
+files never need them, and refusing them makes alias bombs ("billion laughs") impossible by
+construction. Merge keys, custom tags and multi-document files are refused too.
 """
 
 from __future__ import annotations
