@@ -133,8 +133,6 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
                 f"{data}:1: the header has a single column but the schema expects {len(fschema.fields)} fields: "
                 f"wrong delimiter? (declared {dialect.delimiter!r}, the header looks {shown!r}-separated)",
                 hint=f"pass --delimiter '{shown}' or declare \"dialect\": {{\"delimiter\": \"{shown}\"}} in the schema")
-    if len(labels) != len(fschema.fields):
-        raise Fallback(f"the header has {len(labels)} labels and the schema {len(fschema.fields)} fields")
     header = Header(labels, fields=fschema.fields, row_numbers=[1])
     expected = header.get_expected_fields()
 
@@ -247,25 +245,28 @@ def _kernel(desc: dict[str, Any], *, keyed: bool) -> Callable[[Any], np.ndarray]
 
 def _check_batch(batch: Any, rows: np.ndarray, fields: list[_Field], errs: _Errors, tracker: KeyTracker,
                  ferrors: Any) -> None:
+    import pyarrow as pa
 
     n = batch.num_rows
-    cols = [batch.column(i) for i in range(len(fields))]
-    missing = [_missing(c, f.missing) for c, f in zip(cols, fields, strict=True)]
-    blank = np.logical_and.reduce(missing) if missing else np.zeros(n, dtype=bool)
+    width = min(batch.num_columns, len(fields))
+    cols = [batch.column(i) for i in range(width)]
+    present, absent = fields[:width], fields[width:]  # absent: schema fields with no label (missing-label)
+    missing = [_missing(c, f.missing) for c, f in zip(cols, present, strict=True)]
+    blank = np.logical_and.reduce(missing) if missing else np.ones(n, dtype=bool)
     if blank.any():
         brows = rows[blank]
         errs.add(brows, 0, [("blank-row", None, _msg(ferrors.BlankRowError, rowNumber=r)) for r in brows.tolist()])
     values: dict[str, tuple[Any, np.ndarray, Any]] = {}
-    for col, f, miss in zip(cols, fields, missing, strict=True):
+    for col, f, miss in zip(cols, present, missing, strict=True):
         if f.required:
             req = miss & ~blank
             if req.any():
-                r = rows[req]
+                pos = np.nonzero(req)[0]
                 note = 'constraint "required" is "True"'
-                errs.add(r, CELL_GROUP * 10**7 + f.number * 16, [
-                    ("constraint-error", f.name, _msg(ferrors.ConstraintError, cell="", rowNumber=x,
+                errs.add(rows[pos], CELL_GROUP * 10**7 + f.number * 16, [
+                    ("constraint-error", f.name, _msg(ferrors.ConstraintError, cell=_Cell(col, p), rowNumber=x,
                                                       fieldName=f.name, fieldNumber=f.number, note=note))
-                    for x in r.tolist()])
+                    for p, x in zip(pos.tolist(), rows[pos].tolist(), strict=True)])
         ok = f.kernel(col) if f.kernel is not None else np.zeros(n, dtype=bool)
         todo = ~miss & ~ok
         canon = None
@@ -273,8 +274,33 @@ def _check_batch(batch: Any, rows: np.ndarray, fields: list[_Field], errs: _Erro
             canon = _slow_cells(col, np.nonzero(todo)[0], rows, f, errs, ferrors)
         if f.keyed:
             values[f.name] = (col, miss, canon)
+    live = rows[~blank]
+    for f in absent:
+        # frictionless reads a cell that is not there as None: required fails, then missing-cell
+        _, notes = f.reader(None)
+        for j, note in enumerate((notes or {}).values()):
+            errs.add(live, CELL_GROUP * 10**7 + f.number * 16 + j, [
+                ("constraint-error", f.name, _msg(ferrors.ConstraintError, cell="None", rowNumber=x, fieldName=f.name,
+                                                  fieldNumber=f.number, note=note)) for x in live.tolist()])
+        errs.add(live, MISSING_GROUP * 10**7 + f.number * 16, [
+            ("missing-cell", f.name, _msg(ferrors.MissingCellError, cell="", rowNumber=x, fieldName=f.name,
+                                          fieldNumber=f.number, note="")) for x in live.tolist()])
+        if f.keyed:
+            values[f.name] = (pa.array([""] * n, pa.string()), np.ones(n, dtype=bool), None)
     if tracker.active:
         tracker.add(rows, values, n)
+
+
+class _Cell:
+    """A cell's text, fetched only if its message is built."""
+
+    __slots__ = ("col", "pos")
+
+    def __init__(self, col: Any, pos: int) -> None:
+        self.col, self.pos = col, pos
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.col[self.pos].as_py()), spec)
 
 
 def _missing(col: Any, values: Any) -> np.ndarray:
