@@ -71,12 +71,13 @@ class _Errors:
 def read_header(data: Path, dialect: Dialect) -> tuple[list[str], bytes]:
     """Labels of the first row, and the raw first bytes (for binary / delimiter diagnostics)."""
     with data.open("rb") as fh:
-        head = fh.read(1 << 20)
-        while b"\n" not in head and b"\r" not in head and len(head) < HEADER_LIMIT:
+        buf = bytearray(fh.read(1 << 20))
+        while b"\n" not in buf and b"\r" not in buf and len(buf) < HEADER_LIMIT:
             more = fh.read(1 << 20)
             if not more:
                 break
-            head += more
+            buf += more
+        head = bytes(buf)
     if b"\x00" in head[:65536]:
         raise InputError(f"{data}: looks like a binary file, not CSV text (it contains NUL bytes)",
                          hint="validate the CSV export of this data, or check the dataset's `data:` path")
