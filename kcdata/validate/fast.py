@@ -179,7 +179,16 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     ragged_done = 0
     skip_t: list[int] = []  # for ragged row j: the accepted-row index before which it sits
     ragged_rows: list[tuple[int, str]] = []  # located but not yet evaluated (row number, text)
-    batches = _Prefetch(reader)
+    located: list[tuple[int, str]] = []  # (line number, text) of ragged rows, filled by the reader thread
+    located_done = 0
+
+    def locate_new() -> None:
+        nonlocal ragged_done
+        new = ragged_texts[ragged_done:]
+        ragged_done += len(new)
+        located.extend((locator.locate(text), text) for text in new)
+
+    batches = _Prefetch(reader, after_read=locate_new)
     try:
         while True:
             try:
@@ -194,11 +203,10 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
                                      hint="check the file is a CSV export with one record per line") from None
                 raise InputError(f"{data}: cannot parse as CSV: {msg}",
                                  hint="check the delimiter and quoting") from None
-            # Place every ragged row reported so far (pyarrow reports them in file order).
-            new = ragged_texts[ragged_done:]  # the reader thread may append meanwhile
-            ragged_done += len(new)
-            for text in new:
-                row_number = locator.locate(text)
+            # Ragged rows up to this batch's end are located (pyarrow reports them in file order).
+            new = located[located_done:]
+            located_done += len(new)
+            for row_number, text in new:
                 skip_t.append(row_number - len(skip_t) - 2)
                 ragged_rows.append((row_number, text))
             errs = _Errors()
@@ -433,13 +441,14 @@ def _msg(cls: Any, **values: Any) -> Callable[[], str]:
 class _Prefetch:
     """Parses the next batches in a thread (pyarrow releases the GIL) while this one is checked."""
 
-    def __init__(self, reader: Any, depth: int = 2) -> None:
+    def __init__(self, reader: Any, *, after_read: Callable[[], None], depth: int = 2) -> None:
         import queue
         import threading
 
         self._q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._reader = reader
+        self._after_read = after_read  # runs in this thread, before the batch is handed over
         self._thread = threading.Thread(target=self._work, name="kcdata-csv-reader", daemon=True)
         self._thread.start()
 
@@ -448,9 +457,11 @@ class _Prefetch:
 
         while not self._stop.is_set():
             try:
-                item: tuple[str, Any] = ("batch", self._reader.read_next_batch())
-            except StopIteration:
-                item = ("end", None)
+                try:
+                    item: tuple[str, Any] = ("batch", self._reader.read_next_batch())
+                except StopIteration:
+                    item = ("end", None)
+                self._after_read()
             except BaseException as exc:
                 item = ("error", exc)
             while not self._stop.is_set():
