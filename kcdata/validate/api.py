@@ -42,6 +42,8 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
     if not data.is_file():
         raise InputError(f"{data}: data file not found", hint="check the path, or the dataset's `data:` entry")
     dia = _dialect(loaded.dialect, dialect or {})
+    if data.suffix.lower() == ".tsv" and "delimiter" not in (dialect or {}) and dia.delimiter == ",":
+        dia = dataclasses.replace(dia, delimiter="\t")  # what frictionless assumes for .tsv
     started = time.perf_counter()
     # hashing the data (for the cache key) overlaps validation: hashlib releases the GIL
     from concurrent.futures import ThreadPoolExecutor

@@ -71,12 +71,13 @@ class _Errors:
 def read_header(data: Path, dialect: Dialect) -> tuple[list[str], bytes]:
     """Labels of the first row, and the raw first bytes (for binary / delimiter diagnostics)."""
     with data.open("rb") as fh:
-        head = fh.read(1 << 20)
-        while b"\n" not in head and b"\r" not in head and len(head) < HEADER_LIMIT:
+        buf = bytearray(fh.read(1 << 20))
+        while b"\n" not in buf and b"\r" not in buf and len(buf) < HEADER_LIMIT:
             more = fh.read(1 << 20)
             if not more:
                 break
-            head += more
+            buf += more
+        head = bytes(buf)
     if b"\x00" in head[:65536]:
         raise InputError(f"{data}: looks like a binary file, not CSV text (it contains NUL bytes)",
                          hint="validate the CSV export of this data, or check the dataset's `data:` path")
@@ -133,8 +134,6 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
                 f"{data}:1: the header has a single column but the schema expects {len(fschema.fields)} fields: "
                 f"wrong delimiter? (declared {dialect.delimiter!r}, the header looks {shown!r}-separated)",
                 hint=f"pass --delimiter '{shown}' or declare \"dialect\": {{\"delimiter\": \"{shown}\"}} in the schema")
-    if len(labels) != len(fschema.fields):
-        raise Fallback(f"the header has {len(labels)} labels and the schema {len(fschema.fields)} fields")
     header = Header(labels, fields=fschema.fields, row_numbers=[1])
     expected = header.get_expected_fields()
 
@@ -180,7 +179,16 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     ragged_done = 0
     skip_t: list[int] = []  # for ragged row j: the accepted-row index before which it sits
     ragged_rows: list[tuple[int, str]] = []  # located but not yet evaluated (row number, text)
-    batches = _Prefetch(reader)
+    located: list[tuple[int, str]] = []  # (line number, text) of ragged rows, filled by the reader thread
+    located_done = 0
+
+    def locate_new() -> None:
+        nonlocal ragged_done
+        new = ragged_texts[ragged_done:]
+        ragged_done += len(new)
+        located.extend((locator.locate(text), text) for text in new)
+
+    batches = _Prefetch(reader, after_read=locate_new)
     try:
         while True:
             try:
@@ -195,11 +203,10 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
                                      hint="check the file is a CSV export with one record per line") from None
                 raise InputError(f"{data}: cannot parse as CSV: {msg}",
                                  hint="check the delimiter and quoting") from None
-            # Place every ragged row reported so far (pyarrow reports them in file order).
-            new = ragged_texts[ragged_done:]  # the reader thread may append meanwhile
-            ragged_done += len(new)
-            for text in new:
-                row_number = locator.locate(text)
+            # Ragged rows up to this batch's end are located (pyarrow reports them in file order).
+            new = located[located_done:]
+            located_done += len(new)
+            for row_number, text in new:
                 skip_t.append(row_number - len(skip_t) - 2)
                 ragged_rows.append((row_number, text))
             errs = _Errors()
@@ -247,25 +254,28 @@ def _kernel(desc: dict[str, Any], *, keyed: bool) -> Callable[[Any], np.ndarray]
 
 def _check_batch(batch: Any, rows: np.ndarray, fields: list[_Field], errs: _Errors, tracker: KeyTracker,
                  ferrors: Any) -> None:
+    import pyarrow as pa
 
     n = batch.num_rows
-    cols = [batch.column(i) for i in range(len(fields))]
-    missing = [_missing(c, f.missing) for c, f in zip(cols, fields, strict=True)]
-    blank = np.logical_and.reduce(missing) if missing else np.zeros(n, dtype=bool)
+    width = min(batch.num_columns, len(fields))
+    cols = [batch.column(i) for i in range(width)]
+    present, absent = fields[:width], fields[width:]  # absent: schema fields with no label (missing-label)
+    missing = [_missing(c, f.missing) for c, f in zip(cols, present, strict=True)]
+    blank = np.logical_and.reduce(missing) if missing else np.ones(n, dtype=bool)
     if blank.any():
         brows = rows[blank]
         errs.add(brows, 0, [("blank-row", None, _msg(ferrors.BlankRowError, rowNumber=r)) for r in brows.tolist()])
     values: dict[str, tuple[Any, np.ndarray, Any]] = {}
-    for col, f, miss in zip(cols, fields, missing, strict=True):
+    for col, f, miss in zip(cols, present, missing, strict=True):
         if f.required:
             req = miss & ~blank
             if req.any():
-                r = rows[req]
+                pos = np.nonzero(req)[0]
                 note = 'constraint "required" is "True"'
-                errs.add(r, CELL_GROUP * 10**7 + f.number * 16, [
-                    ("constraint-error", f.name, _msg(ferrors.ConstraintError, cell="", rowNumber=x,
+                errs.add(rows[pos], CELL_GROUP * 10**7 + f.number * 16, [
+                    ("constraint-error", f.name, _msg(ferrors.ConstraintError, cell=_Cell(col, p), rowNumber=x,
                                                       fieldName=f.name, fieldNumber=f.number, note=note))
-                    for x in r.tolist()])
+                    for p, x in zip(pos.tolist(), rows[pos].tolist(), strict=True)])
         ok = f.kernel(col) if f.kernel is not None else np.zeros(n, dtype=bool)
         todo = ~miss & ~ok
         canon = None
@@ -273,8 +283,33 @@ def _check_batch(batch: Any, rows: np.ndarray, fields: list[_Field], errs: _Erro
             canon = _slow_cells(col, np.nonzero(todo)[0], rows, f, errs, ferrors)
         if f.keyed:
             values[f.name] = (col, miss, canon)
+    live = rows[~blank]
+    for f in absent:
+        # frictionless reads a cell that is not there as None: required fails, then missing-cell
+        _, notes = f.reader(None)
+        for j, note in enumerate((notes or {}).values()):
+            errs.add(live, CELL_GROUP * 10**7 + f.number * 16 + j, [
+                ("constraint-error", f.name, _msg(ferrors.ConstraintError, cell="None", rowNumber=x, fieldName=f.name,
+                                                  fieldNumber=f.number, note=note)) for x in live.tolist()])
+        errs.add(live, MISSING_GROUP * 10**7 + f.number * 16, [
+            ("missing-cell", f.name, _msg(ferrors.MissingCellError, cell="", rowNumber=x, fieldName=f.name,
+                                          fieldNumber=f.number, note="")) for x in live.tolist()])
+        if f.keyed:
+            values[f.name] = (pa.array([""] * n, pa.string()), np.ones(n, dtype=bool), None)
     if tracker.active:
         tracker.add(rows, values, n)
+
+
+class _Cell:
+    """A cell's text, fetched only if its message is built."""
+
+    __slots__ = ("col", "pos")
+
+    def __init__(self, col: Any, pos: int) -> None:
+        self.col, self.pos = col, pos
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.col[self.pos].as_py()), spec)
 
 
 def _missing(col: Any, values: Any) -> np.ndarray:
@@ -406,13 +441,14 @@ def _msg(cls: Any, **values: Any) -> Callable[[], str]:
 class _Prefetch:
     """Parses the next batches in a thread (pyarrow releases the GIL) while this one is checked."""
 
-    def __init__(self, reader: Any, depth: int = 2) -> None:
+    def __init__(self, reader: Any, *, after_read: Callable[[], None], depth: int = 2) -> None:
         import queue
         import threading
 
         self._q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._reader = reader
+        self._after_read = after_read  # runs in this thread, before the batch is handed over
         self._thread = threading.Thread(target=self._work, name="kcdata-csv-reader", daemon=True)
         self._thread.start()
 
@@ -421,9 +457,11 @@ class _Prefetch:
 
         while not self._stop.is_set():
             try:
-                item: tuple[str, Any] = ("batch", self._reader.read_next_batch())
-            except StopIteration:
-                item = ("end", None)
+                try:
+                    item: tuple[str, Any] = ("batch", self._reader.read_next_batch())
+                except StopIteration:
+                    item = ("end", None)
+                self._after_read()
             except BaseException as exc:
                 item = ("error", exc)
             while not self._stop.is_set():
