@@ -1,0 +1,142 @@
+"""Vectorised "certainly valid" masks per field type, over pyarrow string arrays.
+
+A kernel only ever *accepts*: every cell it does not accept is re-checked with frictionless's own
+cell reader, so a kernel that is too strict costs time, never exactness. Each kernel must therefore
+accept only cells that frictionless accepts too (e.g. RE2's ``\\d`` is ASCII-only while Python's is
+Unicode, so RE2 accepts a subset).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+Kernel = Callable[[Any], np.ndarray]
+
+_INT = r"^-?[0-9]{1,18}$"
+_NUM = r"^-?[0-9]{1,15}(\.[0-9]{1,15})?$"
+# A real calendar day, year 0001 on (29 February is left to the cell reader: leap years), and a clock time.
+_DAY = ("(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-"
+        "(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)")
+_CLOCK = "(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+_DATE_RX = f"^{_DAY}$"
+_DATETIME_RX = f"^{_DAY}T{_CLOCK}$"
+_FRACTION_RX = f"^{_DAY}T{_CLOCK}\\.[0-9]{{1,6}}$"
+# Regex syntax on which RE2 and Python agree (or RE2 is stricter): literals, classes, groups, quantifiers.
+_SAFE_PATTERN = re.compile(r"^(?:[A-Za-z0-9 _\-:/,.@#]|\\[dDwWsS.\-()\[\]{}+*?|^$]|[\[\]()|?*+{}^]|(?<=\[)\^)*$")
+_CONSTRAINT_KEYS = frozenset({"required", "unique"})
+
+
+def _np(mask: Any) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def kernel_for(descriptor: dict[str, Any]) -> Kernel | None:
+    """The accept-kernel for one field descriptor, or None when only the cell reader can decide."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ftype = descriptor.get("type", "string")
+    fmt = descriptor.get("format", "default")
+    cons = {k: v for k, v in (descriptor.get("constraints") or {}).items() if k not in _CONSTRAINT_KEYS}
+
+    if ftype == "string" and fmt == "default":
+        checks: list[Callable[[Any], Any]] = []
+        if "enum" in cons:
+            values = pa.array([str(v) for v in cons.pop("enum")], pa.string())
+            checks.append(lambda col: pc.is_in(col, value_set=values))
+        if "minLength" in cons:
+            lo = int(cons.pop("minLength"))
+            checks.append(lambda col: pc.greater_equal(pc.utf8_length(col), lo))
+        if "maxLength" in cons:
+            hi = int(cons.pop("maxLength"))
+            checks.append(lambda col: pc.less_equal(pc.utf8_length(col), hi))
+        if "pattern" in cons:
+            pattern = str(cons.pop("pattern"))
+            if not _SAFE_PATTERN.match(pattern):
+                return None
+            rx = f"^(?:{pattern})$"
+            checks.append(lambda col: pc.match_substring_regex(col, rx))
+        if cons:
+            return None
+        return _all_of(checks)
+
+    if ftype == "integer" and fmt == "default" and descriptor.get("bareNumber", True) is not False:
+        lo, hi = cons.pop("minimum", None), cons.pop("maximum", None)
+        if cons:
+            return None
+
+        def integer(col: Any) -> np.ndarray:
+            ok = _np(pc.match_substring_regex(col, _INT))
+            if (lo is not None or hi is not None) and ok.any():
+                vals = pc.cast(pc.if_else(pa.array(ok), col, "0"), pa.int64()).to_numpy()
+                if lo is not None:
+                    ok &= vals >= int(lo)
+                if hi is not None:
+                    ok &= vals <= int(hi)
+            return ok
+
+        return integer
+
+    if ftype == "number" and fmt == "default" and not ({"decimalChar", "groupChar", "bareNumber"} & descriptor.keys()):
+        lo, hi = cons.pop("minimum", None), cons.pop("maximum", None)
+        if cons:
+            return None
+
+        def number(col: Any) -> np.ndarray:
+            ok = _np(pc.match_substring_regex(col, _NUM))
+            if (lo is not None or hi is not None) and ok.any():
+                vals = pc.cast(pc.if_else(pa.array(ok), col, "0"), pa.float64()).to_numpy()
+                # Binary floats near a bound are left to the Decimal-exact cell reader.
+                if lo is not None:
+                    ok &= vals > float(lo) + 1e-9 * max(1.0, abs(float(lo)))
+                if hi is not None:
+                    ok &= vals < float(hi) - 1e-9 * max(1.0, abs(float(hi)))
+            return ok
+
+        return number
+
+    if cons:
+        return None
+    if ftype == "boolean":
+        values = pa.array([*descriptor.get("trueValues", ["true", "True", "TRUE", "1"]),
+                           *descriptor.get("falseValues", ["false", "False", "FALSE", "0"])], pa.string())
+        return lambda col: _np(pc.is_in(col, value_set=values))
+    if ftype == "date" and fmt == "default":
+        return _timestamp(_DATE_RX)
+    if ftype == "datetime" and fmt == "default":
+        return _timestamp(_DATETIME_RX)
+    return None
+
+
+def _all_of(checks: list[Callable[[Any], Any]]) -> Kernel:
+    def run(col: Any) -> np.ndarray:
+        ok = np.ones(len(col), dtype=bool)
+        for check in checks:
+            ok &= _np(check(col))
+        return ok
+
+    return run
+
+
+def _timestamp(rx: str) -> Kernel:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def run(col: Any) -> np.ndarray:
+        # One RE2 pass that knows the calendar (29 February is left to the cell reader, as are
+        # fractions, zones, 24:00:00 and everything else frictionless may still accept).
+        ok = _np(pc.match_substring_regex(col, rx))
+        if rx is _DATETIME_RX and not ok.all():
+            # Socrata exports write fractions ("...T10:00:00.000"): a second chance for the rejects only
+            rejects = np.nonzero(~ok)[0]
+            sub = col.take(pa.array(rejects))
+            ok[rejects] = _np(pc.match_substring_regex(sub, _FRACTION_RX))
+        return ok
+
+    return run
