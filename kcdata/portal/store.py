@@ -125,7 +125,7 @@ class Store:
 
     def views(self) -> list[dict[str, Any]]:
         """All views, oldest first."""
-        return sorted(self._views.values(), key=lambda v: (v.get("createdAt", 0), v["id"]))
+        return sorted(self._views.values(), key=lambda v: (v.get("createdAt", 0), v.get("tableId", 0), v["id"]))
 
     def _next_counter(self, conn: sqlite3.Connection, name: str, start: int) -> int:
         row = conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
