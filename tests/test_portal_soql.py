@@ -180,3 +180,27 @@ def test_bad_soql_is_400_with_a_code(portal: Any, quakes: str, params: dict[str,
 
 def test_fixture_folder_is_present() -> None:
     assert (FIXTURES / "README.md").exists()
+
+
+def test_json_fast_path_equals_the_python_encoding(portal: Any) -> None:
+    from kcdata.portal import soql as soql_mod
+    from kcdata.portal.resource import _rows_json
+    from kcdata.portal.soqlsql import compile_query
+    from kcdata.portal.store import fields_of, table_name
+
+    real_view = fixture("soda-demo_2asz-g9qq_views.json")
+    real_row = fixture("soda-demo_2asz-g9qq_rows.json")[0]
+    columns = [{k: c[k] for k in ("fieldName", "name", "dataTypeName")} for c in real_view["columns"]
+               if c["dataTypeName"] not in ("photo", "document") and not c["fieldName"].startswith(":")]
+    rows = [{c["fieldName"]: real_row[c["fieldName"]] for c in columns}, {"plain_text_column": 'q"\\\n\u00e9'},
+            {"checkbox_column": False, "number_column": "-0.5"}]
+    client = portal.client()
+    ds = _dataset(client, columns, rows)
+    store = portal.server.store
+    view = store.view(ds)
+    compiled = compile_query(soql_mod.Query(), table=table_name(ds), fields=fields_of(view), system=True)
+    assert compiled.json_sql is not None
+    fast = [json.loads(text) for text in store.query_json(compiled)]
+    assert fast == _rows_json(compiled, store.query(compiled, ds))
+    assert [list(r) for r in fast] == [list(r) for r in _rows_json(compiled, store.query(compiled, ds))]
+    assert fast[0][":id"].startswith("row-") and fast[2]["checkbox_column"] is False

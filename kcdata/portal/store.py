@@ -225,6 +225,11 @@ class Store:
         """Run a compiled SoQL query (the SQL names the dataset's table)."""
         return self._conn().execute(compiled.sql, compiled.params).fetchall()
 
+    def query_json(self, compiled: Compiled) -> list[str]:
+        """Run the JSON-text form of a compiled query: one finished JSON object per row."""
+        assert compiled.json_sql is not None
+        return [row[0] for row in self._conn().execute(compiled.json_sql, compiled.params)]
+
     def row_count(self, view_id: str) -> int:
         return int(self._conn().execute(f"SELECT COUNT(*) FROM {table_name(view_id)}").fetchone()[0])
 
