@@ -287,8 +287,38 @@ def test_body_over_the_limit_is_413_and_applies_nothing(portal: Any) -> None:
     assert client.get(ds) == [{"earthquake_id": "small"}]
 
 
-def test_download_attachments_and_close(portal: Any, tmp_path: Any) -> None:
+def test_non_data_files_and_attachments(portal: Any, tmp_path: Any) -> None:
     client = portal.client()
+    created = client.create_non_data_file({"name": "Transit feed"},
+                                          {"file": ("gtfs.zip", io.BytesIO(b"PK\x03\x04zip"))})
+    recorded = fixture("sodapy_create-blob-response_9hh8-5vbg.json")
+    assert {"blobId", "blobFilename", "blobFileSize", "blobMimeType", "viewType", "id", "name"} <= set(recorded)
+    assert created["viewType"] == "blobby" and created["blobFilename"] == "gtfs.zip"
+    assert created["blobFileSize"] == 7 and created["name"] == "Transit feed"
+    replaced = client.replace_non_data_file(created["id"], {}, {"file": ("gtfs.zip", io.BytesIO(b"new bytes"))})
+    assert replaced["blobFileSize"] == 9 and replaced["blobId"] != created["blobId"]
+    # a tabular dataset whose metadata lists the file as an attachment (by assetId and by legacy blobId)
     ds = new_dataset(client)
-    assert client.download_attachments(ds, download_dir=str(tmp_path)) == []
+    view = client.get_metadata(ds)
+    attachments = [{"filename": "dictionary.zip", "assetId": replaced["blobId"], "name": "Data dictionary"},
+                   {"filename": "old.zip", "assetId": "", "blobId": replaced["blobId"], "name": "Old"}]
+    client.update_metadata(ds, {"metadata": dict(view["metadata"], attachments=attachments)})
+    paths = client.download_attachments(ds, download_dir=str(tmp_path))
+    assert [Path(p).name for p in paths] == ["dictionary.zip", "old.zip"]
+    assert all(Path(p).read_bytes() == b"new bytes" for p in paths)
+    # no attachments: nothing downloaded
+    assert client.download_attachments(new_dataset(client), download_dir=str(tmp_path)) == []
     client.close()
+
+
+def test_private_files_are_not_served_anonymously(portal: Any) -> None:
+    client = portal.client()
+    created = client.create_non_data_file({}, {"file": ("secret.csv", io.BytesIO(b"a,b\n"))})
+    url = f"{portal.url}/api/assets/{created['blobId']}?download=true"
+    assert requests.get(url, timeout=10).status_code == 403
+    authed = requests.get(url, timeout=10, auth=(portal.username, portal.password))
+    assert authed.status_code == 200 and authed.content == b"a,b\n"
+    assert authed.headers["Content-Type"] == "application/octet-stream"
+    assert 'filename="secret.csv"' in authed.headers["Content-Disposition"]
+    client.set_permission(created["id"], "public")
+    assert requests.get(url, timeout=10).content == b"a,b\n"

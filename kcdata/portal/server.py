@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from kcdata.portal import resource, views
+from kcdata.portal import blobs, resource, views
 from kcdata.portal.catalog import CatalogError, search
 from kcdata.portal.soql import SoqlError
 from kcdata.portal.store import Store, StoreError
@@ -292,6 +292,14 @@ class PortalServer:
         ctx = resource.Context(portal=self, method=method, params=params, headers=headers, body=body, authed=authed)
         if segments[:1] == ["resource"] and len(segments) in (2, 3):
             return resource.handle(ctx, segments[1:])
+        if segments[:2] == ["api", "imports2"] and dict(params).get("method") == "blob":
+            if method != "POST":
+                raise _not_allowed(method)
+            return blobs.create(ctx)
+        if segments[:2] == ["api", "assets"] and len(segments) == 3:
+            if method != "GET":
+                raise _not_allowed(method)
+            return blobs.download(ctx, segments[2])
         if segments[:2] == ["api", "views.json"] and len(segments) == 2:
             return self._views(ctx, [])
         if segments[:2] == ["api", "views"]:
@@ -313,7 +321,15 @@ class PortalServer:
             if method != "POST":
                 raise _not_allowed(method)
             return self._create(ctx)
+        if len(rest) == 1 and rest[0].endswith(".txt") and dict(ctx.params).get("method") == "replaceBlob":
+            if method != "POST":
+                raise _not_allowed(method)
+            return blobs.replace(ctx, rest[0].removesuffix(".txt"))
         view_id = rest[0].removesuffix(".json")
+        if len(rest) == 3 and rest[1] == "files":
+            if method != "GET":
+                raise _not_allowed(method)
+            return blobs.download(ctx, rest[2], view_id)
         if len(rest) == 2 and rest[1] == "publication.json":
             if method != "POST":
                 raise _not_allowed(method)

@@ -96,6 +96,8 @@ class Store:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("CREATE TABLE IF NOT EXISTS views (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
         conn.execute("CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+        conn.execute("CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, filename TEXT NOT NULL, "
+                     "mime TEXT NOT NULL, data BLOB NOT NULL)")
         for view_id, body in conn.execute("SELECT id, body FROM views"):
             self._views[view_id] = json.loads(body)
 
@@ -219,6 +221,19 @@ class Store:
                 raise
             del self._views[view_id]
             return True
+
+    # -- file blobs (non-data datasets, attachments) ----------------------------------------------
+    def put_blob(self, blob_id: str, *, filename: str, mime: str, data: bytes) -> None:
+        """Store (or replace) one file."""
+        with self._write_lock:
+            self._conn().execute("INSERT INTO blobs (id, filename, mime, data) VALUES (?, ?, ?, ?) ON CONFLICT(id) "
+                                 "DO UPDATE SET filename = excluded.filename, mime = excluded.mime, "
+                                 "data = excluded.data", (blob_id, filename, mime, data))
+
+    def blob(self, blob_id: str) -> tuple[str, str, bytes] | None:
+        """``(filename, mime, data)`` of a stored file."""
+        row = self._conn().execute("SELECT filename, mime, data FROM blobs WHERE id = ?", (blob_id,)).fetchone()
+        return (str(row[0]), str(row[1]), bytes(row[2])) if row else None
 
     # -- rows ----------------------------------------------------------------------------------------
     def query(self, compiled: Compiled, view_id: str) -> list[tuple[Any, ...]]:
