@@ -322,3 +322,14 @@ def test_private_files_are_not_served_anonymously(portal: Any) -> None:
     assert 'filename="secret.csv"' in authed.headers["Content-Disposition"]
     client.set_permission(created["id"], "public")
     assert requests.get(url, timeout=10).content == b"a,b\n"
+
+
+def test_a_key_repeated_within_one_batch_is_applied_in_order(portal: Any) -> None:
+    client = portal.client()
+    ds = new_dataset(client)
+    report = client.upsert(ds, [{"earthquake_id": "d", "region": "one"}, {"earthquake_id": "d", "depth": 5},
+                                {"earthquake_id": "e"}, {"earthquake_id": "e", ":deleted": True},
+                                {"earthquake_id": "e", "region": "back"}, {"earthquake_id": "d", "region": None}])
+    assert (report["Rows Created"], report["Rows Updated"], report["Rows Deleted"]) == (3, 2, 1)
+    assert client.get(ds, order="earthquake_id") == [{"earthquake_id": "d", "depth": "5"},
+                                                     {"earthquake_id": "e", "region": "back"}]

@@ -419,7 +419,7 @@ def _apply(conn: sqlite3.Connection, view: dict[str, Any], plan: _Plan, *, repla
 
     statements: dict[tuple[str, tuple[str, ...]], str] = {}
     for kind, ident, names, values in plan.ops:
-        if kind == "upsert_key":
+        if kind == "upsert_key" and ident in existing:
             sql = statements.get((kind, names))
             if sql is None:
                 cols = ", ".join(sql_column(n) for n in names)
@@ -428,19 +428,17 @@ def _apply(conn: sqlite3.Connection, view: dict[str, Any], plan: _Plan, *, repla
                        f"ON CONFLICT({key_sql}) DO UPDATE SET {sets}, _updated_at = excluded._updated_at")
                 statements[(kind, names)] = sql
             queue(sql, (stamp, stamp, *values))
-            if ident in existing:
-                report.updated += 1
-                report.by_row_identifier += 1
-            else:
-                report.created += 1
+            report.updated += 1
+            report.by_row_identifier += 1
+        elif kind in ("insert", "upsert_key"):  # a new key: plain INSERT (we hold the write lock)
+            if kind == "upsert_key":
                 existing.add(ident)
-        elif kind == "insert":
-            sql = statements.get((kind, names))
+            sql = statements.get(("insert", names))
             if sql is None:
                 cols = ", ".join(sql_column(n) for n in names)
                 sql = (f"INSERT INTO {table} (_created_at, _updated_at{', ' + cols if cols else ''}) "
                        f"VALUES (?, ?{', ?' * len(names)})")
-                statements[(kind, names)] = sql
+                statements[("insert", names)] = sql
             queue(sql, (stamp, stamp, *values))
             report.created += 1
         elif kind == "delete_key":
