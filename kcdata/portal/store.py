@@ -270,6 +270,8 @@ class Store:
     def delete_row(self, view: dict[str, Any], row_id: str) -> int | None:
         """Delete one row by row identifier or ``:id``; its internal id, or None when missing."""
         with self._write_lock:
+            if view["id"] not in self._views:
+                raise StoreError(404, "dataset.missing", "Not found", {"id": view["id"]})
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -295,6 +297,8 @@ class Store:
         """Upsert (or replace with) ``rows``; structural problems raise :class:`StoreError` before any change."""
         plan = _plan(view, rows)
         with self._write_lock:
+            if view["id"] not in self._views:  # deleted while this batch was being read
+                raise StoreError(404, "dataset.missing", "Not found", {"id": view["id"]})
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
