@@ -333,3 +333,20 @@ def test_a_key_repeated_within_one_batch_is_applied_in_order(portal: Any) -> Non
     assert (report["Rows Created"], report["Rows Updated"], report["Rows Deleted"]) == (3, 2, 1)
     assert client.get(ds, order="earthquake_id") == [{"earthquake_id": "d", "depth": "5"},
                                                      {"earthquake_id": "e", "region": "back"}]
+
+
+def test_odd_requests_get_clean_errors(portal: Any) -> None:
+    import socket
+
+    client = portal.client()
+    empty = client.create("No columns yet")["id"]
+    assert client.get(empty) == [] and client.get(empty, content_type="csv") == [[]]  # an empty header row
+    host, port = portal.domain.split(":")
+    for request in (b"POST /resource/x.json HTTP/1.1\r\nHost: h\r\nContent-Length: -5\r\n\r\n",
+                    b"POST /resource/x.json HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n"):
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(request)
+            answer = sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 400") and b"req.content-length.invalid" in answer
+    r = requests.get(f"{portal.url}/resource/{empty}.json", params={"$where": "'%"}, timeout=10)
+    assert r.status_code == 400 and r.json()["code"].startswith("query.soql.")

@@ -14,7 +14,6 @@ import logging
 import socket
 import threading
 from dataclasses import dataclass
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
@@ -119,7 +118,13 @@ class _Handler(BaseHTTPRequestHandler):
                                     f"Request body exceeds the limit of {self.portal.max_body_bytes} bytes")
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            raise HttpError(400, "req.content-length.invalid", "Content-Length must be a non-negative integer")
         if length > self.portal.max_body_bytes:
             self.close_connection = True
             raise HttpError(413, "req.body.too-large",
@@ -382,4 +387,4 @@ def _not_allowed(method: str) -> HttpError:
     return HttpError(405, "method-not-allowed", f"Method {method} is not allowed on this path")
 
 
-__all__ = ["FaultPlan", "HTTPStatus", "HttpError", "PortalServer", "Reply"]
+__all__ = ["FaultPlan", "HttpError", "PortalServer", "Reply"]
