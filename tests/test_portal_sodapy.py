@@ -348,5 +348,6 @@ def test_odd_requests_get_clean_errors(portal: Any) -> None:
             sock.sendall(request)
             answer = sock.recv(65536)
         assert answer.startswith(b"HTTP/1.1 400") and b"req.content-length.invalid" in answer
-    r = requests.get(f"{portal.url}/resource/{empty}.json", params={"$where": "'%"}, timeout=10)
+    r = requests.get(f"{portal.url}/resource/{empty}.json", params={"$where": "'%"}, timeout=10,
+                     auth=(portal.username, portal.password))
     assert r.status_code == 400 and r.json()["code"].startswith("query.soql.")
