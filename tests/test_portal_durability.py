@@ -177,3 +177,8 @@ def test_default_data_dir_is_under_the_program_root(tmp_path: Path, processes: l
         proc.communicate(timeout=30)
     assert proc.returncode in (0, 130)
     assert os.path.exists(tmp_path / ".kcdata" / "portal")
+
+
+def test_serve_usage_error_is_exit_2(cli: Any) -> None:
+    result = cli(["portal", "serve", "--port", "99999"])
+    assert result.exit_code == 2

@@ -106,7 +106,10 @@ def test_publish_and_permissions(portal: Any) -> None:
     with pytest.raises(requests.HTTPError) as err:
         anon.get(ds)
     assert str(err.value) == "403 Client Error: Forbidden.\n\tYou must be logged in to access this resource"
-    assert err.value.response.json()["code"] == "permission_denied"
+    body = err.value.response.json()
+    recorded = fixture("sodapy_403-response.json")
+    assert set(recorded) <= set(body) and body["message"] == recorded["message"] and body["error"] is True
+    assert body["code"] == "permission_denied"
     with pytest.raises(requests.HTTPError, match="403"):
         anon.get_metadata(ds)
     published = client.publish(ds)
