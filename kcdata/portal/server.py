@@ -206,7 +206,11 @@ class PortalServer:
         self._fault_count = 0
         self._fault_lock = threading.Lock()
         handler = type("PortalHandler", (_Handler,), {"portal": self})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
+        try:
+            self.httpd = ThreadingHTTPServer((host, port), handler)
+        except OSError:
+            self.store.close()
+            raise
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -239,14 +243,16 @@ class PortalServer:
             self.httpd.serve_forever()
         finally:
             self.httpd.server_close()
+            self.store.close()
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        """Stop serving, close the socket and release the data dir."""
         if self._thread is not None:
+            self.httpd.shutdown()
             self._thread.join(timeout=10)
             self._thread = None
+        self.httpd.server_close()
+        self.store.close()
 
     def __enter__(self) -> PortalServer:
         return self.start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import fcntl
 import json
 import secrets
 import sqlite3
@@ -25,6 +26,10 @@ from kcdata.portal.types import ValueProblem, encoder, parse_row_id
 DB_FILE = "portal.sqlite3"
 _ID_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyz"
 _SYSTEM_KEYS = frozenset({":id", ":deleted", ":created_at", ":updated_at", ":version"})
+
+
+class DataDirBusyError(RuntimeError):
+    """The data dir is in use by another portal process or server."""
 
 
 class StoreError(Exception):
@@ -88,6 +93,13 @@ class Store:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.data_dir / DB_FILE
+        # The view cache below is per process, so one data dir must have one server at a time.
+        self._lock_file = open(self.data_dir / "portal.lock", "a+b")  # noqa: SIM115 - held for the Store's life
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lock_file.close()
+            raise DataDirBusyError(f"another kcdata portal is already serving {self.data_dir}") from None
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._views: dict[str, dict[str, Any]] = {}
@@ -114,11 +126,13 @@ class Store:
         return conn
 
     def close(self) -> None:
-        """Close this thread's connection (others close when their threads end)."""
+        """Close this thread's connection (others close when their threads end) and free the data dir."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+        if not self._lock_file.closed:
+            self._lock_file.close()
 
     # -- views -------------------------------------------------------------------------------------
     def view(self, view_id: str) -> dict[str, Any] | None:
