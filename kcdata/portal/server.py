@@ -153,7 +153,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _fault(self) -> None:
         plan = self.portal.faults
-        assert plan is not None
+        if plan is None:  # cleared between the decision and here
+            return
         if plan.kind == "drop":
             self.close_connection = True
             with contextlib.suppress(OSError):
@@ -202,7 +203,7 @@ class PortalServer:
         self.store = Store(Path(data_dir))
         self.username, self._password = username, password
         self.max_body_bytes = max_body_bytes
-        self.faults: FaultPlan | None = None
+        self._faults: FaultPlan | None = None
         self._fault_count = 0
         self._fault_lock = threading.Lock()
         handler = type("PortalHandler", (_Handler,), {"portal": self})
@@ -261,8 +262,19 @@ class PortalServer:
         self.stop()
 
     # -- faults and auth
+    @property
+    def faults(self) -> FaultPlan | None:
+        """The active :class:`FaultPlan` (None: no faults). Setting it restarts the request count."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, plan: FaultPlan | None) -> None:
+        with self._fault_lock:
+            self._faults = plan
+            self._fault_count = 0
+
     def _fault_due(self, method: str) -> bool:
-        plan = self.faults
+        plan = self._faults
         if plan is None or (plan.only_writes and method not in ("POST", "PUT", "DELETE", "PATCH")):
             return False
         with self._fault_lock:
