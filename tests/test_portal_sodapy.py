@@ -164,15 +164,15 @@ def test_csv_upsert_with_deleted_column(portal: Any) -> None:
     client = portal.client()
     ds = new_dataset(client)
     client.upsert(ds, [{"earthquake_id": "c1"}, {"earthquake_id": "c2"}, {"earthquake_id": "c3"}])
-    body = io.BytesIO(b"Earthquake ID,region,magnitude,:deleted\nc1,North,2.50,false\nc2,,,true\n"
-                      b"c9,\"South, far\",1,false\n")
+    body = io.BytesIO(b"Earthquake ID,region,magnitude,Datetime,:deleted\nc1,North,2.50,,false\nc2,,,,true\n"
+                      b"c9,\"South, far\",1,03/26/2014 10:38:01 PM,false\n")
     report = client.upsert(ds, body)
     assert report["Rows Updated"] == 1 and report["Rows Deleted"] == 1 and report["Rows Created"] == 1
     assert report["Errors"] == 0
     rows = {r["earthquake_id"]: r for r in client.get(ds)}
     assert set(rows) == {"c1", "c3", "c9"}
     assert rows["c1"] == {"earthquake_id": "c1", "region": "North", "magnitude": "2.5"}
-    assert rows["c9"]["region"] == "South, far"
+    assert rows["c9"]["region"] == "South, far" and rows["c9"]["datetime"] == "2014-03-26T22:38:01.000"
 
 
 def test_replace_truncates_and_reports_created(portal: Any) -> None:
