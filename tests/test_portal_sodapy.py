@@ -354,3 +354,24 @@ def test_odd_requests_get_clean_errors(portal: Any) -> None:
     r = requests.get(f"{portal.url}/resource/{empty}.json", params={"$where": "'%"}, timeout=10,
                      auth=(portal.username, portal.password))
     assert r.status_code == 400 and r.json()["code"].startswith("query.soql.")
+
+
+def test_protocol_errors_are_json_too(portal: Any) -> None:
+    import socket
+
+    host, port = portal.domain.split(":")
+    for request, status in ((b"BREW /coffee HTTP/1.1\r\nHost: h\r\n\r\n", b"501"),
+                            (b"HEAD /api/catalog/v1 HTTP/1.1\r\nHost: h\r\n\r\n", b"405")):
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(request)
+            answer = sock.recv(65536)
+        assert answer.split(b" ")[1] == status, answer
+        assert b"Content-Type: application/json" in answer
+        if not request.startswith(b"HEAD"):
+            assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["code"] == "not-implemented"
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GARBAGE\r\n\r\n")  # an HTTP/0.9-style line: the answer is a bare body
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert json.loads(answer)["code"] == "bad-request"

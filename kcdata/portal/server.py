@@ -101,6 +101,19 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._handle("PATCH")
 
+    def do_HEAD(self) -> None:
+        self._send_error(HttpError(405, "method-not-allowed", "HEAD is not supported; use GET"))
+
+    def do_OPTIONS(self) -> None:
+        self._send_error(HttpError(405, "method-not-allowed", "OPTIONS is not supported"))
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol-level errors (bad request line, unknown verb) as JSON objects too."""
+        self.close_connection = True
+        codes = {400: "bad-request", 414: "request-uri-too-long", 431: "headers-too-large", 501: "not-implemented"}
+        self._send_error(HttpError(code, codes.get(code, "bad-request" if code < 500 else "internal-error"),
+                                   message or explain or f"HTTP error {code}"))
+
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks: list[bytes] = []
