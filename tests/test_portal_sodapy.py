@@ -26,6 +26,28 @@ COLUMNS = [
 ]
 
 
+def raw_http(domain: str, request: bytes) -> tuple[bytes, bytes]:
+    """Send raw bytes; return (status line + headers, body) once Content-Length bytes (or EOF) arrived."""
+    import socket
+
+    host, port = domain.split(":")
+    data = b""
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        while True:
+            if b"\r\n\r\n" in data:
+                head, body = data.split(b"\r\n\r\n", 1)
+                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), None)
+                if length is not None and len(body) >= length:
+                    return head, body[:length]
+            chunk = sock.recv(65536)
+            if not chunk:  # closed: whatever arrived (an HTTP/0.9 answer has no head)
+                head, _, body = data.partition(b"\r\n\r\n")
+                return (head, body) if body or data.startswith(b"HTTP/") else (b"", data)
+            data += chunk
+
+
 def new_dataset(client: Any, *, name: str = "Earthquakes", public: bool = True, columns: list[dict] | None = None,
                 row_identifier: str | None = "earthquake_id", **extra: Any) -> str:
     view = client.create(name, columns=columns or COLUMNS, row_identifier=row_identifier, **extra)
@@ -339,39 +361,23 @@ def test_a_key_repeated_within_one_batch_is_applied_in_order(portal: Any) -> Non
 
 
 def test_odd_requests_get_clean_errors(portal: Any) -> None:
-    import socket
-
     client = portal.client()
     empty = client.create("No columns yet")["id"]
     assert client.get(empty) == [] and client.get(empty, content_type="csv") == [[]]  # an empty header row
-    host, port = portal.domain.split(":")
     for request in (b"POST /resource/x.json HTTP/1.1\r\nHost: h\r\nContent-Length: -5\r\n\r\n",
                     b"POST /resource/x.json HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n"):
-        with socket.create_connection((host, int(port)), timeout=10) as sock:
-            sock.sendall(request)
-            answer = sock.recv(65536)
-        assert answer.startswith(b"HTTP/1.1 400") and b"req.content-length.invalid" in answer
+        head, body = raw_http(portal.domain, request)
+        assert head.startswith(b"HTTP/1.1 400") and json.loads(body)["code"] == "req.content-length.invalid"
     r = requests.get(f"{portal.url}/resource/{empty}.json", params={"$where": "'%"}, timeout=10,
                      auth=(portal.username, portal.password))
     assert r.status_code == 400 and r.json()["code"].startswith("query.soql.")
 
 
 def test_protocol_errors_are_json_too(portal: Any) -> None:
-    import socket
-
-    host, port = portal.domain.split(":")
-    for request, status in ((b"BREW /coffee HTTP/1.1\r\nHost: h\r\n\r\n", b"501"),
-                            (b"HEAD /api/catalog/v1 HTTP/1.1\r\nHost: h\r\n\r\n", b"405")):
-        with socket.create_connection((host, int(port)), timeout=10) as sock:
-            sock.sendall(request)
-            answer = sock.recv(65536)
-        assert answer.split(b" ")[1] == status, answer
-        assert b"Content-Type: application/json" in answer
-        if not request.startswith(b"HEAD"):
-            assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["code"] == "not-implemented"
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(b"GARBAGE\r\n\r\n")  # an HTTP/0.9-style line: the answer is a bare body
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
-    assert json.loads(answer)["code"] == "bad-request"
+    head, body = raw_http(portal.domain, b"BREW /coffee HTTP/1.1\r\nHost: h\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 501") and b"Content-Type: application/json" in head
+    assert json.loads(body)["code"] == "not-implemented"
+    head, body = raw_http(portal.domain, b"HEAD /api/catalog/v1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 405") and b"Content-Type: application/json" in head and body == b""
+    head, body = raw_http(portal.domain, b"GARBAGE\r\n\r\n")  # HTTP/0.9-style: the answer is a bare body
+    assert json.loads(head + body)["code"] == "bad-request"
