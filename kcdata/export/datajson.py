@@ -193,7 +193,8 @@ def validator(*, profile: str = "non-federal") -> Any:
 def validate_catalog(catalog: Mapping[str, Any], *, profile: str = "non-federal") -> tuple[CatalogProblem, ...]:
     """Every schema violation in ``catalog``, located by JSON path and dataset identifier."""
     problems = []
-    datasets = catalog.get("dataset") if isinstance(catalog.get("dataset"), list) else []
+    raw = catalog.get("dataset")
+    datasets: list[Any] = raw if isinstance(raw, list) else []
     for err in sorted(validator(profile=profile).iter_errors(catalog), key=lambda e: list(map(str, e.path))):
         path = list(err.absolute_path)
         dataset_id = None

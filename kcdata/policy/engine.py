@@ -47,8 +47,8 @@ def run_rule(rule: Rule, ctx: Context) -> RuleResult:
     """One rule under the settings: off, skipped, or pass/fail/warn with its findings."""
     override = ctx.settings.overrides.get(rule.id)
     severity = override.severity if override and override.severity else rule.severity
-    base = {"id": rule.id, "guideline": rule.guideline, "title": rule.title, "rationale": rule.rationale,
-            "scope": rule.scope, "severity": severity}
+    base: dict[str, Any] = {"id": rule.id, "guideline": rule.guideline, "title": rule.title,
+                            "rationale": rule.rationale, "scope": rule.scope, "severity": severity}
     if override and not override.enabled:
         return RuleResult(**base, status=RuleStatus.OFF, passed=0, failed=0, reason=override.reason)
     try:

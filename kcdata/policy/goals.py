@@ -109,7 +109,8 @@ def goals_report(*, inventory: Inventory, goals: Sequence[Goal],
     coverage: list[GoalCoverage] = []
     for goal in goals:
         linked = [d for d in live if goal.id in d.kcstat_goals]
-        published, unpublished = [], []
+        published: list[LinkedDataset] = []
+        unpublished: list[LinkedDataset] = []
         for d in linked:
             info = (scores or {}).get(d.id)
             item = LinkedDataset(id=d.id, title=d.title, department=d.department, status=d.status.value,

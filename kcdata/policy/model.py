@@ -21,7 +21,7 @@ class Scope(StrEnum):
 
 
 class RuleStatus(StrEnum):
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - a status, not a password
     FAIL = "fail"
     WARN = "warn"  # failures of a rule set to warning: reported, never exit 1
     OFF = "off"  # switched off in kcdata.yaml, with a reason
@@ -135,7 +135,7 @@ class PolicyReport:
         return tuple(f for r in self.rules for f in r.findings)
 
 
-class Skip(Exception):  # noqa: N818 - control flow, not an error: "this rule cannot run here"
+class Skip(Exception):
     """Raised by a check when an input it needs is unavailable; the rule is reported as skipped."""
 
 

@@ -32,7 +32,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
 
 # Common US given names (Social Security Administration top names, both sexes). A value whose first
 # (or, for "Last, First", second) word is one of these and that has 2–4 words reads as a person's name.
-FIRST_NAMES = frozenset("""
+_FIRST_NAMES_TEXT = """
 james john robert michael william david richard joseph thomas charles christopher daniel matthew anthony mark
 donald steven paul andrew joshua kenneth kevin brian george timothy ronald edward jason jeffrey ryan jacob gary
 nicholas eric jonathan stephen larry justin scott brandon benjamin samuel gregory alexander frank patrick
@@ -48,14 +48,15 @@ ann sara madison frances kathryn janice jean abigail alice judy sophia grace den
 danielle beverly isabella theresa diana natalie brittany charlotte marie kayla alexis lori tanya keisha
 latoya jamal darnell tyrone deshawn andre marcus malik jasmine aaliyah imani destiny luis carlos jorge miguel
 pedro rosa carmen ana sofia mohamed ahmed fatima aisha wei li chen nguyen linh
-""".split())
+"""
+FIRST_NAMES = frozenset(_FIRST_NAMES_TEXT.split())
 
 _NAME_HEADER_TOKENS = frozenset({"first", "last", "full", "given", "surname", "middle", "firstname", "lastname",
                                  "fullname", "complainant", "resident", "applicant", "employee", "victim",
                                  "suspect", "owner", "tenant", "patient", "person", "caller", "officer"})
 _NAME_HEADER_EXCLUDE = frozenset({"street", "business", "dba", "company", "department", "dept", "park", "facility",
                                   "project", "file", "vendor", "agency", "neighborhood", "school", "place",
-                                  "program", "team", "site", "building", "project", "station", "route", "field"})
+                                  "program", "team", "site", "building", "station", "route", "field"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,11 +121,11 @@ def header_names_person(header: str) -> bool:
 def sample_rows(rows: Iterable[Sequence[str]], *, head: int, reservoir: int, seed: int = 0
                 ) -> tuple[list[Sequence[str]], int]:
     """The first ``head`` rows plus a uniform reservoir sample of ``reservoir`` rows from the rest."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - sampling rows, not cryptography
     taken: list[Sequence[str]] = []
     pool: list[Sequence[str]] = []
     n = 0
-    for n, row in enumerate(rows, start=1):  # noqa: B007 - n is the row count after the loop
+    for n, row in enumerate(rows, start=1):
         if n <= head:
             taken.append(row)
             continue

@@ -373,7 +373,7 @@ _CODE = re.compile(r"\b(script|scripts|etl|pipeline|python|sql|code|automated|cr
 CODE_KEYS = ("code_url", "code_repository", "etl_repository")
 
 
-@rule("SUN-16", 16, "Publish code", "Data produced by code links to that code.", severity=Severity.WARNING)
+@rule("SUN-16", 16, "Publish code", "Data produced by code links to that code.")
 def _sun16(ctx: Context) -> Iterator[Outcome]:
     for ds in ctx.inventory.datasets:
         by_code = bool(ds.extra.get("produced_by_code")) or bool(ds.methodology and _CODE.search(ds.methodology))

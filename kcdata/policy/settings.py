@@ -104,7 +104,8 @@ def _opt_str(raw: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
-def _grace(value: Any) -> float | dt.timedelta:
+def parse_grace(value: Any) -> float | dt.timedelta:
+    """``freshness_grace``: a non-negative fraction of the period, or an ISO 8601 duration string."""
     if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return float(value)
     if isinstance(value, str):
@@ -200,6 +201,6 @@ def load_policy_settings(settings: Mapping[str, Any]) -> PolicySettings:
         citation=_opt_str(raw, "citation"),
         inventory_method=_opt_str(raw, "inventory_method"),
         inventory_url=_opt_str(raw, "inventory_url"),
-        freshness_grace=_grace(raw.get("freshness_grace", d.freshness_grace)),
+        freshness_grace=parse_grace(raw.get("freshness_grace", d.freshness_grace)),
         pii=_pii(raw.get("pii")),
     )
