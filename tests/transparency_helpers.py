@@ -95,3 +95,23 @@ def make_program(root: Path, departments: dict[str, list[dict[str, Any]]] | None
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return root
+
+
+def shared_dir() -> Path:
+    """The team's shared/ folder: ``SHARED`` from conftest (the main checkout), else the nearest ancestor's."""
+    from conftest import REPO, SHARED
+
+    if SHARED.is_dir():
+        return SHARED
+    for parent in REPO.parents:  # worktrees live one level deeper than the main checkout
+        if (parent / "shared" / "standards").is_dir():
+            return parent / "shared"
+    raise FileNotFoundError("shared/ not found next to the repository")
+
+
+GOOD_POLICY: dict[str, Any] = {
+    "departments": ["water"],
+    "inventory_method": "https://example.org/inventory-method",
+    "inventory_url": "https://example.org/inventory",
+    "citation": "City of Kansas City, Missouri: {title}",
+}
