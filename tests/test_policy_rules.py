@@ -158,7 +158,8 @@ def test_sun05_ranks_from_scores(tmp_path: Path) -> None:
 
 def test_sun28_uses_last_validation(tmp_path: Path) -> None:
     kw = _inputs(tmp_path, [good_dataset()])
-    results = {"valid": ValidationInfo(valid=True, error_count=0), "invalid": ValidationInfo(valid=False, error_count=7)}
+    results = {"valid": ValidationInfo(valid=True, error_count=0),
+               "invalid": ValidationInfo(valid=False, error_count=7)}
     for key, status in (("valid", RuleStatus.PASS), ("invalid", RuleStatus.FAIL)):
         r = run_policy(**kw, validation=lambda _id, k=key: results[k], rule_ids=["SUN-28"]).rules[0]
         assert r.status is status
