@@ -194,12 +194,12 @@ def apply_cmd(app: App, ids: tuple[str, ...], changed_since: str | None, yes: bo
     try:
         if not as_json or not yes:
             _render_plan(app, plan, err=True)
-        if plan.changes and not yes:
-            if not click.confirm(f"Apply these changes to {plan.portal}?", default=False, err=True):
-                app.info("nothing applied")
-                app.finish(data={"portal": plan.portal, "applied": False, "datasets": [plan_json(p) for p in
-                                                                                       plan.datasets]},
-                           render=None, exit_code=int(ExitCode.INTERRUPTED))
+        if plan.changes and not yes and not click.confirm(f"Apply these changes to {plan.portal}?",
+                                                           default=False, err=True):
+            app.info("nothing applied")
+            app.finish(data={"portal": plan.portal, "applied": False,
+                             "datasets": [plan_json(p) for p in plan.datasets]},
+                       render=None, exit_code=int(ExitCode.INTERRUPTED))
         write_back = False if no_write_back else None
         with _progress(app) as on_progress:
             result = apply_plan_set(root=app.root, client=client, plan=plan, settings=settings,
