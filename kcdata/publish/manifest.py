@@ -93,9 +93,11 @@ def write(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, has
                     "metadata": {"custom_fields": {INVENTORY_SECTION: {"Manifest Of": dataset_id}}}})
         manifest_id = created["id"]
     rows, digest = encode_parts(hashes)
-    report = client.replace(str(manifest_id), rows)
-    if not report.ok:
-        raise PortalError(f"{client.domain}: storing the row manifest {manifest_id} failed "
-                          f"({report.errors} errors)")
+    # One part per request keeps every body small (~1 MB per 50,000 rows).
+    for n, part in enumerate(rows):
+        report = client.replace(str(manifest_id), [part]) if n == 0 else client.upsert(str(manifest_id), [part])
+        if not report.ok:
+            raise PortalError(f"{client.domain}: storing the row manifest {manifest_id} failed "
+                              f"({report.errors} errors)")
     return {"manifest_id": manifest_id, "fingerprint": fingerprint, "rows": len(hashes), "digest": digest,
             "state": "clean"}

@@ -171,21 +171,19 @@ def _record(root: Path, client: PortalClient, entry: Dataset, res: DatasetResult
 
 def _mark_published(root: Path, entry: Dataset, portal_id: str, domain: str) -> None:
     by = publog.who()
+    note = f"published to {domain} as {portal_id} by kcdata publish apply"
     try:
-        from kcdata.review import mark_published  # type: ignore[attr-defined]
-    except ImportError:
-        mark_published = None
-    if mark_published is not None and entry.status is Status.APPROVED:
-        mark_published(root=root, dataset_id=entry.id, portal_id=portal_id, by=by)
-        return
-    from kcdata.inventory.writer import update_dataset
+        from kcdata.review import mark_published
+    except ImportError:  # review stage absent: write the same fields with the inventory writer
+        from kcdata.inventory.writer import update_dataset
 
-    history: dict[str, Any] | None = None
-    if entry.status is not Status.PUBLISHED:
-        history = {"who": by, "from": entry.status.value, "to": Status.PUBLISHED.value,
-                   "note": f"published to {domain} as {portal_id} by kcdata publish apply"}
-    update_dataset(root=root, dataset_id=entry.id, set_fields={"status": "published", "portal_id": portal_id},
-                   append_history=history)
+        history: dict[str, Any] | None = None
+        if entry.status is not Status.PUBLISHED:
+            history = {"who": by, "from": entry.status.value, "to": Status.PUBLISHED.value, "note": note}
+        update_dataset(root=root, dataset_id=entry.id, set_fields={"status": "published", "portal_id": portal_id},
+                       append_history=history)
+        return
+    mark_published(root=root, dataset_id=entry.id, portal_id=portal_id, by=by, note=note)
 
 
 __all__ = ["ApplyResult", "NotFoundError", "PublishPlan", "apply_plan_set", "connect_from_env", "make_plan"]
