@@ -28,7 +28,14 @@ def log_path(root: Path) -> Path:
 
 def who(env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
-    return env.get("GITHUB_ACTOR") or env.get("USER") or env.get("USERNAME") or "unknown"
+    if env.get("GITHUB_ACTOR"):
+        return f"{env['GITHUB_ACTOR']} (ci)"
+    try:
+        import getpass
+
+        return env.get("USER") or getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
 
 
 def git_commit(root: Path) -> str | None:

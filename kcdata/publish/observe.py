@@ -90,7 +90,10 @@ def validation_refusal(root: Path, inventory: Inventory, dataset: Dataset) -> st
         return f"validation could not run: {exc.message}"
     if report is None:
         return None
-    if not getattr(report, "valid", True):
+    errors = getattr(report, "error_count", None)
+    # The error count decides: a report with zero errors passes even if its `valid` flag disagrees
+    # (seen with the fast engine's zero-count entries); a report without a count uses `valid`.
+    if (errors is not None and errors > 0) or (errors is None and not getattr(report, "valid", True)):
         return f"validation failed ({getattr(report, 'error_count', '?')} errors): run `kcdata validate {dataset.id}`"
     return None
 
