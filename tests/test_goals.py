@@ -13,6 +13,7 @@ from kcdata.config import load_settings
 from kcdata.errors import InputError
 from kcdata.inventory import load_inventory
 from kcdata.policy.goals import goals_report, load_goals
+from kcdata.policy.inputs import load_scores
 from kcdata.policy.model import ScoreInfo
 
 SAFETY = good_dataset(id="crime-reports", title="Crime Reports", kcstat_goals=["public-safety"], portal_id="crim-1234")
@@ -56,8 +57,10 @@ def test_json_equals_library(tmp_path: Path, cli: Any) -> None:
     res = cli(["--root", str(root), "goals", "--json"])
     assert res.exit_code == 1
     env = res.json()
-    expected = report_json(goals_report(inventory=load_inventory(root).inventory,
-                                        goals=load_goals(load_settings(root))))
+    inventory = load_inventory(root).inventory
+    _method, scores = load_scores(root=root, inventory=inventory)
+    expected = report_json(goals_report(inventory=inventory, goals=load_goals(load_settings(root)), scores=scores))
+    assert env["data"]["scored"] is True
     assert env["data"] == expected
     assert env["data"]["without_published"] == ["public-safety"]
     assert {g["id"]: g["has_published"] for g in env["data"]["goals"]} == {

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from transparency_helpers import GOOD_POLICY, TODAY, good_dataset, make_program
+from transparency_helpers import GOOD_POLICY, TODAY, good_dataset, make_program, validate_all
 
 from kcdata.cli.cmd_policy import report_json
 from kcdata.errors import InputError
@@ -16,7 +16,9 @@ TODAY_ARGS = ["--today", TODAY.isoformat()]
 
 
 def _root(tmp_path: Path, policy: dict[str, Any] | None = None, **ds: Any) -> Path:
-    return make_program(tmp_path / "p", {"water": [good_dataset(**ds)]}, policy={**GOOD_POLICY, **(policy or {})})
+    root = make_program(tmp_path / "p", {"water": [good_dataset(**ds)]}, policy={**GOOD_POLICY, **(policy or {})})
+    validate_all(root)
+    return root
 
 
 def test_happy_path_exit_0_with_scorecard(tmp_path: Path, cli: Any) -> None:
