@@ -245,3 +245,14 @@ def test_schema_yaml_is_read(tmp_path: Path) -> None:
                         policy=GOOD_POLICY, files={"schemas/w.schema.yaml": yaml.safe_dump(SCHEMA)})
     (r,) = check_program(root=root, rule_ids=["SUN-13"], today=TODAY).rules
     assert r.status is RuleStatus.PASS
+
+
+@pytest.mark.parametrize(("url", "ok"), [
+    ("https://opendatacommons.org/licenses/pddl/1-0/", True), ("http://opendatacommons.org/licenses/by/1.0", True),
+    ("https://creativecommons.org/publicdomain/zero/1.0/legalcode", True),
+    ("https://www.creativecommons.org/licenses/by/4.0/", True),
+    ("https://creativecommons.org/licenses/by-nc/4.0/", False), ("Public Domain", False),
+])
+def test_sun11_licence_spellings(tmp_path: Path, url: str, ok: bool) -> None:
+    result = _run(tmp_path, case({"license": url}), "SUN-11")
+    assert (result.status is RuleStatus.PASS) is ok

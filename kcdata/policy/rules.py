@@ -258,8 +258,8 @@ _GEO_FORMATS = frozenset({"geojson", "kml", "kmz", "shp", "gpkg"})
 def _sun09(ctx: Context) -> Iterator[Outcome]:
     for ds in ctx.inventory.datasets:
         terms = {t.lower() for t in ds.keywords} | ({ds.theme.lower()} if ds.theme else set())
-        if not active(ds) or not (ds.extra.get("geospatial") or terms & _GEO_TERMS):
-            continue
+        if not active(ds) or not (ds.extra.get("geospatial") or terms & _GEO_TERMS) or not (ds.data or ds.schema):
+            continue  # nothing to look at yet: an inventoried item without data or schema
         if ds.data and inputs.file_suffix(ds.data) in _GEO_FORMATS:
             yield _ok(ctx, ds, True)
             continue
@@ -421,15 +421,13 @@ def _sun22(ctx: Context) -> Iterator[Outcome]:
                       "accrual_periodicity is not set")
 
 
-@rule("SUN-23", 23, "Permanent access", "Removed data keeps a tombstone: its id, portal id and why it went.")
+@rule("SUN-23", 23, "Permanent access", "Removed data keeps a tombstone: its entry, and why and when it went.")
 def _sun23(ctx: Context) -> Iterator[Outcome]:
     for ds in ctx.inventory.datasets:
         if ds.status is Status.RETIRED:
             noted = bool(ds.extra.get("retired_reason")) or any(
                 r.to_status == Status.RETIRED.value and (r.note or "").strip() for r in ds.history)
-            problems = ([] if ds.portal_id else ["retired without its portal_id"]) + \
-                ([] if noted else ["no note on why it was retired (history note or retired_reason)"])
-            yield _ok(ctx, ds, not problems, "; ".join(problems))
+            yield _ok(ctx, ds, noted, "retired without a note on why (a history note or retired_reason)")
         elif ds.portal_id and ds.status is not Status.PUBLISHED:
             yield _ok(ctx, ds, False, f"portal_id {ds.portal_id} recorded but status is {ds.status}: "
                                       "removed from the portal without retiring?")

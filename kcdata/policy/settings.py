@@ -20,11 +20,15 @@ DEFAULT_OPEN_FORMATS = ("csv", "tsv", "json", "geojson", "jsonl", "ndjson", "xml
                         "shp", "zip", "txt")
 DEFAULT_OPEN_LICENSES = (
     "https://creativecommons.org/publicdomain/zero/1.0/",
+    # opendatacommons.org spells versions "1-0" in its current URLs and "1.0" in older ones: accept both.
     "https://opendatacommons.org/licenses/pddl/",
+    "https://opendatacommons.org/licenses/pddl/1-0/",
     "https://opendatacommons.org/licenses/pddl/1.0/",
     "https://opendatacommons.org/licenses/by/",
+    "https://opendatacommons.org/licenses/by/1-0/",
     "https://opendatacommons.org/licenses/by/1.0/",
     "https://opendatacommons.org/licenses/odbl/",
+    "https://opendatacommons.org/licenses/odbl/1-0/",
     "https://opendatacommons.org/licenses/odbl/1.0/",
     "https://creativecommons.org/licenses/by/4.0/",
     "https://creativecommons.org/licenses/by-sa/4.0/",
