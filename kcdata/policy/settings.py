@@ -135,9 +135,6 @@ def _overrides(raw: Any, known: frozenset[str]) -> dict[str, RuleOverride]:
             close = difflib.get_close_matches(str(rule_id), sorted(known), n=1)
             raise _fail(key, f"unknown rule '{rule_id}'",
                         hint=f"did you mean '{close[0]}'?" if close else "run `kcdata policy check` for rule ids")
-        if isinstance(spec, str) and spec in ("off", "warning", "error"):
-            spec = {"off": {"enabled": False}, "warning": {"severity": "warning"},
-                    "error": {"severity": "error"}}[spec]
         if not isinstance(spec, Mapping):
             raise _fail(key, "expected a mapping such as {enabled: false, reason: ...}")
         unknown = set(spec) - {"enabled", "severity", "reason"}
