@@ -292,9 +292,9 @@ def score_dataset(*, dataset: Dataset, method: Method, validation: ValidationLik
     for c in CRITERIA:
         inp, pts, text = facts[c]
         contribution = pts * method.weight(c) / total
-        breakdown.append(CriterionScore(criterion=c, input=inp, points=_r1(pts), weight=method.weights[c],
+        breakdown.append(CriterionScore(criterion=c, input=inp, points=_r1(pts), weight=float(method.weights[c]),
                                         contribution=_r1(contribution), reason=text,
-                                        sentence=f"{text}: {_r1(pts):g} points × weight {method.weights[c]:g}"
+                                        sentence=f"{text}: {_r1(pts):g} points × weight {float(method.weights[c]):g}"
                                                  f" → {_r1(contribution):g}"))
     exact = combine({c: facts[c][1] for c in CRITERIA}, method)
     excluded = gates(dataset)
