@@ -125,7 +125,7 @@ class Store:
 
     def views(self) -> list[dict[str, Any]]:
         """All views, oldest first."""
-        return sorted(self._views.values(), key=lambda v: (v.get("createdAt", 0), v["id"]))
+        return sorted(self._views.values(), key=lambda v: (v.get("createdAt", 0), v.get("tableId", 0), v["id"]))
 
     def _next_counter(self, conn: sqlite3.Connection, name: str, start: int) -> int:
         row = conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
@@ -225,6 +225,11 @@ class Store:
         """Run a compiled SoQL query (the SQL names the dataset's table)."""
         return self._conn().execute(compiled.sql, compiled.params).fetchall()
 
+    def query_json(self, compiled: Compiled) -> list[str]:
+        """Run the JSON-text form of a compiled query: one finished JSON object per row."""
+        assert compiled.json_sql is not None
+        return [row[0] for row in self._conn().execute(compiled.json_sql, compiled.params)]
+
     def row_count(self, view_id: str) -> int:
         return int(self._conn().execute(f"SELECT COUNT(*) FROM {table_name(view_id)}").fetchone()[0])
 
@@ -298,50 +303,61 @@ class _Plan:
 def _plan(view: dict[str, Any], rows: Sequence[Any]) -> _Plan:
     types = fields_of(view)
     encoders = {name: encoder(t) for name, t in types.items()}
+    user = set(encoders)
+    allowed = user | _SYSTEM_KEYS
     key = row_identifier_field(view)
     report = UpsertReport()
     ops: list[tuple[str, Any, tuple[str, ...], tuple[Any, ...]]] = []
+    plain: list[bool] = []  # rows without system keys take the fast path below
     for index, row in enumerate(rows):
         if not isinstance(row, dict):
             raise StoreError(400, "soda.row.upsert-row-not-an-object",
                              f"Row {index} of the upsert is a {type(row).__name__}, not an object")
-        for name in row:
-            if name not in encoders and name not in _SYSTEM_KEYS:
-                raise StoreError(400, "soda.row.column-not-found",
-                                 f"One or more rows expected column '{name}' which was not found on the dataset",
-                                 {"column": name})
+        if row.keys() <= user:
+            plain.append(True)
+            continue
+        if not row.keys() <= allowed:
+            name = next(n for n in row if n not in allowed)
+            raise StoreError(400, "soda.row.column-not-found",
+                             f"One or more rows expected column '{name}' which was not found on the dataset",
+                             {"column": name})
+        plain.append(False)
+    by_names: dict[tuple[str, ...], tuple[list[Any], int]] = {}
     for index, row in enumerate(rows):
-        deleted = row.get(":deleted")
-        is_delete = deleted is True or (isinstance(deleted, str) and deleted.strip().lower() == "true")
-        names, values = [], []
+        names = tuple(row) if plain[index] else tuple(n for n in row if n not in _SYSTEM_KEYS)
+        cached = by_names.get(names)
+        if cached is None:
+            cached = by_names[names] = ([encoders[n] for n in names], names.index(key) if key in names else -1)
+        encs, key_at = cached
         try:
-            for name, value in row.items():
-                if name in _SYSTEM_KEYS:
-                    continue
-                names.append(name)
-                values.append(None if value is None else encoders[name](value))
+            if plain[index]:
+                values = tuple([None if v is None else f(v) for f, v in zip(encs, row.values(), strict=True)])
+            else:
+                values = tuple([None if row[n] is None else f(row[n]) for f, n in zip(encs, names, strict=True)])
         except ValueProblem as exc:
             report.errors += 1
-            report.problems.append(f"row {index}: {name}: {exc}")
+            report.problems.append(f"row {index}: {exc}")
             continue
-        key_value = values[names.index(key)] if key and key in names else None
+        deleted = None if plain[index] else row.get(":deleted")
+        is_delete = deleted is True or (isinstance(deleted, str) and deleted.strip().lower() == "true")
+        key_value = values[key_at] if key_at >= 0 else None
         if key_value is not None:
-            ops.append(("delete_key" if is_delete else "upsert_key", key_value, tuple(names), tuple(values)))
+            ops.append(("delete_key" if is_delete else "upsert_key", key_value, names, values))
             continue
-        sid = row.get(":id")
+        sid = None if plain[index] else row.get(":id")
         if sid is not None:
             internal = parse_row_id(str(sid))
             if internal is None:
                 report.errors += 1
                 report.problems.append(f"row {index}: bad :id {sid!r}")
                 continue
-            ops.append(("delete_sid" if is_delete else "update_sid", internal, tuple(names), tuple(values)))
+            ops.append(("delete_sid" if is_delete else "update_sid", internal, names, values))
             continue
         if key or is_delete:
             report.errors += 1
             report.problems.append(f"row {index}: no row identifier")
             continue
-        ops.append(("insert", None, tuple(names), tuple(values)))
+        ops.append(("insert", None, names, values))
     return _Plan(ops=ops, report=report)
 
 
@@ -388,10 +404,10 @@ def _apply(conn: sqlite3.Connection, view: dict[str, Any], plan: _Plan, *, repla
 
     statements: dict[tuple[str, tuple[str, ...]], str] = {}
     for kind, ident, names, values in plan.ops:
-        cols = ", ".join(sql_column(n) for n in names)
         if kind == "upsert_key":
             sql = statements.get((kind, names))
             if sql is None:
+                cols = ", ".join(sql_column(n) for n in names)
                 sets = ", ".join(f"{sql_column(n)} = excluded.{sql_column(n)}" for n in names)
                 sql = (f"INSERT INTO {table} (_created_at, _updated_at, {cols}) VALUES (?, ?{', ?' * len(names)}) "
                        f"ON CONFLICT({key_sql}) DO UPDATE SET {sets}, _updated_at = excluded._updated_at")
@@ -406,6 +422,7 @@ def _apply(conn: sqlite3.Connection, view: dict[str, Any], plan: _Plan, *, repla
         elif kind == "insert":
             sql = statements.get((kind, names))
             if sql is None:
+                cols = ", ".join(sql_column(n) for n in names)
                 sql = (f"INSERT INTO {table} (_created_at, _updated_at{', ' + cols if cols else ''}) "
                        f"VALUES (?, ?{', ?' * len(names)})")
                 statements[(kind, names)] = sql
