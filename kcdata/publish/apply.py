@@ -218,19 +218,9 @@ def _create(client: PortalClient, plan: DatasetPlan, mapping: TableMapping, fiel
     payload = {**fields, "metadata": md}
     payload.pop("name", None)
     columns = [c.to_view_column() for c in mapping.columns]
-    for attempt in range(3):
-        try:
-            return client.create_view(name=str(fields.get("name") or plan.title), columns=columns,
-                                      row_identifier=mapping.row_identifier, fields=payload)
-        except PortalError as exc:
-            if not exc.details.get("transient") or attempt == 2:
-                raise
-            # The request may have been applied before the answer was lost: look before re-trying.
-            time.sleep(0.5 * (attempt + 1))
-            found = client.find_by_inventory_id(plan.id)
-            if found is not None:
-                return found
-    raise AssertionError("unreachable")
+    return client.create_view(name=str(fields.get("name") or plan.title), columns=columns,
+                              row_identifier=mapping.row_identifier, fields=payload,
+                              find_existing=lambda: client.find_by_inventory_id(plan.id))
 
 
 def _column_edits(mapping: TableMapping, view: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -62,7 +63,9 @@ class PortalClient(Protocol):
     def get_view(self, portal_id: str) -> dict[str, Any] | None: ...
     def find_by_inventory_id(self, dataset_id: str) -> dict[str, Any] | None: ...
     def create_view(self, *, name: str, columns: Sequence[Mapping[str, Any]], row_identifier: str,
-                    fields: Mapping[str, Any]) -> dict[str, Any]: ...
+                    fields: Mapping[str, Any],
+                    find_existing: Callable[[], dict[str, Any] | None] | None = None) -> dict[str, Any]: ...
+    def find_by_custom_field(self, section: str, field: str, value: str) -> dict[str, Any] | None: ...
     def update_metadata(self, portal_id: str, *, fields: Mapping[str, Any],
                         metadata: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
     def publish_view(self, portal_id: str) -> None: ...
@@ -77,11 +80,7 @@ class PortalClient(Protocol):
 
 def inventory_id_of(view: Mapping[str, Any]) -> str | None:
     """The kcdata inventory id stored in a view's custom metadata, if any."""
-    meta = view.get("metadata") or {}
-    custom = meta.get("custom_fields") if isinstance(meta, Mapping) else None
-    section = custom.get(INVENTORY_SECTION) if isinstance(custom, Mapping) else None
-    value = section.get(INVENTORY_ID_FIELD) if isinstance(section, Mapping) else None
-    return str(value) if value else None
+    return _custom_field(view, INVENTORY_SECTION, INVENTORY_ID_FIELD)
 
 
 def clean_value(value: Any) -> Any:
@@ -129,6 +128,7 @@ class SodapyClient:
         self.domain = domain
         self.write_requests = 0
         self.retry = retry
+        self._lock = threading.Lock()
         self._secrets = tuple(s for s in (password, app_token) if s)
         adapter = {"prefix": "http://", "adapter": requests.adapters.HTTPAdapter()} if plain_http else None
         sodapy_log = logging.getLogger()
@@ -142,6 +142,10 @@ class SodapyClient:
             sodapy_log.setLevel(previous)
 
     # -- plumbing -------------------------------------------------------------------------------
+    def _count_write(self) -> None:
+        with self._lock:  # uploads run in worker threads
+            self.write_requests += 1
+
     def _scrub(self, text: str) -> str:
         for s in self._secrets:
             text = text.replace(s, "***")
@@ -173,7 +177,7 @@ class SodapyClient:
 
         def counted() -> Any:
             if write:
-                self.write_requests += 1
+                self._count_write()
             return fn()
 
         try:
@@ -209,25 +213,8 @@ class SodapyClient:
         return view if isinstance(view, dict) else None
 
     def find_by_inventory_id(self, dataset_id: str) -> dict[str, Any] | None:
-        """The view whose custom metadata carries this inventory id (catalog, then each view)."""
-        results, _ = self._call("search the catalog", lambda: self._soda.datasets(q=dataset_id))
-        candidates = [r for r in results if isinstance(r, Mapping)]
-        if not any(_catalog_inventory_id(r) == dataset_id for r in candidates):
-            everything, _ = self._call("list the catalog", lambda: self._soda.datasets())
-            candidates += [r for r in everything if isinstance(r, Mapping)]
-        seen: set[str] = set()
-        for r in candidates:
-            rid = (r.get("resource") or {}).get("id")
-            if not rid or rid in seen:
-                continue
-            seen.add(rid)
-            listed = _catalog_inventory_id(r)
-            if listed is not None and listed != dataset_id:
-                continue
-            view = self.get_view(rid)
-            if view is not None and inventory_id_of(view) == dataset_id:
-                return view
-        return None
+        """The view whose custom metadata carries this inventory id (catalog, then the view itself)."""
+        return self.find_by_custom_field(INVENTORY_SECTION, INVENTORY_ID_FIELD, dataset_id)
 
     def fetch_all_rows(self, portal_id: str, *, select: Sequence[str] | None = None,
                        where: str | None = None) -> Iterator[dict[str, Any]]:
@@ -257,27 +244,66 @@ class SodapyClient:
 
     # -- writes ---------------------------------------------------------------------------------
     def create_view(self, *, name: str, columns: Sequence[Mapping[str, Any]], row_identifier: str,
-                    fields: Mapping[str, Any]) -> dict[str, Any]:
-        """Create an unpublished view with its columns; ``fields`` may include a whole ``metadata``."""
-        metadata = dict(fields.get("metadata") or {})
-        metadata["rowIdentifier"] = row_identifier
-        extra = {k: v for k, v in fields.items() if k != "metadata"}
-        # Not retried blindly: a create whose answer was lost may have happened (see apply).
+                    fields: Mapping[str, Any], find_existing: Callable[[], dict[str, Any] | None] | None = None
+                    ) -> dict[str, Any]:
+        """Create an unpublished view with its columns; ``fields`` may include a whole ``metadata``.
+
+        Creating is not idempotent: after a transient failure the request may have been applied
+        with its answer lost, so before each retry ``find_existing`` is asked for the view first.
+        """
         import requests
 
-        self.write_requests += 1
-        try:
-            view = self._soda.create(name, columns=[dict(c) for c in columns], metadata=metadata,
-                                     **clean_value(extra))
-        except requests.exceptions.RequestException as exc:
-            transient = self._classify(exc)
-            status = getattr(getattr(exc, "response", None), "status_code", None)
-            raise PortalError(f"{self.domain}: create view '{name}' failed: {self._scrub(str(exc))}",
-                              code="portal-create-failed",
-                              details={"status": status, "transient": transient is not None}) from None
+        metadata = dict(fields.get("metadata") or {})
+        metadata["rowIdentifier"] = row_identifier
+        extra = clean_value({k: v for k, v in fields.items() if k != "metadata"})
+        attempt = 0
+        while True:
+            attempt += 1
+            self._count_write()
+            try:
+                view = self._soda.create(name, columns=[dict(c) for c in columns], metadata=metadata, **extra)
+                break
+            except requests.exceptions.RequestException as exc:
+                transient = self._classify(exc)
+                if transient is None or attempt >= self.retry.attempts:
+                    status = getattr(getattr(exc, "response", None), "status_code", None)
+                    raise PortalError(f"{self.domain}: create view '{name}' failed: {self._scrub(str(exc))}",
+                                      code="portal-create-failed", details={"status": status},
+                                      hint=_hint_for(status)) from None
+                wait = self.retry.delay(attempt, transient.retry_after)
+                log.warning("create view %r: %s; retry %d/%d in %.2fs", name, transient, attempt,
+                            self.retry.attempts - 1, wait)
+                self.retry.sleep(wait)
+                found = find_existing() if find_existing is not None else None
+                if found is not None:
+                    return found
         if not isinstance(view, dict) or not view.get("id"):
             raise PortalError(f"{self.domain}: create view '{name}': the portal returned no view id")
         return view
+
+    def find_by_custom_field(self, section: str, field: str, value: str) -> dict[str, Any] | None:
+        """The view whose ``metadata.custom_fields[section][field]`` equals ``value``."""
+        key = f"{section}_{field}".replace(" ", "-")
+        results, _ = self._call("search the catalog", lambda: self._soda.datasets(q=value))
+        candidates = [r for r in results if isinstance(r, Mapping)]
+        if not any(_catalog_field(r, key) == value for r in candidates):
+            everything, _ = self._call("list the catalog", lambda: self._soda.datasets())
+            candidates += [r for r in everything if isinstance(r, Mapping)]
+        seen: set[str] = set()
+        for r in candidates:
+            rid = (r.get("resource") or {}).get("id")
+            if not rid or rid in seen:
+                continue
+            seen.add(rid)
+            listed = _catalog_field(r, key)
+            if listed is not None and listed != value:
+                continue
+            if listed is None and _catalog_has_custom(r):
+                continue
+            view = self.get_view(rid)
+            if view is not None and _custom_field(view, section, field) == value:
+                return view
+        return None
 
     def update_metadata(self, portal_id: str, *, fields: Mapping[str, Any],
                         metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -340,12 +366,26 @@ def _check_id(portal_id: str) -> None:
         raise InputError(f"invalid portal id {portal_id!r}", hint="A portal id looks like abcd-2345.")
 
 
-def _catalog_inventory_id(result: Mapping[str, Any]) -> str | None:
+def _catalog_field(result: Mapping[str, Any], key: str) -> str | None:
     cls = result.get("classification") or {}
     for item in cls.get("domain_metadata") or []:
-        if isinstance(item, Mapping) and item.get("key") == "Inventory_Inventory-ID":
+        if isinstance(item, Mapping) and item.get("key") == key:
             return str(item.get("value"))
     return None
+
+
+def _catalog_has_custom(result: Mapping[str, Any]) -> bool:
+    """Whether the catalog lists custom fields at all (then a missing key means "not there")."""
+    cls = result.get("classification") or {}
+    return bool(cls.get("domain_metadata"))
+
+
+def _custom_field(view: Mapping[str, Any], section: str, field: str) -> str | None:
+    meta = view.get("metadata") or {}
+    custom = meta.get("custom_fields") if isinstance(meta, Mapping) else None
+    sec = custom.get(section) if isinstance(custom, Mapping) else None
+    value = sec.get(field) if isinstance(sec, Mapping) else None
+    return str(value) if value else None
 
 
 def _report(raw: Any, attempts: int) -> UpsertReport:

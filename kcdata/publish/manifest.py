@@ -29,6 +29,7 @@ from kcdata.publish.client import INVENTORY_SECTION, PortalClient
 
 PART_ROWS = 50_000
 META_KEY = "kcdata"
+MANIFEST_OF = "Manifest Of"
 MANIFEST_COLUMNS = (
     {"fieldName": "part", "name": "part", "dataTypeName": "number", "description": "manifest part"},
     {"fieldName": "data", "name": "data", "dataTypeName": "text", "description": "zlib+base64 JSON"},
@@ -85,12 +86,16 @@ def write(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, has
     manifest_id = rec.get("manifest_id")
     if manifest_id and client.get_view(str(manifest_id)) is None:
         manifest_id = None
+    if not manifest_id:  # first publish, or a run killed before the pointer was saved
+        found = client.find_by_custom_field(INVENTORY_SECTION, MANIFEST_OF, dataset_id)
+        manifest_id = found["id"] if found else None
     if not manifest_id:
         created = client.create_view(
             name=f"kcdata manifest: {dataset_id}", columns=MANIFEST_COLUMNS, row_identifier="part",
             fields={"description": f"Row manifest kept by kcdata publish for {view.get('id')}; not a dataset.",
                     "hideFromCatalog": True,
-                    "metadata": {"custom_fields": {INVENTORY_SECTION: {"Manifest Of": dataset_id}}}})
+                    "metadata": {"custom_fields": {INVENTORY_SECTION: {MANIFEST_OF: dataset_id}}}},
+            find_existing=lambda: client.find_by_custom_field(INVENTORY_SECTION, MANIFEST_OF, dataset_id))
         manifest_id = created["id"]
     rows, digest = encode_parts(hashes)
     # One part per request keeps every body small (~1 MB per 50,000 rows).
