@@ -279,7 +279,31 @@ def _sun10(ctx: Context) -> Iterator[Outcome]:
                 problems.append(f"published with access_level '{ds.access_level}'")
             if not ds.portal_id:
                 problems.append("published without a portal_id")
+            elif ctx.portal_view is not None:
+                problems.extend(_anonymous_access(ctx.portal_view, ds.portal_id))
             yield _ok(ctx, ds, not problems, "; ".join(problems))
+
+
+def _anonymous_access(fetch: Callable[[str], Mapping[str, object] | None], portal_id: str) -> list[str]:
+    """What stops a resident without an account from reading this view (empty: nothing)."""
+    from kcdata.errors import PortalError
+
+    try:
+        view = fetch(portal_id)
+    except PortalError as exc:
+        if exc.details.get("status") in (401, 403):
+            return [f"portal view {portal_id} needs a login (HTTP {exc.details['status']})"]
+        raise
+    if view is None:
+        return [f"portal has no view {portal_id}"]
+    problems = []
+    grants = view.get("grants")
+    grant_list: list[object] = grants if isinstance(grants, list) else []
+    if not any(isinstance(g, Mapping) and "public" in (g.get("flags") or []) for g in grant_list):
+        problems.append(f"portal view {portal_id} is not shared publicly")
+    if view.get("publicationStage") not in (None, "published"):
+        problems.append(f"portal view {portal_id} is {view.get('publicationStage')}, not published")
+    return problems
 
 
 def _norm_license(url: str) -> str:
