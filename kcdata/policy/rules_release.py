@@ -70,11 +70,16 @@ def _sun02(ctx: Context) -> Iterator[Outcome]:
 
 
 @rule("SUN-03", 3, "Community values and goals", "Datasets should inform a KCStat citywide goal.",
-      severity=Severity.WARNING)
+      scope=Scope.BOTH, severity=Severity.WARNING)
 def _sun03(ctx: Context) -> Iterator[Outcome]:
-    for ds in ctx.inventory.datasets:
-        if not active(ds):
-            continue
+    live = [ds for ds in ctx.inventory.datasets if active(ds)]
+    if live:
+        linked = sum(1 for ds in live if any(g in ctx.goal_ids for g in ds.kcstat_goals))
+        share = linked / len(live)
+        yield program_outcome(share >= ctx.settings.min_goal_share,
+                              f"{linked} of {len(live)} datasets linked to a KCStat goal ({share:.0%}; "
+                              f"target {ctx.settings.min_goal_share:.0%})")
+    for ds in live:
         unknown = [g for g in ds.kcstat_goals if g not in ctx.goal_ids]
         if unknown:
             hints = []
