@@ -117,10 +117,13 @@ def render(app: App, report: PolicyReport) -> None:
     findings = report.findings
     if findings:
         detail = Table(title=f"Findings ({len(findings)})")
-        for col in ("rule", "severity", "where", "subject", "message"):
-            detail.add_column(col)
+        detail.add_column("rule", no_wrap=True)
+        detail.add_column("subject", overflow="fold", ratio=2)
+        detail.add_column("where", overflow="fold", ratio=2)
+        detail.add_column("message", overflow="fold", ratio=4)
         for f in findings:
-            detail.add_row(f.rule, f.severity.value, f.location(), f.subject, f.message)
+            detail.add_row(f.rule, f.subject, f.location() if f.file else "-", f.message,
+                           style=None if f.severity == "error" else "yellow")
         app.out.print(detail)
 
 
