@@ -72,8 +72,13 @@ UNPUBLISHED = good_dataset(id="water-quality-tests", title="Water Quality Tests"
 RETIRED = good_dataset(id="water-old-meters", title="Old Meters", status="retired")
 
 
+HISTORY = [{"who": "liaison", "when": "2025-03-01T10:00:00Z", "from": "approved", "to": "published",
+            "note": "Published."},
+           {"who": "odo", "when": "2025-09-01T10:00:00Z", "from": "published", "to": "published", "note": "Refresh."}]
+
+
 def test_catalog_validates_and_is_filled_from_the_inventory(tmp_path: Path) -> None:
-    root = _program(tmp_path, [good_dataset(), NON_PUBLIC, UNPUBLISHED, RETIRED])
+    root = _program(tmp_path, [good_dataset(history=HISTORY), NON_PUBLIC, UNPUBLISHED, RETIRED])
     result = export_catalog(inventory=load_inventory(root).inventory, program=PROGRAM)
     assert result.valid, result.problems
     catalog = result.catalog
@@ -93,7 +98,8 @@ def test_catalog_validates_and_is_filled_from_the_inventory(tmp_path: Path) -> N
     assert pub["landingPage"] == "https://data.kcmo.org/d/abcd-1234"
     assert pub["describedBy"] == "https://data.kcmo.org/api/views/abcd-1234.json"
     assert pub["accrualPeriodicity"] == "R/P1D" and pub["keyword"] == ["water", "infrastructure"]
-    assert pub["theme"] == ["Infrastructure"] and pub["modified"] == "2026-11-02"
+    assert pub["theme"] == ["Infrastructure"] and pub["modified"] == "2026-11-02"  # last_reviewed is the latest
+    assert pub["issued"] == "2025-03-01"  # the first transition to published
     assert pub["license"] == "https://creativecommons.org/publicdomain/zero/1.0/"
     assert pub["contactPoint"] == {"@type": "vcard:Contact", "fn": "KC Water Asset Management",
                                    "hasEmail": "mailto:water-data@example.org"}
@@ -102,7 +108,7 @@ def test_catalog_validates_and_is_filled_from_the_inventory(tmp_path: Path) -> N
     closed = by_id["water-customer-accounts"]
     assert closed["accessLevel"] == "non-public" and "RSMo 610.021" in closed["rights"]
     assert "distribution" not in closed and "landingPage" not in closed
-    assert "distribution" not in by_id["water-quality-tests"]
+    assert "distribution" not in by_id["water-quality-tests"] and "issued" not in by_id["water-quality-tests"]
 
 
 def test_catalog_fails_the_federal_profile_only_for_federal_fields(tmp_path: Path) -> None:

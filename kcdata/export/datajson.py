@@ -86,6 +86,17 @@ def portal_urls(domain: str, portal_id: str) -> dict[str, str]:
     }
 
 
+def _issued(ds: Dataset) -> str | None:
+    """The date of the first transition to ``published`` (DCAT ``issued``: formal issuance)."""
+    for rec in ds.history:
+        if rec.to_status == Status.PUBLISHED.value:
+            try:
+                return dt.date.fromisoformat(rec.at[:10]).isoformat()
+            except ValueError:
+                return None
+    return None
+
+
 def _modified(ds: Dataset) -> str | None:
     dates: list[dt.date] = []
     for rec in ds.history:
@@ -130,6 +141,9 @@ def dataset_entry(ds: Dataset, *, program: ProgramInfo, department_name: str | N
     modified = _modified(ds)
     if modified:
         entry["modified"] = modified
+    issued = _issued(ds)
+    if issued:
+        entry["issued"] = issued
     published = ds.status is Status.PUBLISHED and ds.portal_id and program.portal_domain
     if published:
         assert ds.portal_id is not None and program.portal_domain is not None
