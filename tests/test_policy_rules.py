@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from transparency_helpers import GOOD_POLICY, SCHEMA, TODAY, good_dataset, make_program, scoring_section, shared_dir
 
 from kcdata.config import load_settings
@@ -266,3 +268,38 @@ def test_sun03_program_share(tmp_path: Path) -> None:
     assert program and "1 of 3 datasets" in program[0].message
     result = _run(tmp_path / "b", case(extra=unlinked, policy={"min_goal_share": 0.3}), "SUN-03")
     assert "program" not in {f.subject for f in result.findings}
+
+
+_MUTATIONS: list[dict[str, Any]] = [
+    {}, {"license": None}, {"contains_pii": None}, {"last_reviewed": "2024-01-01"}, {"status": "approved"},
+    {"accrual_periodicity": "weekly"}, {"kcstat_goals": []}, {"methodology": None}, {"portal_id": None},
+    {"status": "retired"}, {"access_level": "non-public", "rights": None}, {"requests": None, "status": "proposed"},
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(mutations=st.lists(st.sampled_from(range(len(_MUTATIONS))), min_size=1, max_size=5),
+       lowered=st.sets(st.sampled_from(sorted(r.id for r in RULES))),
+       off=st.sets(st.sampled_from(sorted(r.id for r in RULES)), max_size=3))
+def test_property_severity_and_switches(mutations: list[int], lowered: set[str], off: set[str]) -> None:
+    from kcdata.inventory.load import dataset_from_mapping
+    from kcdata.inventory.model import Inventory
+
+    datasets = tuple(dataset_from_mapping(good_dataset(id=f"d{i}", **_MUTATIONS[m]), department="water")
+                     for i, m in enumerate(mutations))
+    rules = {rid: {"severity": "warning", "reason": "committee decision"} for rid in lowered}
+    rules.update({rid: {"enabled": False, "reason": "committee decision"} for rid in off})
+    settings_ = load_policy_settings({"policy": {**GOOD_POLICY, "rules": rules}})
+    report = run_policy(root=Path("."), inventory=Inventory(root=Path("."), departments=(), datasets=datasets),
+                        settings=settings_, program={"portal_domain": "data.kcmo.org"},
+                        goal_ids=["infrastructure-accessibility"], today=TODAY)
+    for r in report.rules:
+        assert r.passed >= 0 and r.failed == len(r.findings)
+        if r.id in off:
+            assert r.status is RuleStatus.OFF and not r.findings and r.reason == "committee decision"
+        elif r.findings:
+            assert r.status is (RuleStatus.WARN if r.severity == "warning" else RuleStatus.FAIL)
+            assert all(f.severity == r.severity for f in r.findings)
+        if r.id in lowered and r.id not in off:
+            assert r.status is not RuleStatus.FAIL
+    assert report.failed == any(r.findings and r.severity == "error" and r.id not in off for r in report.rules)
