@@ -113,3 +113,17 @@ def test_purpose_built_program_is_lint_clean(tmp_path: Path, cli: Any) -> None:
     root = _root(tmp_path, [good_dataset(), SAFETY])
     res = cli(["--root", str(root), "inventory", "lint"])
     assert res.exit_code == 0, res.stdout
+
+
+def test_goal_ranks_equal_kcdata_score(tmp_path: Path, cli: Any) -> None:
+    from transparency_helpers import validate_all
+
+    root = _root(tmp_path, [good_dataset(), SAFETY_DRAFT, good_dataset(id="dispatch-times", status="proposed",
+                                                                       portal_id=None,
+                                                                       kcstat_goals=["public-safety"])])
+    validate_all(root)
+    ranks = {d["id"]: d["rank"] for d in cli(["--root", str(root), "score", "--json"]).json()["data"]["datasets"]}
+    goals = cli(["--root", str(root), "goals", "--json"]).json()["data"]["goals"]
+    safety = next(g for g in goals if g["id"] == "public-safety")
+    assert {d["id"]: d["rank"] for d in safety["unpublished"]} == {k: ranks[k] for k in ("use-of-force",
+                                                                                          "dispatch-times")}

@@ -122,7 +122,14 @@ def load_scores(*, root: Path, inventory: Inventory) -> tuple[Any, dict[str, Sco
     if load_method is None or score_inventory is None:
         return None, None
     method = load_method(root=root)
-    scored = score_inventory(inventory=inventory, method=method)
+    kwargs: dict[str, Any] = {}
+    try:  # the cached validations, so ranks equal what `kcdata score` shows
+        from kcdata.score.inputs import last_validations
+
+        kwargs["validations"] = last_validations(root=root, datasets=inventory.datasets)
+    except ImportError:
+        pass
+    scored = score_inventory(inventory=inventory, method=method, **kwargs)
     return method, {str(_get_id(s)): _scored(s) for s in scored}
 
 
