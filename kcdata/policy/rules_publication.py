@@ -27,7 +27,7 @@ def _sun08(ctx: Context) -> Iterator[Outcome]:
         if ds.data and active(ds):
             fmt = str(ds.extra.get("format") or inputs.file_suffix(ds.data)).lower()
             yield outcome(ctx, ds, fmt in allowed, f"data format '{fmt or '?'}' is not an open machine-readable "
-                                               f"format ({', '.join(sorted(allowed))})")
+                                                   f"format ({', '.join(sorted(allowed))})")
 
 
 _GEO_TERMS = frozenset({"gis", "geospatial", "map", "maps", "spatial", "geography", "location", "locations",
@@ -50,7 +50,7 @@ def _sun09(ctx: Context) -> Iterator[Outcome]:
         geo = any(str(f.get("type")) in ("geopoint", "geojson") or str(f.get("name", "")).lower() in _GEO_FIELDS
                   for f in fields)
         yield outcome(ctx, ds, geo, "geospatial dataset without coordinates (geopoint/geojson field, latitude/"
-                                "longitude) or a geo format")
+                                    "longitude) or a geo format")
 
 
 @rule("SUN-10", 10, "Remove access restrictions", "What is published is public: no login, a portal id.")
@@ -176,7 +176,7 @@ def _sun15(ctx: Context) -> Iterator[Outcome]:
             continue
         _rows, dups, empty = counted
         yield outcome(ctx, ds, not dups and not empty,
-                  f"row key {key} in {ds.data}: {dups} duplicate and {empty} empty value(s)")
+                      f"row key {key} in {ds.data}: {dups} duplicate and {empty} empty value(s)")
 
 
 _CODE = re.compile(r"\b(script|scripts|etl|pipeline|python|sql|code|automated|cron)\b", re.IGNORECASE)
@@ -198,7 +198,7 @@ def _sun18(ctx: Context) -> Iterator[Outcome]:
     for ds in ctx.inventory.datasets:
         if ds.status is Status.PUBLISHED:
             yield outcome(ctx, ds, bool(ds.portal_id and domain),
-                      "no landing page: " + ("program.portal_domain is not set" if not domain else "no portal_id"))
+                          "no landing page: " + ("program.portal_domain is not set" if not domain else "no portal_id"))
 
 
 @rule("SUN-19", 19, "Bulk data", "Published data can be downloaded whole (portal CSV export or a file URL).")
@@ -215,7 +215,7 @@ def _sun20(ctx: Context) -> Iterator[Outcome]:
         tabular = bool(ds.schema) or (bool(ds.data) and inputs.file_suffix(ds.data or "") in ("csv", "tsv"))
         if ds.status is Status.PUBLISHED and tabular:
             yield outcome(ctx, ds, bool(ds.portal_id or ds.extra.get("api_url")),
-                      "tabular data without an API endpoint (portal_id or api_url)")
+                          "tabular data without an API endpoint (portal_id or api_url)")
 
 
 @rule("SUN-22", 22, "Ongoing publication", "Each release declares how often it is updated (accrual_periodicity).")
@@ -224,8 +224,8 @@ def _sun22(ctx: Context) -> Iterator[Outcome]:
         if releasing(ds):
             ok = is_valid_periodicity(ds.accrual_periodicity)
             yield outcome(ctx, ds, ok, f"accrual_periodicity {ds.accrual_periodicity!r} is not 'irregular' or an "
-                                   "ISO 8601 repeating duration (R/P1D)" if ds.accrual_periodicity else
-                      "accrual_periodicity is not set")
+                                       "ISO 8601 repeating duration (R/P1D)" if ds.accrual_periodicity else
+                          "accrual_periodicity is not set")
 
 
 @rule("SUN-23", 23, "Permanent access", "Removed data keeps a tombstone: its entry, and why and when it went.")
@@ -237,4 +237,4 @@ def _sun23(ctx: Context) -> Iterator[Outcome]:
             yield outcome(ctx, ds, noted, "retired without a note on why (a history note or retired_reason)")
         elif ds.portal_id and ds.status is not Status.PUBLISHED:
             yield outcome(ctx, ds, False, f"portal_id {ds.portal_id} recorded but status is {ds.status}: "
-                                      "removed from the portal without retiring?")
+                                          "removed from the portal without retiring?")

@@ -57,8 +57,8 @@ def _sun01(ctx: Context) -> Iterator[Outcome]:
         published = sum(d.status is Status.PUBLISHED for d in eligible)
         share = published / len(eligible)
         yield program_outcome(share >= ctx.settings.min_published_share,
-                       f"{published} of {len(eligible)} release-eligible datasets published ({share:.0%}; "
-                       f"target {ctx.settings.min_published_share:.0%})")
+                              f"{published} of {len(eligible)} release-eligible datasets published ({share:.0%}; "
+                              f"target {ctx.settings.min_published_share:.0%})")
 
 
 @rule("SUN-02", 2, "Build on public-records requests", "Data people already ask for should be released first.")
@@ -66,7 +66,7 @@ def _sun02(ctx: Context) -> Iterator[Outcome]:
     for ds in ctx.inventory.datasets:
         if release_eligible(ds) and (ds.requests or 0) > 0:
             yield outcome(ctx, ds, ds.status is Status.PUBLISHED,
-                      f"{ds.requests} public request(s) in the last 12 months, still unpublished ({ds.status})")
+                          f"{ds.requests} public request(s) in the last 12 months, still unpublished ({ds.status})")
 
 
 @rule("SUN-03", 3, "Community values and goals", "Datasets should inform a KCStat citywide goal.",
@@ -108,7 +108,7 @@ def _sun04(ctx: Context) -> Iterator[Outcome]:
         if ds.access_level is not AccessLevel.PUBLIC or ds.classification is not Classification.PUBLIC \
                 or ds.status is Status.WITHHELD:
             yield outcome(ctx, ds, bool(ds.rights and ds.rights.strip()),
-                      f"{ds.access_level}/{ds.classification}/{ds.status} without a written justification (rights)")
+                          f"{ds.access_level}/{ds.classification}/{ds.status} without a written justification (rights)")
 
 
 @rule("SUN-05", 5, "Prioritised release",
@@ -139,7 +139,7 @@ def _sun06(ctx: Context) -> Iterator[Outcome]:
         if vendor and active(ds):
             noted = any(str(ds.extra.get(k) or "").strip() for k in OWNERSHIP_KEYS)
             yield outcome(ctx, ds, noted, "vendor-held data without an ownership/licence note "
-                                      f"({' or '.join(OWNERSHIP_KEYS)})")
+                                          f"({' or '.join(OWNERSHIP_KEYS)})")
 
 
 @rule("SUN-07", 7, "Safeguard sensitive information",
@@ -180,4 +180,4 @@ def _sun07_pii(ctx: Context) -> Iterator[Outcome]:
             detail = "header names a person" if col.kind == "name-header" else \
                 f"{col.matched}/{col.sampled} sampled values look like {col.kind}"
             yield outcome(ctx, ds, False, f"{ds.data} column '{col.column}': {detail}; "
-                                      "remove it or mark the dataset contains_pii")
+                                          "remove it or mark the dataset contains_pii")
