@@ -118,8 +118,8 @@ def _sun05(ctx: Context) -> Iterator[Outcome]:
         raise Skip("scoring is not available (kcdata.score); cannot check ranks")
     method = ctx.score_method
     versioned = getattr(method, "source", "kcdata.yaml") != "defaults" and bool(getattr(method, "version", None))
-    yield program_outcome(versioned, "no `scoring:` method with a version in kcdata.yaml: the ranking uses built-in "
-                              "defaults the committee has not adopted")
+    yield program_outcome(versioned, "no `scoring:` method with a version in kcdata.yaml: the ranking uses "
+                                     "built-in defaults the committee has not adopted")
     for ds in ctx.inventory.datasets:
         if not unpublished_eligible(ds):
             continue
