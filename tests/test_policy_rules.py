@@ -303,3 +303,13 @@ def test_property_severity_and_switches(mutations: list[int], lowered: set[str],
         if r.id in lowered and r.id not in off:
             assert r.status is not RuleStatus.FAIL
     assert report.failed == any(r.findings and r.severity == "error" and r.id not in off for r in report.rules)
+
+
+def test_unreadable_department_file_fails_sun04_without_stopping_the_rest(tmp_path: Path) -> None:
+    root = make_program(tmp_path / "p", {"water": [good_dataset()]}, policy=GOOD_POLICY)
+    (root / "inventory" / "fire.yaml").write_text("department: {id: fire\ndatasets: [\n", encoding="utf-8")
+    report = check_program(root=root, today=TODAY)
+    sun04 = next(r for r in report.rules if r.id == "SUN-04")
+    assert [f.subject for f in sun04.findings] == ["inventory/fire.yaml"]
+    assert sun04.findings[0].line is not None
+    assert next(r for r in report.rules if r.id == "SUN-11").passed == 1  # water was still checked
