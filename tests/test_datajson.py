@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from transparency_helpers import dcat_errors as errors
 from transparency_helpers import good_dataset, make_program, shared_dir
 
 from kcdata.export.datajson import SCHEMA_FILES, ProgramInfo, build_catalog, export_catalog
@@ -19,28 +20,6 @@ DCAT = shared_dir() / "standards" / "dcat-us-1.1"
 VENDORED = Path(__file__).resolve().parent.parent / "kcdata" / "export" / "dcat_us_1_1"
 PROGRAM = ProgramInfo(publisher="City of Kansas City, Missouri", portal_domain="data.kcmo.org",
                       publisher_email="opendata@example.org")
-
-
-def official_validator(catalog_file: str = "catalog-non-federal.json") -> Any:
-    """Built here from shared/ (not from the package), as the README describes."""
-    from jsonschema import Draft4Validator
-    from referencing import Registry, Resource
-    from referencing.jsonschema import DRAFT4
-
-    pairs = []
-    for path in sorted(DCAT.glob("*.json")):
-        contents = json.loads(path.read_text(encoding="utf-8"))
-        res = Resource.from_contents(contents, default_specification=DRAFT4)
-        pairs.append((path.name, res))
-        if path.name != "catalog-non-federal.json":
-            pairs.append((contents["id"].rstrip("#"), res))
-    registry = Registry().with_resources(pairs)
-    schema = json.loads((DCAT / catalog_file).read_text(encoding="utf-8"))
-    return Draft4Validator(schema, registry=registry, format_checker=Draft4Validator.FORMAT_CHECKER)
-
-
-def errors(catalog: dict[str, Any], catalog_file: str = "catalog-non-federal.json") -> list[str]:
-    return [e.message for e in official_validator(catalog_file).iter_errors(catalog)]
 
 
 def test_vendored_schemas_are_byte_identical_to_shared() -> None:

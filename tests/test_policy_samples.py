@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_datajson import errors
+from transparency_helpers import dcat_errors as errors
 
 from kcdata.inventory import load_inventory
 from kcdata.policy import check_program

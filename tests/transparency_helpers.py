@@ -137,3 +137,27 @@ GOOD_POLICY: dict[str, Any] = {
     "inventory_url": "https://example.org/inventory",
     "citation": "City of Kansas City, Missouri: {title}",
 }
+
+
+def official_validator(catalog_file: str = "catalog-non-federal.json") -> Any:
+    """Built here from shared/ (not from the package), as the README describes."""
+    from jsonschema import Draft4Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4
+
+    dcat = shared_dir() / "standards" / "dcat-us-1.1"
+    pairs = []
+    for path in sorted(dcat.glob("*.json")):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        res = Resource.from_contents(contents, default_specification=DRAFT4)
+        pairs.append((path.name, res))
+        if path.name != "catalog-non-federal.json":
+            pairs.append((contents["id"].rstrip("#"), res))
+    registry = Registry().with_resources(pairs)
+    schema = json.loads((dcat / catalog_file).read_text(encoding="utf-8"))
+    return Draft4Validator(schema, registry=registry, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+
+def dcat_errors(catalog: dict[str, Any], catalog_file: str = "catalog-non-federal.json") -> list[str]:
+    """Schema error messages of ``catalog`` under the OFFICIAL shared DCAT-US 1.1 schemas."""
+    return [e.message for e in official_validator(catalog_file).iter_errors(catalog)]
