@@ -79,6 +79,9 @@ def _report_json(report: Any) -> dict[str, Any]:
 def _render(app: App, run: Any) -> None:
     from rich.table import Table
 
+    if not run.datasets:
+        app.info("no datasets to validate: none in the inventory has both `data` and `schema`")
+
     for r in run.datasets:
         name = r.id or r.path
         state = "valid" if r.valid else "INVALID"
