@@ -141,6 +141,19 @@ def test_fault_drop_closes_the_connection_without_a_response(faulty: Any) -> Non
     assert client.get(ds) == []
 
 
+def test_setting_a_plan_restarts_the_count_and_faulty_resets_it(portal: Any) -> None:
+    client = portal.client()
+    ds = new_dataset(client)
+    portal.server.faults = FaultPlan(every_nth=3, kind="500")
+    client.upsert(ds, [{"earthquake_id": "c1"}])  # request 1 of the first plan
+    with portal.faulty(FaultPlan(every_nth=2, kind="429")):
+        client.upsert(ds, [{"earthquake_id": "c2"}])  # request 1 of the new plan: passes
+        with pytest.raises(requests.HTTPError, match="429"):
+            client.upsert(ds, [{"earthquake_id": "c3"}])
+    assert portal.server.faults is None
+    assert [r["earthquake_id"] for r in client.get(ds)] == ["c1", "c2"]
+
+
 def test_fault_plan_validates() -> None:
     with pytest.raises(ValueError):
         FaultPlan(every_nth=0, kind="500")

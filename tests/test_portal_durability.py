@@ -177,3 +177,21 @@ def test_default_data_dir_is_under_the_program_root(tmp_path: Path, processes: l
         proc.communicate(timeout=30)
     assert proc.returncode in (0, 130)
     assert os.path.exists(tmp_path / ".kcdata" / "portal")
+
+
+def test_serve_usage_error_is_exit_2(cli: Any) -> None:
+    result = cli(["portal", "serve", "--port", "99999"])
+    assert result.exit_code == 2
+
+
+def test_one_server_per_data_dir(cli: Any, tmp_path: Path) -> None:
+    from kcdata.portal import PortalServer
+
+    server = PortalServer(data_dir=tmp_path, username="u", password="p").start()
+    try:
+        result = cli(["portal", "serve", "--port", "0", "--data-dir", str(tmp_path), "--username", "u",
+                      "--password", "p"])
+        assert result.exit_code == 3 and "already serving" in result.stderr
+    finally:
+        server.stop()
+    PortalServer(data_dir=tmp_path, username="u", password="p").stop()  # free again after stop()

@@ -204,3 +204,31 @@ def test_json_fast_path_equals_the_python_encoding(portal: Any) -> None:
     assert fast == _rows_json(compiled, store.query(compiled, ds))
     assert [list(r) for r in fast] == [list(r) for r in _rows_json(compiled, store.query(compiled, ds))]
     assert fast[0][":id"].startswith("row-") and fast[2]["checkbox_column"] is False
+
+
+def test_kansas_city_311_queries(portal: Any) -> None:
+    """The SoQL public client code runs against data.kcmo.org's 311 dataset (contract §5)."""
+    columns = [{"fieldName": f, "dataTypeName": t} for f, t in [
+        ("reported_issue", "text"), ("current_status", "text"), ("issue_type", "text"),
+        ("open_date_time", "calendar_date"), ("days_to_close", "number"), ("lat_long", "point")]]
+    statuses = ["active", "Assigned", "closed", "Closed", "resolved", "new"]
+    issues = ["Graffiti", "A Pothole", "Animal Services", "A Pothole", "Dangerous Buildings"]
+    rows = [{"reported_issue": f"2025{i:06d}", "current_status": statuses[i % 6], "issue_type": issues[i % 5],
+             "open_date_time": f"{2024 + i % 2}-0{1 + i % 9}-1{i % 10}T0{i % 10}:15:00", "days_to_close": i % 40,
+             "lat_long": {"type": "Point", "coordinates": [-94.5786 + i / 1e4, 39.0997]}} for i in range(300)]
+    client = portal.client()
+    ds = _dataset(client, columns, rows, row_identifier="reported_issue")
+    by_type = client.get(ds, select="issue_type, count(*) as count", group="issue_type", order="count DESC")
+    assert by_type[0] == {"issue_type": "A Pothole", "count": "120"} and len(by_type) == 4
+    done = client.get(ds, where="lower(current_status) in ('resolved','closed')", select="count(*)")
+    assert done == [{"count": str(sum(1 for r in rows if r["current_status"].lower() in ("resolved", "closed")))}]
+    recent = client.get(ds, where="open_date_time >= '2025-01-01T00:00:00'", select="count(*) as n")
+    assert recent == [{"n": "150"}]
+    monthly = client.get(ds, select="date_trunc_ym(open_date_time) as month, avg(days_to_close) as avg_days",
+                         group="date_trunc_ym(open_date_time)", order="month", limit=3)
+    assert monthly[0]["month"] == "2024-01-01T00:00:00.000" and float(monthly[0]["avg_days"]) >= 0
+    newest = client.get(ds, select=":id, :updated_at, reported_issue", order=":id DESC", limit=1)
+    assert newest[0]["reported_issue"] == "2025000299" and newest[0][":id"].startswith("row-")
+    assert client.get(ds, where=f":id = '{newest[0][':id']}'", select="reported_issue") == \
+        [{"reported_issue": "2025000299"}]
+    assert len(client.get(ds, where=":updated_at > '2020-01-01'")) == 300

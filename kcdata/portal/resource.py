@@ -209,7 +209,7 @@ def _csv(compiled: Compiled, rows: list[tuple[Any, ...]]) -> bytes:
     writer.writerow(compiled.names)
     types = compiled.data_types
     for row in rows:
-        writer.writerow([_cell(types[i], v) for i, v in enumerate(row)])
+        writer.writerow([_cell(t, v) for t, v in zip(types, row, strict=False)])
     return out.getvalue().encode()
 
 

@@ -312,7 +312,7 @@ def compile_query(query: soql.Query, *, table: str, fields: Mapping[str, str], s
     for _name, c, _node in items:
         select_sql.append(c.sql)
         params += c.params
-    head = f"SELECT {', '.join(select_sql)} FROM {table}"
+    head = f"SELECT {', '.join(select_sql) or 'NULL'} FROM {table}"  # a dataset may have no columns yet
     select_params = len(params)
     sql = head
 

@@ -158,6 +158,12 @@ def _text(value: Any) -> str:
 
 
 def _point(value: Any) -> str:
+    if type(value) is dict and value.get("type") == "Point":  # the GeoJSON fast path
+        coords = value.get("coordinates")
+        if type(coords) is list and len(coords) == 2:
+            lon, lat = coords
+            if type(lon) is float and type(lat) is float and math.isfinite(lon) and math.isfinite(lat):
+                return f'{{"type":"Point","coordinates":[{lon!r},{lat!r}]}}'
     if isinstance(value, str):
         m = _WKT_POINT.match(value)
         if m:
