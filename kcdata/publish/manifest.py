@@ -2,7 +2,7 @@
 
 The manifest maps each row key to the source hash of the row as last published. It lives in a
 private companion dataset (columns ``part`` number, ``data`` text; each ``data`` cell is a
-zlib-compressed, base64-encoded JSON object of up to :data:`PART_ROWS` entries). The public view
+zlib-compressed, base64-encoded list of up to :data:`PART_ROWS` keys and their 64-bit hashes). The public view
 points at it from ``metadata.kcdata``::
 
     {"manifest_id": "abcd-2345", "fingerprint": "<mapping fingerprint>", "rows": 1000000,
@@ -26,8 +26,9 @@ from typing import Any
 
 from kcdata.errors import PortalError
 from kcdata.publish.client import INVENTORY_SECTION, PortalClient
+from kcdata.publish.rowset import RowHashes
 
-PART_ROWS = 50_000
+PART_ROWS = 100_000
 META_KEY = "kcdata"
 MANIFEST_OF = "Manifest Of"
 MANIFEST_COLUMNS = (
@@ -43,42 +44,65 @@ def pointer(view: Mapping[str, Any] | None) -> dict[str, Any]:
     return dict(rec) if isinstance(rec, Mapping) else {}
 
 
-def encode_parts(hashes: Mapping[str, str]) -> tuple[list[dict[str, Any]], str]:
-    """Manifest rows and their digest."""
-    items = list(hashes.items())
-    rows, digest = [], hashlib.sha256()
-    for n, start in enumerate(range(0, max(len(items), 1), PART_ROWS)):
-        blob = base64.b64encode(zlib.compress(json.dumps(dict(items[start:start + PART_ROWS]),
-                                                         separators=(",", ":")).encode(), 6)).decode()
+def encode_parts(rows: RowHashes) -> tuple[list[dict[str, Any]], str]:
+    """Manifest rows and their digest. A part's ``data`` is base64(zlib(JSON key list + NUL +
+    little-endian uint64 hashes))."""
+    import numpy as np
+
+    keys = rows.key_list()
+    hashes = rows.hashes.astype("<u8", copy=False)
+    out, digest = [], hashlib.sha256()
+    for n, start in enumerate(range(0, max(len(keys), 1), PART_ROWS)):
+        chunk = json.dumps(keys[start:start + PART_ROWS], separators=(",", ":")).encode()
+        raw = chunk + b"\x00" + np.ascontiguousarray(hashes[start:start + PART_ROWS]).tobytes()
+        blob = base64.b64encode(zlib.compress(raw, 1)).decode()
         digest.update(blob.encode())
-        rows.append({"part": str(n), "data": blob})
-    return rows, digest.hexdigest()
+        out.append({"part": str(n), "data": blob})
+    return out, digest.hexdigest()
 
 
-def read(client: PortalClient, view: Mapping[str, Any], *, fingerprint: str) -> dict[str, str] | None:
-    """The manifest's key → hash map, or None when there is none we can trust."""
+def decode_parts(parts: list[dict[str, Any]]) -> tuple[RowHashes, str]:
+    """The inverse of :func:`encode_parts` (parts in any order); raises ValueError when damaged."""
+    import numpy as np
+    import pyarrow as pa
+
+    digest, keys, hashes = hashlib.sha256(), [], []
+    for p in sorted(parts, key=lambda r: int(r.get("part", 0))):
+        blob = str(p.get("data") or "")
+        digest.update(blob.encode())
+        try:
+            raw = zlib.decompress(base64.b64decode(blob))
+        except zlib.error as exc:
+            raise ValueError(str(exc)) from exc
+        head, _, tail = raw.partition(b"\x00")
+        ks = json.loads(head)
+        hs = np.frombuffer(tail, dtype="<u8").astype(np.uint64)
+        if len(ks) != len(hs):
+            raise ValueError("manifest part with mismatched keys and hashes")
+        keys.extend(ks)
+        hashes.append(hs)
+    arr = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
+    return RowHashes(keys=pa.array(keys, type=pa.string()), hashes=arr), digest.hexdigest()
+
+
+def read(client: PortalClient, view: Mapping[str, Any], *, fingerprint: str) -> RowHashes | None:
+    """The manifest's keys and hashes, or None when there is none we can trust."""
     rec = pointer(view)
     if rec.get("state") != "clean" or rec.get("fingerprint") != fingerprint or not rec.get("manifest_id"):
         return None
     try:
-        parts = sorted(client.fetch_all_rows(str(rec["manifest_id"]), select=["part", "data"]),
-                       key=lambda r: int(r.get("part", 0)))
+        parts = list(client.fetch_all_rows(str(rec["manifest_id"]), select=["part", "data"]))
+        rows, digest = decode_parts(parts)
     except PortalError:
         return None  # e.g. a PR plan without credentials cannot read the private manifest
-    digest, out = hashlib.sha256(), {}
-    try:
-        for p in parts:
-            blob = str(p.get("data") or "")
-            digest.update(blob.encode())
-            out.update(json.loads(zlib.decompress(base64.b64decode(blob))))
-    except (ValueError, zlib.error):
+    except ValueError:
         return None
-    if digest.hexdigest() != rec.get("digest") or len(out) != rec.get("rows"):
+    if digest != rec.get("digest") or len(rows) != rec.get("rows"):
         return None
-    return out
+    return rows
 
 
-def write(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, hashes: Mapping[str, str],
+def write(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, hashes: RowHashes,
           fingerprint: str) -> dict[str, Any]:
     """Store the manifest (creating the private companion on first use); returns the new pointer
     (state ``clean``) for the caller to save in the view's metadata."""
@@ -98,7 +122,7 @@ def write(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, has
             find_existing=lambda: client.find_by_custom_field(INVENTORY_SECTION, MANIFEST_OF, dataset_id))
         manifest_id = created["id"]
     rows, digest = encode_parts(hashes)
-    # One part per request keeps every body small (~1 MB per 50,000 rows).
+    # One part per request keeps every body small (~2 MB per 100,000 rows).
     for n, part in enumerate(rows):
         report = client.replace(str(manifest_id), [part]) if n == 0 else client.upsert(str(manifest_id), [part])
         if not report.ok:
