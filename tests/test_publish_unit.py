@@ -265,3 +265,15 @@ def test_source_scan_keys_hashes_and_chunks(tmp_path) -> None:  # type: ignore[n
     p.write_bytes(p.read_bytes().replace(b",x\n", b",zzz\n").replace(b"N,", b"Y,"))
     after = dict(zip(*(lambda r: (r.key_list(), r.hashes.tolist()))(scan(p, m).rows), strict=True))
     assert before["7"] == after["7"] and before["8"] != after["8"]
+
+
+def test_manifest_delta_parts_apply_in_order() -> None:
+    base = {f"k{i}": i for i in range(10)}
+    rows, digest = manifest.encode_parts(_rh(base))
+    d1 = manifest._blob(b"D", ["k1", "new"], ["k2"], [111, 5])
+    d2 = manifest._blob(b"D", ["k2"], ["new"], [222])
+    parts = [*rows, {"part": "1", "data": d1}, {"part": "2", "data": d2}]
+    got, dig = manifest.decode_parts(parts)
+    want = {**base, "k1": 111, "k2": 222}
+    assert got.as_dict() == want
+    assert dig == manifest._chain(manifest._chain(digest, d1), d2)

@@ -29,6 +29,7 @@ from kcdata.publish import manifest
 from kcdata.publish.client import PortalClient, UpsertReport
 from kcdata.publish.metadata import view_fields
 from kcdata.publish.plan import Action, DatasetPlan, Desired, RowCounts
+from kcdata.publish.rowset import RowHashes
 from kcdata.publish.settings import PublishSettings
 from kcdata.publish.source import SourceScan, iter_encoded_chunks
 from kcdata.publish.typemap import TableMapping
@@ -195,12 +196,27 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, roo
                     raise PortalError(f"{client.domain}: {portal_id} holds {count} rows after the upload, the "
                                       f"source {desired.scan.row_count}", code="row-count-mismatch",
                                       hint="Re-run `kcdata publish apply`; it reads the rows back and fixes them.")
-            ptr = manifest.write(client, current, dataset_id=plan.id, hashes=desired.scan.rows,
-                                 fingerprint=mapping.fingerprint())
+            ptr = _store_manifest(client, plan, desired, current, mapping)
             client.update_metadata(portal_id, fields={}, metadata={manifest.META_KEY: ptr})
     except KcdataError as exc:
         return done("failed", exc.message)
     return done("noop" if plan.action is Action.NOOP else "ok")
+
+
+def _store_manifest(client: PortalClient, plan: DatasetPlan, desired: Desired, view: Mapping[str, Any],
+                    mapping: TableMapping) -> dict[str, Any]:
+    """A delta part when the plan came from a trusted manifest, else a full manifest."""
+    rows = desired.scan.rows
+    if plan.state_from == "manifest" and not plan.replace and plan._upsert_keys is not None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        mask = pc.is_in(rows.keys, value_set=pa.array(list(plan._upsert_keys), type=pa.string()))
+        changed = RowHashes(keys=rows.keys.filter(mask), hashes=rows.hashes[mask.to_numpy(zero_copy_only=False)])
+        return manifest.write_delta(client, view, dataset_id=plan.id, changed=changed,
+                                    deleted=list(plan._delete_keys), total_rows=len(rows),
+                                    fingerprint=mapping.fingerprint(), full=rows)
+    return manifest.write(client, view, dataset_id=plan.id, hashes=rows, fingerprint=mapping.fingerprint())
 
 
 def _create(client: PortalClient, plan: DatasetPlan, mapping: TableMapping, fields: Mapping[str, Any],

@@ -44,45 +44,71 @@ def pointer(view: Mapping[str, Any] | None) -> dict[str, Any]:
     return dict(rec) if isinstance(rec, Mapping) else {}
 
 
-def encode_parts(rows: RowHashes) -> tuple[list[dict[str, Any]], str]:
-    """Manifest rows and their digest. A part's ``data`` is base64(zlib(JSON key list + NUL +
-    little-endian uint64 hashes))."""
+def _chain(previous: str, blob: str) -> str:
+    """The digest after one more part: a hash chain, so appending a part needs only the last digest."""
+    return hashlib.sha256((previous + hashlib.sha256(blob.encode()).hexdigest()).encode()).hexdigest()
+
+
+def _blob(kind: bytes, keys: list[str], deleted: list[str], hashes: Any) -> str:
     import numpy as np
 
+    raw = (kind + json.dumps(keys, separators=(",", ":")).encode() + b"\x00"
+           + json.dumps(deleted, separators=(",", ":")).encode() + b"\x00"
+           + np.ascontiguousarray(hashes, dtype="<u8").tobytes())
+    return base64.b64encode(zlib.compress(raw, 1)).decode()
+
+
+def encode_parts(rows: RowHashes) -> tuple[list[dict[str, Any]], str]:
+    """Base parts of a full manifest and its digest. A part's ``data`` is base64(zlib(kind byte +
+    JSON key list + NUL + JSON deleted-key list + NUL + little-endian uint64 hashes))."""
     keys = rows.key_list()
-    hashes = rows.hashes.astype("<u8", copy=False)
-    out, digest = [], hashlib.sha256()
+    out, digest = [], ""
     for n, start in enumerate(range(0, max(len(keys), 1), PART_ROWS)):
-        chunk = json.dumps(keys[start:start + PART_ROWS], separators=(",", ":")).encode()
-        raw = chunk + b"\x00" + np.ascontiguousarray(hashes[start:start + PART_ROWS]).tobytes()
-        blob = base64.b64encode(zlib.compress(raw, 1)).decode()
-        digest.update(blob.encode())
+        blob = _blob(b"B", keys[start:start + PART_ROWS], [], rows.hashes[start:start + PART_ROWS])
+        digest = _chain(digest, blob)
         out.append({"part": str(n), "data": blob})
-    return out, digest.hexdigest()
+    return out, digest
 
 
 def decode_parts(parts: list[dict[str, Any]]) -> tuple[RowHashes, str]:
-    """The inverse of :func:`encode_parts` (parts in any order); raises ValueError when damaged."""
+    """Base parts, then delta parts applied in order (parts in any order); ValueError when damaged."""
     import numpy as np
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    digest, keys, hashes = hashlib.sha256(), [], []
+    digest, keys, hashes = "", [], []
+    changes: dict[str, int | None] = {}
     for p in sorted(parts, key=lambda r: int(r.get("part", 0))):
         blob = str(p.get("data") or "")
-        digest.update(blob.encode())
+        digest = _chain(digest, blob)
         try:
             raw = zlib.decompress(base64.b64decode(blob))
         except zlib.error as exc:
             raise ValueError(str(exc)) from exc
-        head, _, tail = raw.partition(b"\x00")
-        ks = json.loads(head)
+        kind, body = raw[:1], raw[1:]
+        head, _, rest = body.partition(b"\x00")
+        dels, _, tail = rest.partition(b"\x00")
+        ks, ds = json.loads(head), json.loads(dels)
         hs = np.frombuffer(tail, dtype="<u8").astype(np.uint64)
-        if len(ks) != len(hs):
-            raise ValueError("manifest part with mismatched keys and hashes")
-        keys.extend(ks)
-        hashes.append(hs)
-    arr = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
-    return RowHashes(keys=pa.array(keys, type=pa.string()), hashes=arr), digest.hexdigest()
+        if len(ks) != len(hs) or kind not in (b"B", b"D"):
+            raise ValueError("damaged manifest part")
+        if kind == b"B":
+            if changes:
+                raise ValueError("a base part after a delta part")
+            keys.extend(ks)
+            hashes.append(hs)
+        else:
+            changes.update(dict.fromkeys(ds))
+            changes.update(zip(ks, hs.tolist(), strict=True))
+    base_keys = pa.array(keys, type=pa.string())
+    base_hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
+    if not changes:
+        return RowHashes(keys=base_keys, hashes=base_hashes), digest
+    keep = pc.invert(pc.is_in(base_keys, value_set=pa.array(list(changes), type=pa.string())))
+    live = {k: h for k, h in changes.items() if h is not None}
+    return RowHashes(keys=pa.concat_arrays([base_keys.filter(keep), pa.array(list(live), type=pa.string())]),
+                     hashes=np.concatenate([base_hashes[keep.to_numpy(zero_copy_only=False)],
+                                            np.fromiter(live.values(), dtype=np.uint64, count=len(live))])), digest
 
 
 def read(client: PortalClient, view: Mapping[str, Any], *, fingerprint: str) -> RowHashes | None:
@@ -97,15 +123,12 @@ def read(client: PortalClient, view: Mapping[str, Any], *, fingerprint: str) -> 
         return None  # e.g. a PR plan without credentials cannot read the private manifest
     except ValueError:
         return None
-    if digest != rec.get("digest") or len(rows) != rec.get("rows"):
+    if digest != rec.get("digest") or len(rows) != rec.get("rows") or len(parts) != rec.get("parts"):
         return None
     return rows
 
 
-def write(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, hashes: RowHashes,
-          fingerprint: str) -> dict[str, Any]:
-    """Store the manifest (creating the private companion on first use); returns the new pointer
-    (state ``clean``) for the caller to save in the view's metadata."""
+def _companion(client: PortalClient, view: Mapping[str, Any], dataset_id: str) -> str:
     rec = pointer(view)
     manifest_id = rec.get("manifest_id")
     if manifest_id and client.get_view(str(manifest_id)) is None:
@@ -121,12 +144,40 @@ def write(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, has
                     "metadata": {"custom_fields": {INVENTORY_SECTION: {MANIFEST_OF: dataset_id}}}},
             find_existing=lambda: client.find_by_custom_field(INVENTORY_SECTION, MANIFEST_OF, dataset_id))
         manifest_id = created["id"]
+    return str(manifest_id)
+
+
+def write(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, hashes: RowHashes,
+          fingerprint: str) -> dict[str, Any]:
+    """Store a full manifest (creating the private companion on first use); returns the new
+    pointer (state ``clean``) for the caller to save in the view's metadata."""
+    manifest_id = _companion(client, view, dataset_id)
     rows, digest = encode_parts(hashes)
     # One part per request keeps every body small (~2 MB per 100,000 rows).
     for n, part in enumerate(rows):
-        report = client.replace(str(manifest_id), [part]) if n == 0 else client.upsert(str(manifest_id), [part])
+        report = client.replace(manifest_id, [part]) if n == 0 else client.upsert(manifest_id, [part])
         if not report.ok:
             raise PortalError(f"{client.domain}: storing the row manifest {manifest_id} failed "
                               f"({report.errors} errors)")
     return {"manifest_id": manifest_id, "fingerprint": fingerprint, "rows": len(hashes), "digest": digest,
+            "parts": len(rows), "delta_rows": 0, "state": "clean"}
+
+
+def write_delta(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, changed: RowHashes,
+                deleted: list[str], total_rows: int, fingerprint: str, full: RowHashes) -> dict[str, Any]:
+    """Append one delta part (the rows just upserted and the keys just deleted) instead of rewriting
+    the whole manifest; falls back to :func:`write` when the deltas grow past a fifth of the rows
+    or the pointer is not one this function can extend."""
+    rec = pointer(view)
+    delta_rows = int(rec.get("delta_rows") or 0) + len(changed) + len(deleted)
+    parts = rec.get("parts")
+    if (not rec.get("manifest_id") or rec.get("fingerprint") != fingerprint or not isinstance(parts, int)
+            or not rec.get("digest") or delta_rows > max(0.2 * total_rows, 1000) or parts >= 200):
+        return write(client, view, dataset_id=dataset_id, hashes=full, fingerprint=fingerprint)
+    blob = _blob(b"D", changed.key_list(), list(deleted), changed.hashes)
+    report = client.upsert(str(rec["manifest_id"]), [{"part": str(parts), "data": blob}])
+    if not report.ok:
+        raise PortalError(f"{client.domain}: storing the row manifest delta failed ({report.errors} errors)")
+    return {"manifest_id": rec["manifest_id"], "fingerprint": fingerprint, "rows": total_rows,
+            "digest": _chain(str(rec["digest"]), blob), "parts": parts + 1, "delta_rows": delta_rows,
             "state": "clean"}

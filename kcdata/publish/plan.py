@@ -224,4 +224,5 @@ def compute_plan(*, desired: Desired, remote: Remote | None, options: PlanOption
                        identity=remote.identity, replace=options.replace, source_rows=len(local),
                        portal_rows=base, state_from=state_from,
                        _upsert_keys=None if options.replace else frozenset(creates + updates),
-                       _delete_keys=deletes, _refresh_manifest=changed or not remote.manifest_ok)
+                       _delete_keys=deletes,
+                       _refresh_manifest=bool(counts.total or options.replace) or not remote.manifest_ok)
