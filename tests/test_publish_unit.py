@@ -16,7 +16,7 @@ from kcdata.publish.client import clean_value
 from kcdata.publish.metadata import view_fields
 from kcdata.publish.plan import Action, Desired, PlanOptions, Remote, compute_plan
 from kcdata.publish.retry import Retryable, RetryPolicy
-from kcdata.publish.rowset import RowHashes, diff
+from kcdata.publish.rowset import RowHashes, _join_diff, diff
 from kcdata.publish.settings import publish_settings
 from kcdata.publish.typemap import (
     FIELD_NAME_RE,
@@ -238,6 +238,9 @@ def test_manifest_parts_round_trip() -> None:
        st.dictionaries(st.text(max_size=5), st.integers(0, 3), max_size=30))
 def test_row_diff_matches_set_semantics(local: dict[str, int], remote: dict[str, int]) -> None:
     d = diff(_rh(local), _rh(remote))
+    exact = _join_diff(_rh(local), _rh(remote))
+    assert (sorted(d.create), sorted(d.update), sorted(d.delete)) == (sorted(exact.create), sorted(exact.update),
+                                                                      sorted(exact.delete))
     assert set(d.create) == local.keys() - remote.keys()
     assert set(d.delete) == remote.keys() - local.keys()
     assert set(d.update) == {k for k in local.keys() & remote.keys() if local[k] != remote[k]}

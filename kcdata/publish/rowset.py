@@ -21,6 +21,10 @@ class RowHashes:
 
     keys: pa.Array  # string
     hashes: np.ndarray  # uint64
+    key_hash: np.ndarray | None = None  # cached :func:`key_hashes` of ``keys``
+
+    def hashed_keys(self) -> np.ndarray:
+        return self.key_hash if self.key_hash is not None else key_hashes(self.keys)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -51,15 +55,58 @@ class RowDiff:
     delete: list[str]
 
 
+def key_hashes(keys: Any) -> np.ndarray:
+    """64-bit hashes of key strings (pandas' fixed-key SipHash: stable across runs)."""
+    import pandas as pd
+
+    return pd.util.hash_array(keys.to_numpy(zero_copy_only=False), categorize=False)
+
+
 def diff(local: RowHashes, remote: RowHashes) -> RowDiff:
     """Keys only in ``local`` (create), in both with different hashes (update), only in ``remote``
-    (delete). Order follows ``local`` for create/update and ``remote`` for delete."""
+    (delete). Order follows ``local`` for create/update and ``remote`` for delete.
+
+    Keys are matched through their 64-bit hashes in a C hash table; every match is then checked
+    on the key text itself, and any disagreement (a hash collision) falls back to an exact join.
+    """
     import numpy as np
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if len(remote) == 0:
         return RowDiff(create=local.key_list(), update=[], delete=[])
+    if len(local) == len(remote) and local.keys.equals(remote.keys):
+        changed = np.flatnonzero(local.hashes != remote.hashes)
+        return RowDiff(create=[], update=local.keys.take(pa.array(changed)).to_pylist() if len(changed) else [],
+                       delete=[])
+    lk, rk = local.hashed_keys(), remote.hashed_keys()
+    index = pd.Index(rk)
+    if not index.is_unique:
+        return _join_diff(local, remote)
+    ri = index.get_indexer(lk)
+    matched = ri >= 0
+    li_m, ri_m = np.flatnonzero(matched), ri[matched]
+    if len(li_m) and not pc.all(pc.equal(local.keys.take(pa.array(li_m)), remote.keys.take(pa.array(ri_m)))).as_py():
+        return _join_diff(local, remote)
+    creates = np.flatnonzero(~matched)
+    updates = li_m[local.hashes[li_m] != remote.hashes[ri_m]]
+    gone = np.ones(len(remote), dtype=bool)
+    gone[ri_m] = False
+    deletes = np.flatnonzero(gone)
+
+    def keys_at(arr: Any, idx: np.ndarray) -> list[str]:
+        return arr.take(pa.array(idx)).to_pylist() if len(idx) else []  # type: ignore[no-any-return]
+
+    return RowDiff(create=keys_at(local.keys, creates), update=keys_at(local.keys, updates),
+                   delete=keys_at(remote.keys, deletes))
+
+
+def _join_diff(local: RowHashes, remote: RowHashes) -> RowDiff:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     lt = pa.table({"k": local.keys, "li": pa.array(np.arange(len(local), dtype=np.int64))})
     rt = pa.table({"k": remote.keys, "ri": pa.array(np.arange(len(remote), dtype=np.int64))})
     j = lt.join(rt, "k", join_type="full outer")

@@ -93,8 +93,10 @@ def _keys_of(table: Any, mapping: TableMapping) -> Any:
     raw = table.column(pos).combine_chunks()
     if col.data_type == "text":
         return pc.if_else(pc.is_in(raw, value_set=pa.array(list(col.missing_values))), "", raw)
-    if col.source_type == "integer" and pc.all(pc.match_substring_regex(raw, r"^(0|[1-9][0-9]*)$")).as_py():
-        return raw
+    if col.source_type == "integer" and pc.all(pc.and_(pc.string_is_ascii(raw), pc.utf8_is_digit(raw))).as_py() \
+            and not pc.any(pc.and_(
+            pc.starts_with(raw, "0"), pc.greater(pc.utf8_length(raw), 1))).as_py():
+        return raw  # plain integers are canonical key text already
     from kcdata.publish.typemap import encoder
 
     enc = encoder(col)
@@ -130,11 +132,17 @@ def scan(path: Path, mapping: TableMapping) -> SourceScan:
     if empty:
         table, keys, hashes = table.filter(nonempty), keys.filter(nonempty), hashes[nonempty.to_numpy(False)]
     dups: tuple[str, ...] = ()
-    if pc.count_distinct(keys).as_py() != len(keys):
+    import numpy as np
+
+    from kcdata.publish.rowset import key_hashes
+
+    kh = key_hashes(keys)
+    skh = np.sort(kh)
+    if len(kh) > 1 and bool((skh[1:] == skh[:-1]).any()) and pc.count_distinct(keys).as_py() != len(keys):
         counts = pc.value_counts(keys)
         many = counts.filter(pc.greater(counts.field("counts"), 1))
         dups = tuple(many.field("values").to_pylist()[:20])
-    return SourceScan(path=path, table=table, rows=RowHashes(keys=keys, hashes=hashes), duplicates=dups,
+    return SourceScan(path=path, table=table, rows=RowHashes(keys=keys, hashes=hashes, key_hash=kh), duplicates=dups,
                       empty_keys=int(empty or 0))
 
 
