@@ -162,6 +162,11 @@ def test_deletes_and_the_delete_guard(program: tuple[Path, str], portal: Any) ->
     item = publish(root, portal, "plan", ds, "--json").json()["data"]["datasets"][0]
     assert item["rows"] == {"create": 0, "update": 0, "delete": 1}
     assert publish(root, portal, "apply", ds, "--yes").exit_code == 0
+    # the manifest on the portal got a delta part, and the next plan trusts it
+    ptr = portal.client().get_metadata(item["portal_id"])["metadata"]["kcdata"]
+    assert (ptr["state"], ptr["parts"], ptr["delta_rows"], ptr["rows"]) == ("clean", 2, 1, 24)
+    again = publish(root, portal, "plan", ds, "--json").json()["data"]["datasets"][0]
+    assert (again["action"], again["state_from"]) == ("noop", "manifest")
     write_csv(data, rows(10))  # 14 of 24 would go: refused
     res = publish(root, portal, "apply", ds, "--yes", "--json")
     assert res.exit_code == 5

@@ -16,6 +16,7 @@ from kcdata.publish.client import clean_value
 from kcdata.publish.metadata import view_fields
 from kcdata.publish.plan import Action, Desired, PlanOptions, Remote, compute_plan
 from kcdata.publish.retry import Retryable, RetryPolicy
+from kcdata.publish.rowset import RowHashes, _join_diff, diff
 from kcdata.publish.settings import publish_settings
 from kcdata.publish.typemap import (
     FIELD_NAME_RE,
@@ -119,14 +120,18 @@ def test_clean_value_replaces_nan_and_inf() -> None:
     json.dumps(clean_value([{"x": float("-inf")}]), allow_nan=False)
 
 
-def _desired(hashes: dict[str, str], **meta: object) -> Desired:
+def _rh(hashes: dict[str, int]) -> RowHashes:
+    return RowHashes.from_mapping(hashes)
+
+
+def _desired(hashes: dict[str, int], **meta: object) -> Desired:
     m = table_mapping({"fields": [{"name": "id", "type": "integer"}, {"name": "v", "type": "string"}]},
                       row_identifier="id", where="s")
     base = {"title": "T", "description": "D", "category": "C", "tags": ["a"], "license": None,
             "attribution": "Dept", "update_frequency": "Daily", "inventory_id": "ds", "department": "dep",
             "contact_email": None}
     base.update(meta)
-    return Desired(id="ds", title="T", metadata=base, mapping=m, source_hashes=hashes)
+    return Desired(id="ds", title="T", metadata=base, mapping=m, rows=_rh(hashes))
 
 
 def _view(desired: Desired, **over: object) -> dict[str, object]:
@@ -140,16 +145,16 @@ def _view(desired: Desired, **over: object) -> dict[str, object]:
 
 
 def test_plan_create_update_noop() -> None:
-    d = _desired({"1": "a", "2": "b"})
+    d = _desired({"1": 1, "2": 2})
     p = compute_plan(desired=d, remote=Remote(view=None, identity="none"))
     assert p.action is Action.CREATE and p.rows.create == 2 and p.portal_id is None
-    same = Remote(view=_view(d), identity="inventory-id", row_count=2, hashes={"1": "a", "2": "b"},
+    same = Remote(view=_view(d), identity="inventory-id", row_count=2, hashes=_rh({"2": 2, "1": 1}),
                   hash_kind="source", manifest_ok=True)
     p = compute_plan(desired=d, remote=same)
     assert p.action is Action.NOOP and p.rows.total == 0 and p.metadata_changes == ()
-    changed = Remote(view=_view(d), identity="inventory-id", row_count=2, hashes={"1": "a", "3": "c"},
+    changed = Remote(view=_view(d), identity="inventory-id", row_count=2, hashes=_rh({"1": 1, "3": 3}),
                      hash_kind="source", manifest_ok=True)
-    d2 = _desired({"1": "x", "2": "b"}, description="new")
+    d2 = _desired({"1": 9, "2": 2}, description="new")
     p = compute_plan(desired=d2, remote=changed, options=PlanOptions(max_delete_share=0.9))
     assert p.action is Action.UPDATE
     assert (p.rows.create, p.rows.update, p.rows.delete) == (1, 1, 1)
@@ -158,19 +163,19 @@ def test_plan_create_update_noop() -> None:
 
 
 def test_plan_refuses_mass_delete_unless_forced() -> None:
-    d = _desired({"1": "a"})
+    d = _desired({"1": 1})
     r = Remote(view=_view(d), identity="inventory-id", row_count=10,
-               hashes={str(i): "a" for i in range(1, 11)}, hash_kind="source", manifest_ok=True)
+               hashes=_rh({str(i): 1 for i in range(1, 11)}), hash_kind="source", manifest_ok=True)
     p = compute_plan(desired=d, remote=r)
     assert p.action is Action.REFUSED and "would delete 9 of 10" in (p.reason or "")
     assert compute_plan(desired=d, remote=r, options=PlanOptions(force=True)).action is Action.UPDATE
 
 
 def test_plan_refuses_schema_drift_unless_allowed() -> None:
-    d = _desired({"1": "a"})
+    d = _desired({"1": 1})
     view = _view(d)
     view["columns"] = [view["columns"][0], {"id": 3, "fieldName": "w", "dataTypeName": "text"}]  # type: ignore[index]
-    r = Remote(view=view, identity="inventory-id", row_count=1, hashes={"1": "a"}, hash_kind="source")
+    r = Remote(view=view, identity="inventory-id", row_count=1, hashes=_rh({"1": 1}), hash_kind="source")
     p = compute_plan(desired=d, remote=r)
     assert p.action is Action.REFUSED and "schema drift" in (p.reason or "")
     assert p.columns.added == ("v",) and p.columns.removed == ("w",)
@@ -179,7 +184,7 @@ def test_plan_refuses_schema_drift_unless_allowed() -> None:
 
 
 def test_plan_passes_refusals_through() -> None:
-    d = Desired(id="x", title="X", metadata={}, mapping=None, source_hashes={}, refusals=("status is proposed",))
+    d = Desired(id="x", title="X", metadata={}, mapping=None, rows=None, refusals=("status is proposed",))
     p = compute_plan(desired=d, remote=None)
     assert p.action is Action.REFUSED and p.reason == "status is proposed"
 
@@ -219,13 +224,59 @@ def test_settings_defaults_and_errors() -> None:
 
 
 def test_manifest_parts_round_trip() -> None:
-    hashes = {str(i): f"{i:016x}" for i in range(manifest.PART_ROWS + 7)}
-    rows, digest = manifest.encode_parts(hashes)
+    hashes = {f"k{i}": (i * 0x9E3779B97F4A7C15) % 2**64 for i in range(manifest.PART_ROWS + 7)}
+    hashes["odd \x00 key \u00e9"] = 2**64 - 1
+    rows, digest = manifest.encode_parts(_rh(hashes))
     assert len(rows) == 2 and len(digest) == 64
-    decoded: dict[str, str] = {}
-    import base64
-    import zlib
+    back, digest2 = manifest.decode_parts(list(reversed(rows)))
+    assert back.as_dict() == hashes and digest2 == digest
+    with pytest.raises(ValueError):
+        manifest.decode_parts([{"part": "0", "data": "bm90IHpsaWI="}])
 
-    for r in rows:
-        decoded.update(json.loads(zlib.decompress(base64.b64decode(r["data"]))))
-    assert decoded == hashes
+
+@given(st.dictionaries(st.text(max_size=5), st.integers(0, 3), max_size=30),
+       st.dictionaries(st.text(max_size=5), st.integers(0, 3), max_size=30))
+def test_row_diff_matches_set_semantics(local: dict[str, int], remote: dict[str, int]) -> None:
+    d = diff(_rh(local), _rh(remote))
+    exact = _join_diff(_rh(local), _rh(remote))
+    assert (sorted(d.create), sorted(d.update), sorted(d.delete)) == (sorted(exact.create), sorted(exact.update),
+                                                                      sorted(exact.delete))
+    assert set(d.create) == local.keys() - remote.keys()
+    assert set(d.delete) == remote.keys() - local.keys()
+    assert set(d.update) == {k for k in local.keys() & remote.keys() if local[k] != remote[k]}
+    assert len(d.create) + len(d.update) + len(d.delete) == len(set(d.create) | set(d.update) | set(d.delete))
+
+
+def test_source_scan_keys_hashes_and_chunks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kcdata.publish.source import iter_encoded_chunks, scan
+
+    m = table_mapping(SCHEMA, row_identifier=None, where="s")
+    p = tmp_path / "d.csv"
+    p.write_bytes("\ufeffBreak ID,reported,repaired_at,cost,emergency,location,notes,extra\n"
+                  "7,2024-01-02,2024-01-02T03:04:05,1.50,Y,\"-94.5, 39.1\",\"two\nlines\",x\n"
+                  "8,2024-01-03,,2,N,\"-94.6, 39.2\",,y\n".encode())
+    sc = scan(p, m)
+    assert sc.rows.key_list() == ["7", "8"] and sc.duplicates == () and sc.empty_keys == 0
+    (keys, rows_), = list(iter_encoded_chunks(sc, m))
+    assert keys == ["7", "8"]
+    assert rows_[0] == {"break_id": "7", "reported": "2024-01-02T00:00:00.000",
+                        "repaired_at": "2024-01-02T03:04:05.000", "cost": "1.50", "emergency": True,
+                        "location": {"type": "Point", "coordinates": [-94.5, 39.1]}, "notes": "two\nlines"}
+    assert rows_[1]["repaired_at"] is None and rows_[1]["notes"] is None and rows_[1]["emergency"] is False
+    # the extra CSV column is not part of the hash; a changed mapped cell is
+    before = dict(zip(sc.rows.key_list(), sc.rows.hashes.tolist(), strict=True))
+    p.write_bytes(p.read_bytes().replace(b",x\n", b",zzz\n").replace(b"N,", b"Y,"))
+    after = dict(zip(*(lambda r: (r.key_list(), r.hashes.tolist()))(scan(p, m).rows), strict=True))
+    assert before["7"] == after["7"] and before["8"] != after["8"]
+
+
+def test_manifest_delta_parts_apply_in_order() -> None:
+    base = {f"k{i}": i for i in range(10)}
+    rows, digest = manifest.encode_parts(_rh(base))
+    d1 = manifest._blob(b"D", ["k1", "new"], ["k2"], [111, 5])
+    d2 = manifest._blob(b"D", ["k2"], ["new"], [222])
+    parts = [*rows, {"part": "1", "data": d1}, {"part": "2", "data": d2}]
+    got, dig = manifest.decode_parts(parts)
+    want = {**base, "k1": 111, "k2": 222}
+    assert got.as_dict() == want
+    assert dig == manifest._chain(manifest._chain(digest, d1), d2)

@@ -29,8 +29,9 @@ from kcdata.publish import manifest
 from kcdata.publish.client import PortalClient, UpsertReport
 from kcdata.publish.metadata import view_fields
 from kcdata.publish.plan import Action, DatasetPlan, Desired, RowCounts
+from kcdata.publish.rowset import RowHashes
 from kcdata.publish.settings import PublishSettings
-from kcdata.publish.source import iter_encoded
+from kcdata.publish.source import SourceScan, iter_encoded_chunks
 from kcdata.publish.typemap import TableMapping
 
 log = logging.getLogger(__name__)
@@ -51,17 +52,6 @@ class DatasetResult:
     duration_s: float = 0.0
     write_requests: int = 0
     recorded: bool = False  # status/portal_id written to the inventory
-
-
-def _chunks(it: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    buf: list[dict[str, Any]] = []
-    for row in it:
-        buf.append(row)
-        if len(buf) >= size:
-            yield buf
-            buf = []
-    if buf:
-        yield buf
 
 
 class _Uploader:
@@ -105,20 +95,22 @@ class _Uploader:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _rows_for(root: Path, data: str, mapping: TableMapping, keys: frozenset[str]) -> Iterator[dict[str, Any]]:
-    for _key, row in iter_encoded((root / data).resolve(), mapping, keys=keys):
-        yield row
+def _row_chunks(scanned: SourceScan, mapping: TableMapping, keys: frozenset[str] | None, size: int
+                ) -> Iterator[list[dict[str, Any]]]:
+    for _keys, rows in iter_encoded_chunks(scanned, mapping, keys=keys, chunk_size=size):
+        yield rows
 
 
-def _send_rows(client: PortalClient, plan: DatasetPlan, portal_id: str, *, root: Path, data: str,
+def _send_rows(client: PortalClient, plan: DatasetPlan, portal_id: str, *, scanned: SourceScan,
                mapping: TableMapping, settings: PublishSettings, on_progress: Progress | None,
                fresh: bool) -> int:
     """Upserts (or replace) and deletes of the plan. Returns the tolerated delete errors."""
-    total = len(plan._upsert_keys) + len(plan._delete_keys)
+    upserts = scanned.row_count if plan._upsert_keys is None else len(plan._upsert_keys)
+    total = upserts + len(plan._delete_keys)
     up = _Uploader(client, portal_id, parallel=settings.parallel_uploads, total=total, dataset_id=plan.id,
                    on_progress=on_progress)
     try:
-        chunks = _chunks(_rows_for(root, data, mapping, plan._upsert_keys), settings.chunk_size)
+        chunks = _row_chunks(scanned, mapping, plan._upsert_keys, settings.chunk_size)
         if plan.replace and not fresh:
             first = next(chunks, [])
             up.finish()  # nothing may be in flight while the dataset is truncated
@@ -166,7 +158,7 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, roo
             portal_id = str(view["id"])
             client.publish_view(portal_id)
             client.set_permission(portal_id, public=True)
-            _send_rows(client, plan, portal_id, root=root, data=data, mapping=mapping, settings=settings,
+            _send_rows(client, plan, portal_id, scanned=desired.scan, mapping=mapping, settings=settings,
                        on_progress=on_progress, fresh=True)
         else:
             assert portal_id is not None
@@ -188,7 +180,7 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, roo
                                       f"to {portal_id}", code="schema-change-unsupported",
                                       hint="Add the column on the portal by hand, then re-run apply.")
             if rows_change:
-                tolerated = _send_rows(client, plan, portal_id, root=root, data=data, mapping=mapping,
+                tolerated = _send_rows(client, plan, portal_id, scanned=desired.scan, mapping=mapping,
                                        settings=settings, on_progress=on_progress, fresh=False)
                 if tolerated:
                     log.info("%s: %d delete errors after retries, checked by row count", plan.id, tolerated)
@@ -200,16 +192,31 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, roo
             current = client.get_view(portal_id) or {"id": portal_id}
             if plan.rows.total or plan.replace or plan.action is Action.CREATE:
                 count = client.count_rows(portal_id)
-                if count != len(desired.source_hashes):
+                if count != desired.scan.row_count:
                     raise PortalError(f"{client.domain}: {portal_id} holds {count} rows after the upload, the "
-                                      f"source {len(desired.source_hashes)}", code="row-count-mismatch",
+                                      f"source {desired.scan.row_count}", code="row-count-mismatch",
                                       hint="Re-run `kcdata publish apply`; it reads the rows back and fixes them.")
-            ptr = manifest.write(client, current, dataset_id=plan.id, hashes=desired.source_hashes,
-                                 fingerprint=mapping.fingerprint())
+            ptr = _store_manifest(client, plan, desired, current, mapping)
             client.update_metadata(portal_id, fields={}, metadata={manifest.META_KEY: ptr})
     except KcdataError as exc:
         return done("failed", exc.message)
     return done("noop" if plan.action is Action.NOOP else "ok")
+
+
+def _store_manifest(client: PortalClient, plan: DatasetPlan, desired: Desired, view: Mapping[str, Any],
+                    mapping: TableMapping) -> dict[str, Any]:
+    """A delta part when the plan came from a trusted manifest, else a full manifest."""
+    rows = desired.scan.rows
+    if plan.state_from == "manifest" and not plan.replace and plan._upsert_keys is not None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        mask = pc.is_in(rows.keys, value_set=pa.array(list(plan._upsert_keys), type=pa.string()))
+        changed = RowHashes(keys=rows.keys.filter(mask), hashes=rows.hashes[mask.to_numpy(zero_copy_only=False)])
+        return manifest.write_delta(client, view, dataset_id=plan.id, changed=changed,
+                                    deleted=list(plan._delete_keys), total_rows=len(rows),
+                                    fingerprint=mapping.fingerprint(), full=rows)
+    return manifest.write(client, view, dataset_id=plan.id, hashes=rows, fingerprint=mapping.fingerprint())
 
 
 def _create(client: PortalClient, plan: DatasetPlan, mapping: TableMapping, fields: Mapping[str, Any],

@@ -17,6 +17,7 @@ from kcdata.publish import manifest
 from kcdata.publish.client import PortalClient
 from kcdata.publish.metadata import desired_metadata
 from kcdata.publish.plan import Desired, Remote
+from kcdata.publish.rowset import RowHashes
 from kcdata.publish.source import key_text, scan, value_hash
 from kcdata.publish.typemap import TableMapping, table_mapping
 
@@ -108,7 +109,7 @@ def build_desired(root: Path, inventory: Inventory, dataset: Dataset, *, named: 
         dept = dataset.department
     meta = desired_metadata(dataset, department_name=dept)
     mapping: TableMapping | None = None
-    hashes: dict[str, str] = {}
+    sc = None
     if not refusals:
         try:
             schema = load_schema(root, dataset)
@@ -117,15 +118,14 @@ def build_desired(root: Path, inventory: Inventory, dataset: Dataset, *, named: 
                 refusals.append(why)
             else:
                 sc = scan((root / str(dataset.data)).resolve(), mapping)
-                hashes = sc.hashes
                 if sc.duplicates:
                     refusals.append(f"duplicate row identifier values ({', '.join(sc.duplicates[:5])})")
                 if sc.empty_keys:
                     refusals.append(f"{sc.empty_keys} rows have an empty row identifier")
         except InputError as exc:
             refusals.append(exc.message)
-    return Desired(id=dataset.id, title=dataset.title, metadata=meta, mapping=mapping, source_hashes=hashes,
-                   refusals=tuple(refusals))
+    return Desired(id=dataset.id, title=dataset.title, metadata=meta, mapping=mapping,
+                   rows=sc.rows if sc is not None else None, refusals=tuple(refusals), scan=sc)
 
 
 def find_view(client: PortalClient, dataset: Dataset, *, production_domain: str | None
@@ -148,7 +148,7 @@ def observe(client: PortalClient, root: Path, desired: Desired, dataset: Dataset
     """The portal side of the plan. When no trustworthy manifest exists the rows are read back
     from the portal and both sides are compared by value hash (``desired`` gains them)."""
     view, identity, refusals = find_view(client, dataset, production_domain=production_domain)
-    if refusals or view is None or desired.mapping is None:
+    if refusals or view is None or desired.mapping is None or desired.rows is None:
         return desired, Remote(view=view, identity=identity, refusals=refusals)
     mapping = desired.mapping
     portal_id = str(view["id"])
@@ -159,7 +159,7 @@ def observe(client: PortalClient, root: Path, desired: Desired, dataset: Dataset
             return desired, Remote(view=view, identity=identity, row_count=count, hashes=hashes,
                                    hash_kind="source", manifest_ok=True)
         log.info("%s: manifest holds %d rows, the portal %d: reading the rows", dataset.id, len(hashes), count)
-    theirs, ours = portal_value_hashes(client, portal_id, view, mapping), local_value_hashes(root, dataset, mapping)
+    theirs, ours = portal_value_hashes(client, portal_id, view, mapping), local_value_hashes(desired, mapping)
     return replace(desired, value_hashes=ours), Remote(view=view, identity=identity, row_count=len(theirs),
                                                         hashes=theirs, hash_kind="value")
 
@@ -170,20 +170,20 @@ def _shared_columns(mapping: TableMapping, view: Mapping[str, Any]) -> list[Any]
 
 
 def portal_value_hashes(client: PortalClient, portal_id: str, view: Mapping[str, Any],
-                        mapping: TableMapping) -> dict[str, str]:
+                        mapping: TableMapping) -> RowHashes:
     cols = _shared_columns(mapping, view)
     kcol = mapping.column(mapping.row_identifier)
-    out: dict[str, str] = {}
+    out: dict[str, int] = {}
     for row in client.fetch_all_rows(portal_id, select=[c.field_name for c in cols]):
         kv = row.get(kcol.field_name)
         if kv is None:
             continue
         out[key_text(kcol, kv)] = value_hash(mapping, row)  # columns the portal lacks count as null
-    return out
+    return RowHashes.from_mapping(out)
 
 
-def local_value_hashes(root: Path, dataset: Dataset, mapping: TableMapping) -> dict[str, str]:
+def local_value_hashes(desired: Desired, mapping: TableMapping) -> RowHashes:
     from kcdata.publish.source import iter_encoded
 
     # All mapped columns: a column the portal lacks yet must count as a change where it has values.
-    return {k: value_hash(mapping, row) for k, row in iter_encoded((root / str(dataset.data)).resolve(), mapping)}
+    return RowHashes.from_mapping({k: value_hash(mapping, row) for k, row in iter_encoded(desired.scan, mapping)})

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from kcdata.publish.metadata import FIELDS, current_metadata
+from kcdata.publish.rowset import RowHashes, diff
 from kcdata.publish.typemap import TableMapping
 
 
@@ -37,9 +38,10 @@ class Desired:
     title: str
     metadata: Mapping[str, Any]
     mapping: TableMapping | None
-    source_hashes: Mapping[str, str]
-    value_hashes: Mapping[str, str] | None = None  # computed only when the portal has no usable manifest
+    rows: RowHashes | None  # key → source hash of every CSV row
+    value_hashes: RowHashes | None = None  # computed only when the portal has no usable manifest
     refusals: tuple[str, ...] = ()
+    scan: Any = None  # the SourceScan the rows are uploaded from (apply only)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,7 +51,7 @@ class Remote:
     view: Mapping[str, Any] | None
     identity: str  # how the view was found: recorded-id | inventory-id | none
     row_count: int = 0
-    hashes: Mapping[str, str] | None = None  # key → hash of the rows on the portal
+    hashes: RowHashes | None = None  # key → hash of the rows on the portal
     hash_kind: str | None = None  # "source" (manifest) | "value" (read back from the rows)
     manifest_ok: bool = False  # a clean manifest matching the current mapping exists
     refusals: tuple[str, ...] = ()
@@ -102,7 +104,7 @@ class DatasetPlan:
     source_rows: int = 0
     portal_rows: int = 0
     state_from: str | None = None  # manifest | portal-rows | None (new dataset)
-    _upsert_keys: frozenset[str] = field(default=frozenset(), repr=False)
+    _upsert_keys: frozenset[str] | None = field(default=frozenset(), repr=False)  # None: every source row
     _delete_keys: tuple[str, ...] = field(default=(), repr=False)
     _refresh_manifest: bool = field(default=False, repr=False)
 
@@ -174,33 +176,32 @@ def _refused(desired: Desired, remote: Remote | None, reason: str, **kw: Any) ->
                        portal_id=str(view["id"]) if view else None, rows=kw.pop("rows", RowCounts()),
                        metadata_changes=kw.pop("metadata_changes", ()), columns=kw.pop("columns", ColumnChanges()),
                        reason=reason, identity=remote.identity if remote else "none",
-                       source_rows=len(desired.source_hashes), portal_rows=remote.row_count if remote else 0,
+                       source_rows=len(desired.rows or ()), portal_rows=remote.row_count if remote else 0,
                        **kw)
 
 
 def compute_plan(*, desired: Desired, remote: Remote | None, options: PlanOptions = PlanOptions()) -> DatasetPlan:
     """Decide create / update / noop / refused for one dataset, with exact counts and changes."""
     refusals = desired.refusals + (remote.refusals if remote else ())
-    if refusals or remote is None or desired.mapping is None:
+    if refusals or remote is None or desired.mapping is None or desired.rows is None:
         return _refused(desired, remote, "; ".join(refusals) or "the portal state is unknown")
     mapping = desired.mapping
-    local = desired.source_hashes
+    local = desired.rows
     meta = metadata_changes(desired.metadata, remote.view)
     if remote.view is None:
         return DatasetPlan(id=desired.id, title=desired.title, action=Action.CREATE, portal_id=None,
                            rows=RowCounts(create=len(local)), metadata_changes=meta,
                            columns=ColumnChanges(added=tuple(c.field_name for c in mapping.columns)),
                            reason=None, identity=remote.identity, source_rows=len(local),
-                           _upsert_keys=frozenset(local), _refresh_manifest=True)
+                           _upsert_keys=None, _refresh_manifest=True)
     portal_id = str(remote.view["id"])
     cols = column_changes(mapping, remote.view)
     ours = desired.value_hashes if remote.hash_kind == "value" else local
-    theirs = remote.hashes or {}
+    theirs = remote.hashes if remote.hashes is not None else RowHashes.empty()
     if ours is None:
         return _refused(desired, remote, "internal: value hashes were not computed")
-    creates = [k for k in ours if k not in theirs]
-    updates = [k for k in ours if k in theirs and theirs[k] != ours[k]]
-    deletes = tuple(k for k in theirs if k not in ours)
+    d = diff(ours, theirs)
+    creates, updates, deletes = d.create, d.update, tuple(d.delete)
     counts = RowCounts(create=len(creates), update=len(updates), delete=len(deletes))
     state_from = "manifest" if remote.hash_kind == "source" else "portal-rows"
     if cols.drift and not options.allow_schema_change:
@@ -222,5 +223,6 @@ def compute_plan(*, desired: Desired, remote: Remote | None, options: PlanOption
                        portal_id=portal_id, rows=counts, metadata_changes=meta, columns=cols, reason=None,
                        identity=remote.identity, replace=options.replace, source_rows=len(local),
                        portal_rows=base, state_from=state_from,
-                       _upsert_keys=frozenset(local) if options.replace else frozenset(creates + updates),
-                       _delete_keys=deletes, _refresh_manifest=changed or not remote.manifest_ok)
+                       _upsert_keys=None if options.replace else frozenset(creates + updates),
+                       _delete_keys=deletes,
+                       _refresh_manifest=bool(counts.total or options.replace) or not remote.manifest_ok)
