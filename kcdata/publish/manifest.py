@@ -1,0 +1,183 @@
+"""The row manifest kept *on the portal*, so any runner (a fresh CI machine) sends only the delta.
+
+The manifest maps each row key to the source hash of the row as last published. It lives in a
+private companion dataset (columns ``part`` number, ``data`` text; each ``data`` cell is a
+zlib-compressed, base64-encoded list of up to :data:`PART_ROWS` keys and their 64-bit hashes). The public view
+points at it from ``metadata.kcdata``::
+
+    {"manifest_id": "abcd-2345", "fingerprint": "<mapping fingerprint>", "rows": 1000000,
+     "digest": "<sha256 of the parts>", "state": "clean" | "writing"}
+
+``state`` is set to ``writing`` before any row of the public dataset changes and back to ``clean``
+only after the new manifest is stored; a run killed in between leaves ``writing``, and the next
+plan then reads the rows back from the portal instead of trusting the manifest. A manifest whose
+fingerprint differs from the current column mapping, whose digest or row count does not match,
+or that cannot be read is likewise ignored — the portal's rows are always the truth.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import zlib
+from collections.abc import Mapping
+from typing import Any
+
+from kcdata.errors import PortalError
+from kcdata.publish.client import INVENTORY_SECTION, PortalClient
+from kcdata.publish.rowset import RowHashes
+
+PART_ROWS = 100_000
+META_KEY = "kcdata"
+MANIFEST_OF = "Manifest Of"
+MANIFEST_COLUMNS = (
+    {"fieldName": "part", "name": "part", "dataTypeName": "number", "description": "manifest part"},
+    {"fieldName": "data", "name": "data", "dataTypeName": "text", "description": "zlib+base64 JSON"},
+)
+
+
+def pointer(view: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``metadata.kcdata`` record of a view (empty when none)."""
+    meta = (view or {}).get("metadata")
+    rec = meta.get(META_KEY) if isinstance(meta, Mapping) else None
+    return dict(rec) if isinstance(rec, Mapping) else {}
+
+
+def _chain(previous: str, blob: str) -> str:
+    """The digest after one more part: a hash chain, so appending a part needs only the last digest."""
+    return hashlib.sha256((previous + hashlib.sha256(blob.encode()).hexdigest()).encode()).hexdigest()
+
+
+def _blob(kind: bytes, keys: list[str], deleted: list[str], hashes: Any) -> str:
+    import numpy as np
+
+    raw = (kind + json.dumps(keys, separators=(",", ":")).encode() + b"\x00"
+           + json.dumps(deleted, separators=(",", ":")).encode() + b"\x00"
+           + np.ascontiguousarray(hashes, dtype="<u8").tobytes())
+    return base64.b64encode(zlib.compress(raw, 1)).decode()
+
+
+def encode_parts(rows: RowHashes) -> tuple[list[dict[str, Any]], str]:
+    """Base parts of a full manifest and its digest. A part's ``data`` is base64(zlib(kind byte +
+    JSON key list + NUL + JSON deleted-key list + NUL + little-endian uint64 hashes))."""
+    keys = rows.key_list()
+    out, digest = [], ""
+    for n, start in enumerate(range(0, max(len(keys), 1), PART_ROWS)):
+        blob = _blob(b"B", keys[start:start + PART_ROWS], [], rows.hashes[start:start + PART_ROWS])
+        digest = _chain(digest, blob)
+        out.append({"part": str(n), "data": blob})
+    return out, digest
+
+
+def decode_parts(parts: list[dict[str, Any]]) -> tuple[RowHashes, str]:
+    """Base parts, then delta parts applied in order (parts in any order); ValueError when damaged."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    digest, keys, hashes = "", [], []
+    changes: dict[str, int | None] = {}
+    for p in sorted(parts, key=lambda r: int(r.get("part", 0))):
+        blob = str(p.get("data") or "")
+        digest = _chain(digest, blob)
+        try:
+            raw = zlib.decompress(base64.b64decode(blob))
+        except zlib.error as exc:
+            raise ValueError(str(exc)) from exc
+        kind, body = raw[:1], raw[1:]
+        head, _, rest = body.partition(b"\x00")
+        dels, _, tail = rest.partition(b"\x00")
+        ks, ds = json.loads(head), json.loads(dels)
+        hs = np.frombuffer(tail, dtype="<u8").astype(np.uint64)
+        if len(ks) != len(hs) or kind not in (b"B", b"D"):
+            raise ValueError("damaged manifest part")
+        if kind == b"B":
+            if changes:
+                raise ValueError("a base part after a delta part")
+            keys.extend(ks)
+            hashes.append(hs)
+        else:
+            changes.update(dict.fromkeys(ds))
+            changes.update(zip(ks, hs.tolist(), strict=True))
+    base_keys = pa.array(keys, type=pa.string())
+    base_hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
+    if not changes:
+        return RowHashes(keys=base_keys, hashes=base_hashes), digest
+    keep = pc.invert(pc.is_in(base_keys, value_set=pa.array(list(changes), type=pa.string())))
+    live = {k: h for k, h in changes.items() if h is not None}
+    return RowHashes(keys=pa.concat_arrays([base_keys.filter(keep), pa.array(list(live), type=pa.string())]),
+                     hashes=np.concatenate([base_hashes[keep.to_numpy(zero_copy_only=False)],
+                                            np.fromiter(live.values(), dtype=np.uint64, count=len(live))])), digest
+
+
+def read(client: PortalClient, view: Mapping[str, Any], *, fingerprint: str) -> RowHashes | None:
+    """The manifest's keys and hashes, or None when there is none we can trust."""
+    rec = pointer(view)
+    if rec.get("state") != "clean" or rec.get("fingerprint") != fingerprint or not rec.get("manifest_id"):
+        return None
+    try:
+        parts = list(client.fetch_all_rows(str(rec["manifest_id"]), select=["part", "data"]))
+        rows, digest = decode_parts(parts)
+    except PortalError:
+        return None  # e.g. a PR plan without credentials cannot read the private manifest
+    except ValueError:
+        return None
+    if digest != rec.get("digest") or len(rows) != rec.get("rows") or len(parts) != rec.get("parts"):
+        return None
+    return rows
+
+
+def _companion(client: PortalClient, view: Mapping[str, Any], dataset_id: str) -> str:
+    rec = pointer(view)
+    manifest_id = rec.get("manifest_id")
+    if manifest_id and client.get_view(str(manifest_id)) is None:
+        manifest_id = None
+    if not manifest_id:  # first publish, or a run killed before the pointer was saved
+        found = client.find_by_custom_field(INVENTORY_SECTION, MANIFEST_OF, dataset_id)
+        manifest_id = found["id"] if found else None
+    if not manifest_id:
+        created = client.create_view(
+            name=f"kcdata manifest: {dataset_id}", columns=MANIFEST_COLUMNS, row_identifier="part",
+            fields={"description": f"Row manifest kept by kcdata publish for {view.get('id')}; not a dataset.",
+                    "hideFromCatalog": True,
+                    "metadata": {"custom_fields": {INVENTORY_SECTION: {MANIFEST_OF: dataset_id}}}},
+            find_existing=lambda: client.find_by_custom_field(INVENTORY_SECTION, MANIFEST_OF, dataset_id))
+        manifest_id = created["id"]
+    return str(manifest_id)
+
+
+def write(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, hashes: RowHashes,
+          fingerprint: str) -> dict[str, Any]:
+    """Store a full manifest (creating the private companion on first use); returns the new
+    pointer (state ``clean``) for the caller to save in the view's metadata."""
+    manifest_id = _companion(client, view, dataset_id)
+    rows, digest = encode_parts(hashes)
+    # One part per request keeps every body small (~2 MB per 100,000 rows).
+    for n, part in enumerate(rows):
+        report = client.replace(manifest_id, [part]) if n == 0 else client.upsert(manifest_id, [part])
+        if not report.ok:
+            raise PortalError(f"{client.domain}: storing the row manifest {manifest_id} failed "
+                              f"({report.errors} errors)")
+    return {"manifest_id": manifest_id, "fingerprint": fingerprint, "rows": len(hashes), "digest": digest,
+            "parts": len(rows), "delta_rows": 0, "state": "clean"}
+
+
+def write_delta(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, changed: RowHashes,
+                deleted: list[str], total_rows: int, fingerprint: str, full: RowHashes) -> dict[str, Any]:
+    """Append one delta part (the rows just upserted and the keys just deleted) instead of rewriting
+    the whole manifest; falls back to :func:`write` when the deltas grow past a fifth of the rows
+    or the pointer is not one this function can extend."""
+    rec = pointer(view)
+    delta_rows = int(rec.get("delta_rows") or 0) + len(changed) + len(deleted)
+    parts = rec.get("parts")
+    if (not rec.get("manifest_id") or rec.get("fingerprint") != fingerprint or not isinstance(parts, int)
+            or not rec.get("digest") or delta_rows > max(0.2 * total_rows, 1000) or parts >= 200):
+        return write(client, view, dataset_id=dataset_id, hashes=full, fingerprint=fingerprint)
+    blob = _blob(b"D", changed.key_list(), list(deleted), changed.hashes)
+    report = client.upsert(str(rec["manifest_id"]), [{"part": str(parts), "data": blob}])
+    if not report.ok:
+        raise PortalError(f"{client.domain}: storing the row manifest delta failed ({report.errors} errors)")
+    return {"manifest_id": rec["manifest_id"], "fingerprint": fingerprint, "rows": total_rows,
+            "digest": _chain(str(rec["digest"]), blob), "parts": parts + 1, "delta_rows": delta_rows,
+            "state": "clean"}
