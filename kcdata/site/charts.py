@@ -7,12 +7,13 @@ XML-escaped here, because the result is inserted into the page as markup.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-WIDTH = 720
-LABEL_W = 210
+WIDTH = 640
+LABEL_W = 220
 VALUE_W = 48
 ROW_H = 26
 BAR_H = 18
@@ -48,7 +49,8 @@ def _legend(series: Sequence[Series], y: int) -> tuple[list[str], int]:
     parts: list[str] = ['<g class="legend" aria-hidden="true">']
     x = 0
     for s in series:
-        w = 26 + 7 * len(s.label)
+        # No text measurement at build time: 8.5 units per character over-estimates 14px glyphs.
+        w = 34 + int(8.5 * len(s.label))
         if x + w > WIDTH:
             x, y = 0, y + 20
         parts.append(f'<rect x="{x}" y="{y}" width="14" height="14" fill="{_e(s.color)}"/>'
@@ -69,7 +71,7 @@ def stacked_bars(*, chart_id: str, title: str, desc: str, series: Sequence[Serie
     for i, (label, vals) in enumerate(rows):
         y = top + i * ROW_H
         parts.append(f'<text x="{LABEL_W - 8}" y="{y + 14}" text-anchor="end" class="bar-label">'
-                     f'{_e(_clip(label, 30))}</text>')
+                     f'{_e(_clip(label, 26))}</text>')
         x = float(LABEL_W)
         for s, v in zip(series, vals, strict=True):
             if v <= 0:
@@ -93,7 +95,7 @@ def bars(*, chart_id: str, title: str, desc: str, rows: Sequence[tuple[str, int,
         y = TOP + i * ROW_H
         w = span * value / biggest if value > 0 else 0
         parts.append(f'<text x="{LABEL_W - 8}" y="{y + 14}" text-anchor="end" class="bar-label">'
-                     f'{_e(_clip(label, 30))}</text>')
+                     f'{_e(_clip(label, 26))}</text>')
         if w:
             parts.append(f'<rect class="bar" x="{LABEL_W}" y="{y}" width="{w:.1f}" height="{BAR_H}" '
                          f'fill="{_e(color)}"><title>{_e(label)}: {value}</title></rect>')
@@ -105,7 +107,7 @@ def bars(*, chart_id: str, title: str, desc: str, rows: Sequence[tuple[str, int,
 def step_line(*, chart_id: str, title: str, desc: str, points: Sequence[tuple[str, int]],
               color: str = "#005ea2") -> str:
     """A cumulative count over time: one point per period label, a line and a light area under it."""
-    height = 260
+    height = 240
     left, right, top, bottom = 44, 16, 16, 40
     parts = _open(chart_id, title, desc, height)
     n = len(points)
@@ -128,12 +130,16 @@ def step_line(*, chart_id: str, title: str, desc: str, points: Sequence[tuple[st
         parts.append(f'<polygon class="area" points="{coords[0][0]:.1f},{base_y:.1f} {line} '
                      f'{coords[-1][0]:.1f},{base_y:.1f}" fill="{_e(color)}" fill-opacity="0.15"/>')
         parts.append(f'<polyline class="line" points="{line}" fill="none" stroke="{_e(color)}" stroke-width="3"/>')
-        every = max(1, n // 8)
+        # Room for a label: the first and last are anchored at their ends, so leave 1.5 label widths.
+        spacing = plot_w / (n - 1) if n > 1 else plot_w
+        label_w = 8.5 * max(len(p[0]) for p in points) + 12
+        every = max(1, math.ceil(1.5 * label_w / spacing))
         for i, ((label, v), (x, y)) in enumerate(zip(points, coords, strict=True)):
             parts.append(f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{_e(color)}">'
                          f'<title>{_e(label)}: {v}</title></circle>')
-            if i % every == 0 or i == n - 1:
-                parts.append(f'<text x="{x:.1f}" y="{height - 14}" text-anchor="middle" class="axis">'
+            if (i % every == 0 and n - 1 - i >= every / 2) or i == n - 1:
+                anchor = "start" if i == 0 else "end" if i == n - 1 else "middle"
+                parts.append(f'<text x="{x:.1f}" y="{height - 14}" text-anchor="{anchor}" class="axis">'
                              f'{_e(label)}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
