@@ -65,10 +65,12 @@ def build_cmd(app: App, out_dir: Path | None, strict: bool, as_json: bool) -> No
 
     def render() -> None:
         n = len(result.problems)
-        app.out.print(f"Built {len(result.pages)} files for {result.datasets} datasets in {result.out_dir}")
+        # soft_wrap: a path or URL wrapped at the terminal width cannot be copied or clicked.
+        app.out.print(f"Built {len(result.pages)} files for {result.datasets} datasets in {result.out_dir}",
+                      soft_wrap=True)
         if n:
             app.out.print(f"{n} inventory problem{'s' if n != 1 else ''} listed on the program page "
-                          "(kcdata inventory lint)")
-        app.out.print(f"Open: {result.url}")
+                          "(kcdata inventory lint)", soft_wrap=True)
+        app.out.print(f"Open: {result.url}", soft_wrap=True)
 
     app.finish(data=to_jsonable(result), render=render)

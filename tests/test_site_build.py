@@ -1,0 +1,254 @@
+"""`kcdata site build` and `kcdata.site.build_site` on a small real program folder."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+from site_program import HOSTILE, NOW, write_program
+
+from kcdata.cli.app import to_jsonable
+from kcdata.errors import FindingsError, InputError
+from kcdata.inventory import load_inventory
+from kcdata.site import MARKER, build_site
+
+
+@pytest.fixture
+def program(tmp_path: Path) -> Path:
+    return write_program(tmp_path / "program")
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[tuple[str, str, str]] = []  # (tag, attr, value)
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for k, v in attrs:
+            if k in ("href", "src") and v is not None:
+                self.refs.append((tag, k, v))
+            if k == "id" and v:
+                self.ids.add(v)
+
+
+def _links(path: Path) -> Links:
+    p = Links()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def test_every_dataset_gets_a_page_and_a_catalog_entry(program: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = build_site(root=program, out_dir=out, now=NOW)
+    inv = load_inventory(program).inventory
+    assert result.datasets == len(inv.datasets) == 6
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for ds in inv.datasets:
+        page = out / "datasets" / f"{ds.id}.html"
+        assert page.is_file(), ds.id
+        assert f'href="datasets/{ds.id}.html"' in index
+        assert f"datasets/{ds.id}.html" in result.pages
+    assert (out / "program.html").is_file() and (out / "feed.xml").is_file() and (out / MARKER).is_file()
+    assert result.url == (out / "index.html").resolve().as_uri()
+    assert '<link rel="alternate" type="application/atom+xml"' in index
+
+
+def test_links_are_relative_and_resolve(program: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_site(root=program, out_dir=out, now=NOW)
+    for page in out.rglob("*.html"):
+        links = _links(page)
+        for tag, attr, value in links.refs:
+            if value.startswith(("mailto:", "data:")):
+                continue
+            if value.startswith(("http://", "https://")):
+                # Only outbound links to the portal or a licence: never an asset from elsewhere.
+                assert tag == "a", f"{page.name}: external {tag} {attr}={value}"
+                continue
+            assert not value.startswith("/"), f"{page.name}: absolute link {value}"
+            target, _, frag = value.partition("#")
+            resolved = (page.parent / target).resolve() if target else page
+            assert resolved.exists(), f"{page.relative_to(out)}: broken link {value}"
+            if frag and resolved == page:
+                assert frag in links.ids, f"{page.name}: no #{frag}"
+
+
+def test_hostile_text_is_escaped(program: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_site(root=program, out_dir=out, now=NOW)
+    for name in ("index.html", "datasets/dataset-05.html"):
+        html = (out / name).read_text(encoding="utf-8")
+        assert "<script>alert" not in html, name
+        assert "<b>bold</b>" not in html
+    page = (out / "datasets/dataset-05.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
+    index = (out / "index.html").read_text(encoding="utf-8")
+    block = re.search(r'<script type="application/json" id="catalog-data">(.*?)</script>', index, re.S)
+    assert block is not None
+    data = json.loads(block.group(1))
+    assert any(item["description"] == HOSTILE for item in data)
+    assert index.count("</script>") == 2  # the JSON block and catalog.js, nothing smuggled in
+
+
+def test_dataset_page_shows_links_and_justification(program: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_site(root=program, out_dir=out, now=NOW)
+    published = (out / "datasets/dataset-01.html").read_text(encoding="utf-8")
+    assert 'href="https://data.kcmo.org/d/abcd-1234"' in published
+    assert "Request this dataset" not in published
+    assert "Published" in published and "added 2026 data" in published
+    unpublished = (out / "datasets/dataset-02.html").read_text(encoding="utf-8")
+    assert "mailto:opendata@example.org?subject=Dataset%20request%3A%20dataset-02" in unpublished
+    assert "data.kcmo.org/d/" not in unpublished
+    assert "overdue by 57 days" in unpublished
+    assert "Monthly" in unpublished
+    withheld = (out / "datasets/dataset-04.html").read_text(encoding="utf-8")
+    assert "Why this dataset is not fully public" in withheld
+    assert "Contains officer personnel records (RSMo 610.021)." in withheld
+
+
+def test_request_url_from_settings_carries_the_id(tmp_path: Path) -> None:
+    root = write_program(tmp_path / "p", extra_settings={
+        "site": {"request_url": "https://forms.example.org/request?dataset={id}", "hashtag": "#KCData"}})
+    build_site(root=root, out_dir=tmp_path / "site", now=NOW)
+    page = (tmp_path / "site/datasets/dataset-05.html").read_text(encoding="utf-8")
+    assert 'href="https://forms.example.org/request?dataset=dataset-05"' in page
+
+
+@pytest.mark.parametrize("section", [
+    {"request_url": "javascript:alert(1)"},
+    {"hashtag": "Open Data KC"},
+    {"colour": "red"},
+    {"feed_entries": 0},
+    "not a mapping",
+])
+def test_invalid_site_settings_are_input_errors(tmp_path: Path, section: object) -> None:
+    root = write_program(tmp_path / "p", extra_settings={"site": section})
+    with pytest.raises(InputError) as err:
+        build_site(root=root, out_dir=tmp_path / "site", now=NOW)
+    assert "kcdata.yaml site" in err.value.message
+
+
+def test_program_page_charts_and_problems(tmp_path: Path) -> None:
+    root = write_program(tmp_path / "p", broken=True)
+    result = build_site(root=root, out_dir=tmp_path / "site", now=NOW)
+    assert result.problems and result.problems[0].where.startswith("inventory/parks.yaml:")
+    html = (tmp_path / "site/program.html").read_text(encoding="utf-8")
+    assert "inventory/parks.yaml:" in html
+    for chart in ("chart-departments", "chart-progress", "chart-goals", "chart-overdue"):
+        assert f'id="{chart}" role="img"' in html
+        assert f'<title id="{chart}-t">' in html
+    assert html.count("<table") >= 4 and 'scope="col"' in html and 'scope="row"' in html
+    # The release-progress data table: cumulative published counts by month, ending with both.
+    assert "<th scope=\"row\">2026-06</th><td>2</td>" in html
+
+
+def test_existing_site_is_replaced_whole(program: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_site(root=program, out_dir=out, now=NOW)
+    (out / "sentinel.txt").write_text("old", encoding="utf-8")
+    build_site(root=program, out_dir=out, now=NOW)
+    assert not (out / "sentinel.txt").exists()
+    assert (out / "index.html").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["program", "site"]
+
+
+def test_failed_build_leaves_the_old_site_intact(program: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_site(root=program, out_dir=out, now=NOW)
+    (out / "sentinel.txt").write_text("old", encoding="utf-8")
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    written: list[str] = []
+
+    def explode(rel: str) -> None:
+        written.append(rel)
+        if len(written) == 5:
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        build_site(root=program, out_dir=out, now=NOW, on_progress=explode)
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["program", "site"], "staging folder left behind"
+
+
+def test_refuses_to_replace_a_folder_it_did_not_build(program: Path, tmp_path: Path) -> None:
+    out = tmp_path / "documents"
+    out.mkdir()
+    (out / "thesis.docx").write_text("precious", encoding="utf-8")
+    with pytest.raises(InputError, match="not a site kcdata built"):
+        build_site(root=program, out_dir=out, now=NOW)
+    assert (out / "thesis.docx").read_text(encoding="utf-8") == "precious"
+    with pytest.raises(InputError, match="program folder"):
+        build_site(root=program, out_dir=program, now=NOW)
+
+
+def test_strict_refuses_an_inventory_with_problems(tmp_path: Path) -> None:
+    root = write_program(tmp_path / "p", broken=True)
+    with pytest.raises(FindingsError) as err:
+        build_site(root=root, out_dir=tmp_path / "site", strict=True, now=NOW)
+    assert err.value.details["problems"][0]["where"].startswith("inventory/parks.yaml")
+    assert not (tmp_path / "site").exists()
+
+
+def test_unsafe_and_duplicate_ids_stay_inside_the_site(tmp_path: Path) -> None:
+    root = write_program(tmp_path / "p")
+    doc = yaml.safe_load((root / "inventory/water.yaml").read_text(encoding="utf-8"))
+    doc["datasets"][0]["id"] = "../../escape"
+    doc["datasets"].append(copy.deepcopy(doc["datasets"][1]))
+    (root / "inventory/water.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    result = build_site(root=root, out_dir=tmp_path / "out" / "site", now=NOW)
+    assert not (tmp_path / "escape.html").exists() and not (tmp_path / "out" / "escape.html").exists()
+    pages = [p for p in result.pages if p.startswith("datasets/")]
+    assert len(pages) == result.datasets == 7 and len(set(pages)) == 7
+    assert any("not a slug" in w for w in result.warnings)
+    assert any("more than once" in w for w in result.warnings)
+
+
+# -- CLI --------------------------------------------------------------------------------------------
+
+def test_cli_build_default_out_prints_file_url(cli, program: Path) -> None:
+    r = cli(["--root", str(program), "site", "build"])
+    assert r.exit_code == 0, r.stderr
+    index = program / "site" / "index.html"
+    assert index.is_file()
+    assert index.resolve().as_uri() in r.stdout
+
+
+def test_cli_json_equals_library_result(cli, program: Path, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    r = cli(["--root", str(program), "site", "build", "-o", str(out), "--json"])
+    assert r.exit_code == 0, r.stderr
+    env = r.json()
+    assert env["command"] == "site build" and env["exit_code"] == 0 and env["errors"] == []
+    lib = build_site(root=program, out_dir=out)
+    assert env["data"] == to_jsonable(lib)
+
+
+def test_cli_strict_exit_1_lists_problems(cli, tmp_path: Path) -> None:
+    root = write_program(tmp_path / "p", broken=True)
+    r = cli(["--root", str(root), "site", "build", "--strict"])
+    assert r.exit_code == 1
+    assert "inventory/parks.yaml:2:9" in r.stderr
+    r = cli(["--root", str(root), "site", "build", "--strict", "--json"])
+    assert r.exit_code == 1
+    env = r.json()
+    assert env["errors"][0]["code"] == "inventory-problems"
+    assert env["data"]["problems"][0]["where"].startswith("inventory/parks.yaml")
+    r = cli(["--root", str(root), "site", "build"])
+    assert r.exit_code == 0, "without --strict the site builds and shows the problems"
+
+
+def test_cli_exit_3_without_inventory_or_with_bad_settings(cli, tmp_path: Path) -> None:
+    r = cli(["--root", str(tmp_path), "site", "build", "--json"])
+    assert r.exit_code == 3 and r.json()["errors"][0]["code"] == "bad-input"
+    root = write_program(tmp_path / "p", extra_settings={"site": {"hashtag": "no hash"}})
+    r = cli(["--root", str(root), "site", "build"])
+    assert r.exit_code == 3
+    assert "site.hashtag" in r.stderr
