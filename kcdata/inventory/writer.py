@@ -1,0 +1,497 @@
+"""Byte-preserving edits of department files: append a dataset, update fields, append history.
+
+Liaisons hand-edit these files, so kcdata never re-serialises one: it finds the place to edit with
+the positional loader (:mod:`kcdata.inventory.yamlpos`), splices new text in, and leaves every other
+byte alone (comments, key order, quoting, blank lines, line endings). Each edit runs under an
+exclusive lock on a sidecar file, re-reads the file under that lock, re-parses the result to check
+that it is valid YAML and that exactly the intended change happened, and writes atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime as dt
+import fcntl
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kcdata.config import INVENTORY_DIR, STATE_DIR
+from kcdata.errors import InputError, NotFoundError
+from kcdata.fileio import atomic_write_bytes
+from kcdata.inventory.yamlpos import Located, YamlProblem, join_path, load_located
+
+LOCK_NAME = "inventory.lock"
+HISTORY_KEYS = ("who", "when", "from", "to", "note")
+_WIDE = 1 << 30  # never let PyYAML fold a line
+
+
+class DuplicateIdError(InputError):
+    """The dataset id is already used somewhere in the inventory (exit 3)."""
+
+    code = "duplicate-id"
+
+
+# -- locking -------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def inventory_lock(root: Path) -> Iterator[None]:
+    """Hold the inventory-wide exclusive lock (a sidecar file under ``.kcdata/``).
+
+    One lock for the whole inventory, not per file, because the duplicate-id check of an append
+    reads every file and must not race with an append to another file.
+    """
+    lock_dir = Path(root) / STATE_DIR
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+# -- public API ----------------------------------------------------------------------------------
+
+def append_dataset(*, root: Path, department_id: str, entry: Mapping[str, Any],
+                   department: Mapping[str, Any] | None = None) -> Path:
+    """Append ``entry`` at the end of ``inventory/<department_id>.yaml``'s ``datasets`` list.
+
+    The file is created with a ``department:`` header (``department`` or a minimal one) when it
+    does not exist. Every existing byte outside the new entry is preserved. Raises
+    :class:`DuplicateIdError` when the id is used in any inventory file, :class:`InputError` when
+    the file cannot be edited safely. Returns the path written.
+    """
+    root = Path(root)
+    dataset_id = entry.get("id")
+    if not isinstance(dataset_id, str) or not dataset_id:
+        raise InputError("the new entry has no `id`", hint="Give the dataset a lowercase slug id.")
+    path = root / INVENTORY_DIR / f"{department_id}.yaml"
+    with inventory_lock(root):
+        where = _find_id(root, dataset_id)
+        if where is not None:
+            raise DuplicateIdError(f"dataset id '{dataset_id}' is already used in {where}",
+                                   hint="Ids are unique city-wide and never reused: choose another id.")
+        if path.exists():
+            raw = path.read_bytes()
+            new_raw = _append_to_text(raw, entry, relpath=_rel(path, root))
+        else:
+            header = dict(department or {"id": department_id, "name": department_id})
+            header.setdefault("id", department_id)
+            new_raw = _new_file_text(header, entry).encode("utf-8")
+            _check_new_file(new_raw, header, entry, relpath=_rel(path, root))
+        atomic_write_bytes(path, new_raw)
+    return path
+
+
+def update_dataset(*, root: Path, dataset_id: str, set_fields: Mapping[str, Any] | None = None,
+                   append_history: Mapping[str, Any] | None = None) -> Path:
+    """Set top-level keys of one dataset entry and/or append a record to its ``history``.
+
+    ``set_fields`` values are scalars or small mappings/lists (written in flow style); a present
+    key has just its value's bytes replaced, an absent key is added at the end of the entry.
+    ``append_history`` is a record with keys ``who``, ``when`` (ISO 8601 UTC; now when omitted),
+    ``from``, ``to``, ``note``. Every other byte of the file is unchanged. Returns the path written.
+    """
+    root = Path(root)
+    set_fields = dict(set_fields or {})
+    if "id" in set_fields or "history" in set_fields:
+        raise InputError("update_dataset cannot set `id` or `history` directly",
+                         hint="Ids never change; use append_history= for history records.")
+    record = _history_record(append_history) if append_history is not None else None
+    with inventory_lock(root):
+        found = _locate(root, dataset_id)
+        if found is None:
+            raise NotFoundError(f"unknown dataset id '{dataset_id}'",
+                                hint="run `kcdata inventory list` to see the dataset ids")
+        path, index = found
+        relpath = _rel(path, root)
+        raw = path.read_bytes()
+        text = _Text.decode(raw, relpath)
+        doc = text.parse()
+        expected = copy.deepcopy(doc.value)
+        entry_expected = expected["datasets"][index]
+        for key, value in set_fields.items():
+            text.body = _set_key(text.body, text.parse(), index, key, value, relpath)
+            entry_expected[key] = _normalise(value)
+        if record is not None:
+            text.body = _add_history(text.body, text.parse(), index, record, relpath)
+            history = entry_expected.get("history") or []
+            entry_expected["history"] = [*history, _normalise(record)]
+        new_raw = text.encode()
+        _verify(new_raw, expected, relpath)
+        atomic_write_bytes(path, new_raw)
+    return path
+
+
+# -- text handling -------------------------------------------------------------------------------
+
+@dataclass
+class _Text:
+    """A file's text with the BOM split off (yamlpos offsets are relative to the body)."""
+
+    bom: str
+    body: str
+    relpath: str
+
+    @classmethod
+    def decode(cls, raw: bytes, relpath: str) -> _Text:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{relpath}: not valid UTF-8", hint="Save the file as UTF-8 first.") from exc
+        bom = "\ufeff" if text.startswith("\ufeff") else ""
+        return cls(bom=bom, body=text[len(bom):], relpath=relpath)
+
+    def parse(self) -> Located:
+        return load_located(self.body.encode("utf-8"), path=self.relpath)
+
+    def encode(self) -> bytes:
+        return (self.bom + self.body).encode("utf-8")
+
+    @property
+    def newline(self) -> str:
+        return _newline(self.body)
+
+
+def _newline(text: str) -> str:
+    return "\r\n" if "\r\n" in text else "\n"
+
+
+def _line_start(text: str, i: int) -> int:
+    return text.rfind("\n", 0, i) + 1
+
+
+def _line_end(text: str, i: int) -> int:
+    j = text.find("\n", i)
+    if j < 0:
+        return len(text)
+    return j - 1 if j > 0 and text[j - 1] == "\r" else j
+
+
+def _content_end(text: str, doc: Located, keypath: str, value: Any) -> int:
+    """Offset just past the last meaningful character of a value.
+
+    PyYAML's block collections end at the *next* token (after trailing comments and blank
+    lines), so their end is taken from their last child instead.
+    """
+    pos = doc.value_pos[keypath]
+    if isinstance(value, dict | list) and value and text[pos.start] not in "[{":
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        return max(_content_end(text, doc, join_path(keypath, k), v) for k, v in items)
+    end = pos.end
+    while end > pos.start and text[end - 1] in " \t\r\n":
+        end -= 1
+    return end
+
+
+def _dash_column(text: str, start: int) -> int:
+    """Column of the ``-`` that introduces the block sequence item starting at ``start``."""
+    j = start - 1
+    while j >= 0 and text[j] in " \t\r\n":
+        j -= 1
+    if j < 0 or text[j] != "-":
+        raise ValueError("not a block sequence item")
+    return j - _line_start(text, j)
+
+
+# -- rendering -----------------------------------------------------------------------------------
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, str) and (not value or any(c in value for c in "\n\r\t")):
+        return _json_string(value)
+    out = yaml.safe_dump(value, default_flow_style=True, width=_WIDE, allow_unicode=True)
+    if out.endswith("\n...\n"):
+        out = out[:-5]
+    out = out.rstrip("\n")
+    if "\n" in out:
+        return _json_string(str(value))
+    return out
+
+
+def _json_string(value: str) -> str:
+    import json
+
+    return json.dumps(value)  # a JSON string is a valid YAML double-quoted scalar
+
+
+def _flow(value: Any) -> str | None:
+    """One-line flow style for a small list/mapping of scalars, or None when that is not possible."""
+    if not value:
+        return "[]" if isinstance(value, list) else "{}"
+    out = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=_WIDE,
+                         allow_unicode=True).rstrip("\n")
+    return None if "\n" in out else out
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool | dt.date)
+
+
+def _render_pair(key: str, value: Any) -> list[str]:
+    """Lines (indent 0) for ``key: value``; small collections in flow style, like the sample files."""
+    k = _scalar(key)
+    if _is_scalar(value):
+        return [f"{k}: {_scalar(value)}"]
+    if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+        lines = [f"{k}:"]
+        for item in value:
+            flow = _flow(dict(item)) if all(_is_scalar(v) for v in item.values()) else None
+            if flow is not None:
+                lines.append(f"  - {flow}")
+            else:
+                lines.extend("  " + ln for ln in _block([dict(item)]))
+        return lines
+    if isinstance(value, list | dict) and all(_is_scalar(v) for v in (value if isinstance(value, list)
+                                                                         else value.values())):
+        flow = _flow(value)
+        if flow is not None:
+            return [f"{k}: {flow}"]
+    return [f"{k}:", *("  " + ln for ln in _block(value))]
+
+
+def _block(value: Any) -> list[str]:
+    out = yaml.safe_dump(value, default_flow_style=False, sort_keys=False, width=_WIDE, allow_unicode=True)
+    return out.rstrip("\n").split("\n")
+
+
+def _render_item(entry: Mapping[str, Any], *, dash_col: int, content_col: int) -> list[str]:
+    lines: list[str] = []
+    for key, value in entry.items():
+        lines.extend(_render_pair(str(key), _plain(value)))
+    if not lines:
+        raise InputError("the new entry is empty")
+    first = " " * dash_col + "-" + " " * max(1, content_col - dash_col - 1) + lines[0]
+    return [first, *(" " * content_col + ln for ln in lines[1:])]
+
+
+def _plain(value: Any) -> Any:
+    """Mappings/tuples from callers as plain dicts/lists so PyYAML's safe dumper accepts them."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "value") and isinstance(getattr(value, "value", None), str):  # enums
+        return value.value
+    return value
+
+
+def _normalise(value: Any) -> Any:
+    """What ``value`` reads back as after rendering (the expected parse for verification)."""
+    return yaml.safe_load(yaml.safe_dump(_plain(value), allow_unicode=True))
+
+
+def _new_file_text(header: Mapping[str, Any], entry: Mapping[str, Any]) -> str:
+    lines = ["department:"]
+    for key, value in header.items():
+        lines.extend("  " + ln for ln in _render_pair(str(key), _plain(value)))
+    lines += ["", "datasets:", *_render_item(entry, dash_col=2, content_col=4)]
+    return "\n".join(lines) + "\n"
+
+
+# -- append --------------------------------------------------------------------------------------
+
+def _append_to_text(raw: bytes, entry: Mapping[str, Any], *, relpath: str) -> bytes:
+    text = _Text.decode(raw, relpath)
+    doc = text.parse()
+    data = doc.value
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(f"{relpath}: expected a mapping with `department:` and `datasets:` at the top",
+                         hint="Fix the file (kcdata inventory lint) before adding to it.")
+    nl = text.newline
+    body = text.body
+    datasets = data.get("datasets")
+    if datasets and isinstance(datasets, list) and body[doc.value_pos["datasets"].start] != "[":
+        last = len(datasets) - 1
+        start = doc.value_pos[f"datasets[{last}]"].start
+        try:
+            dash_col = _dash_column(body, start)
+        except ValueError:
+            raise InputError(f"{relpath}: cannot find the list item of datasets[{last}]") from None
+        if not isinstance(datasets[last], dict) or body[start] == "{":
+            content_col = dash_col + 2
+        else:
+            content_col = doc.value_pos[f"datasets[{last}]"].col - 1
+        at = _line_end(body, _content_end(body, doc, f"datasets[{last}]", datasets[last]) - 1)
+        item = _render_item(entry, dash_col=dash_col, content_col=content_col)
+        text.body = body[:at] + nl + nl.join(item) + body[at:]
+    elif "datasets" in data and datasets in (None, []):
+        key = doc.key_pos["datasets"]
+        colon = body.index(":", key.end)
+        if datasets == []:
+            vpos = doc.value_pos["datasets"]
+            body = body[:colon + 1] + body[vpos.end:]
+        at = _line_end(body, colon)
+        item = _render_item(entry, dash_col=2, content_col=4)
+        text.body = body[:at] + nl + nl.join(item) + body[at:]
+    elif "datasets" in data:
+        raise InputError(f"{relpath}: `datasets` must be a block list (one `- id:` item per dataset) "
+                         "for kcdata to append to it",
+                         hint="Rewrite `datasets:` in block style, then retry.")
+    else:
+        sep = "" if not body or body.endswith("\n") else nl
+        item = _render_item(entry, dash_col=2, content_col=4)
+        text.body = body + sep + nl.join(["", "datasets:", *item]) + nl
+    new_raw = text.encode()
+    expected = dict(data)
+    expected["datasets"] = [*(datasets or []), _normalise(entry)]
+    _verify(new_raw, expected, relpath)
+    return new_raw
+
+
+def _check_new_file(raw: bytes, header: Mapping[str, Any], entry: Mapping[str, Any], *, relpath: str) -> None:
+    _verify(raw, {"department": _normalise(header), "datasets": [_normalise(entry)]}, relpath)
+
+
+def _verify(raw: bytes, expected: Any, relpath: str) -> None:
+    """Refuse to write unless the new bytes parse to exactly the intended document."""
+    try:
+        got = load_located(raw.lstrip(b"\xef\xbb\xbf") if raw.startswith(b"\xef\xbb\xbf") else raw,
+                           path=relpath).value
+    except YamlProblem as exc:
+        raise InputError(f"{relpath}: the edit would make the file invalid YAML ({exc.problem}); nothing written",
+                         hint="Please report this; edit the file by hand meanwhile.") from exc
+    if got != expected:
+        raise InputError(f"{relpath}: the edit did not read back as intended; nothing written",
+                         hint="Please report this; edit the file by hand meanwhile.")
+
+
+# -- update --------------------------------------------------------------------------------------
+
+def _entry_parts(body: str, doc: Located, index: int, relpath: str) -> tuple[str, dict[str, Any]]:
+    keypath = f"datasets[{index}]"
+    entry = doc.value["datasets"][index]
+    if not isinstance(entry, dict) or body[doc.value_pos[keypath].start] == "{":
+        raise InputError(f"{relpath} {keypath}: the entry must be a block mapping for kcdata to edit it",
+                         hint="Write the entry with one `key: value` per line, then retry.")
+    return keypath, entry
+
+
+def _value_text(key: str, value: Any) -> str:
+    """The text of a value to put after ``key:`` (always one line)."""
+    value = _plain(value)
+    if _is_scalar(value):
+        return _scalar(value)
+    flow = _flow(value)
+    if flow is None:
+        raise InputError(f"cannot write a value for `{key}` in one line",
+                         hint="Pass a scalar or a small mapping/list of scalars.")
+    return flow
+
+
+def _set_key(body: str, doc: Located, index: int, key: str, value: Any, relpath: str) -> str:
+    keypath, entry = _entry_parts(body, doc, index, relpath)
+    new = _value_text(key, value)
+    child = join_path(keypath, key)
+    if key in entry:
+        vpos = doc.value_pos[child]
+        kpos = doc.key_pos[child]
+        colon = body.index(":", kpos.end)
+        old = entry[key]
+        if vpos.end <= vpos.start or (old is None and vpos.start > _line_end(body, colon)):
+            # an empty value (`key:` and nothing): put the value right after the colon
+            return body[:colon + 1] + " " + new + body[colon + 1:]
+        end = _content_end(body, doc, child, old)
+        start = vpos.start
+        if isinstance(old, dict | list) and old and body[start] not in "[{":
+            start = colon + 1  # a block collection becomes a one-line flow value after the key
+            new = " " + new
+        return body[:start] + new + body[end:]
+    col = doc.value_pos[keypath].col - 1
+    at = _line_end(body, _content_end(body, doc, keypath, entry) - 1)
+    return body[:at] + _newline(body) + " " * col + f"{_scalar(key)}: {new}" + body[at:]
+
+
+def _add_history(body: str, doc: Located, index: int, record: Mapping[str, Any], relpath: str) -> str:
+    keypath, entry = _entry_parts(body, doc, index, relpath)
+    nl = _newline(body)
+    flow = _flow(_plain(dict(record)))
+    if flow is None:
+        raise InputError("the history record cannot be written in one line")
+    history = entry.get("history")
+    child = join_path(keypath, "history")
+    col = doc.value_pos[keypath].col - 1
+    if "history" not in entry:
+        at = _line_end(body, _content_end(body, doc, keypath, entry) - 1)
+        return body[:at] + nl + " " * col + "history:" + nl + " " * (col + 2) + "- " + flow + body[at:]
+    if not isinstance(history, list | type(None)):
+        raise InputError(f"{relpath} {child}: `history` must be a list to append to it")
+    vpos = doc.value_pos[child]
+    colon = body.index(":", doc.key_pos[child].end)
+    if not history:
+        if history == [] and vpos.end > vpos.start:
+            body = body[:colon + 1] + body[vpos.end:]
+        at = _line_end(body, colon)
+        return body[:at] + nl + " " * (col + 2) + "- " + flow + body[at:]
+    if body[vpos.start] == "[":
+        close = _content_end(body, doc, child, history) - 1  # the `]`
+        return body[:close] + ", " + flow + body[close:]
+    last = f"{child}[{len(history) - 1}]"
+    dash_col = _dash_column(body, doc.value_pos[last].start)
+    at = _line_end(body, _content_end(body, doc, child, history) - 1)
+    return body[:at] + nl + " " * dash_col + "- " + flow + body[at:]
+
+
+def _history_record(raw: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(raw) - set(HISTORY_KEYS)
+    if unknown:
+        raise InputError(f"unknown history key(s): {', '.join(sorted(unknown))}",
+                         hint=f"A history record has the keys {', '.join(HISTORY_KEYS)}.")
+    when = raw.get("when")
+    if when is None:
+        when = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    elif isinstance(when, dt.datetime):
+        when = when.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return {"who": raw.get("who"), "when": str(when), "from": _plain(raw.get("from")),
+            "to": _plain(raw.get("to")), "note": raw.get("note")}
+
+
+# -- finding entries -----------------------------------------------------------------------------
+
+def _inventory_paths(root: Path) -> list[Path]:
+    folder = Path(root) / INVENTORY_DIR
+    if not folder.is_dir():
+        return []
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+
+
+def _ids_in(path: Path, root: Path) -> list[Any] | None:
+    try:
+        doc = load_located(path.read_bytes(), path=_rel(path, root))
+    except (OSError, YamlProblem):
+        return None  # an unreadable file is lint's business; it cannot hold a usable id anyway
+    data = doc.value
+    if not isinstance(data, dict) or not isinstance(data.get("datasets"), list):
+        return []
+    return [e.get("id") if isinstance(e, dict) else None for e in data["datasets"]]
+
+
+def _find_id(root: Path, dataset_id: str) -> str | None:
+    for path in _inventory_paths(root):
+        ids = _ids_in(path, root)
+        if ids and dataset_id in ids:
+            return f"{_rel(path, root)} datasets[{ids.index(dataset_id)}]"
+    return None
+
+
+def _locate(root: Path, dataset_id: str) -> tuple[Path, int] | None:
+    for path in _inventory_paths(root):
+        ids = _ids_in(path, root)
+        if ids and dataset_id in ids:
+            return path, ids.index(dataset_id)
+    return None
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()

@@ -1,0 +1,137 @@
+"""Public entry points: validate one table, validate inventory datasets, read the last result."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from kcdata.errors import InputError
+from kcdata.inventory.model import Dataset, Inventory
+from kcdata.validate import cache
+from kcdata.validate.model import TableReport, ValidationRun
+from kcdata.validate.schema import Dialect, load_schema, missing_descriptions
+
+log = logging.getLogger(__name__)
+ENGINES = ("auto", "fast", "frictionless")
+
+
+def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: str | None = None,
+                   max_errors: int = 1000, engine: str = "auto",
+                   on_progress: Callable[[int, int], None] | None = None,
+                   dialect: Mapping[str, Any] | None = None) -> TableReport:
+    """Validate one data file against a Table Schema, exactly as frictionless would.
+
+    ``max_errors`` limits the errors listed (0 = all), never what is counted. ``engine``: ``auto``
+    (the fast engine, frictionless where it cannot promise the same answer), ``fast`` (InputError
+    instead of falling back) or ``frictionless``. ``on_progress(rows_done, bytes_total)`` is called
+    per batch. ``dialect`` overrides the schema's ``dialect`` (delimiter, quoteChar, encoding).
+    Raises InputError (exit 3) for missing or unreadable files and invalid schemas.
+    """
+    from kcdata.validate.fast import Fallback, validate_fast
+    from kcdata.validate.reference import validate_frictionless
+
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine '{engine}'", hint=f"use one of: {', '.join(ENGINES)}")
+    data = Path(data)
+    loaded = load_schema(schema)
+    if not data.is_file():
+        raise InputError(f"{data}: data file not found", hint="check the path, or the dataset's `data:` entry")
+    dia = _dialect(loaded.dialect, dialect or {})
+    started = time.perf_counter()
+    reason = None
+    if engine != "frictionless":
+        try:
+            result = validate_fast(data=data, schema=loaded, dialect=dia, max_errors=max_errors,
+                                   on_progress=on_progress)
+            used = "fast"
+        except Fallback as exc:
+            if engine == "fast":
+                raise InputError(f"{data}: the fast engine cannot validate this file: {exc}",
+                                 hint="use --engine auto or --engine frictionless") from None
+            reason = str(exc)
+            log.info("%s: falling back to frictionless: %s", data, reason)
+    if engine == "frictionless" or reason is not None:
+        result = validate_frictionless(data=data, schema=loaded, dialect=dia, max_errors=max_errors)
+        used = "frictionless"
+        reason = reason or "requested"
+    seconds = time.perf_counter() - started
+    return TableReport(id=dataset_id, path=data.as_posix(), valid=not result.counts, rows=result.rows, engine=used,
+                       error_count=sum(result.counts.values()), errors=result.errors,
+                       error_counts=dict(sorted(result.counts.items())),
+                       warnings=missing_descriptions(loaded.descriptor), engine_reason=reason,
+                       data_sha256=_sha(data), schema_sha256=loaded.sha256, seconds=round(seconds, 3))
+
+
+def _dialect(base: Dialect, override: Mapping[str, Any]) -> Dialect:
+    return Dialect(delimiter=override.get("delimiter") or base.delimiter,
+                   quote_char=override.get("quoteChar") or base.quote_char,
+                   double_quote=base.double_quote,
+                   encoding=override.get("encoding") or base.encoding)
+
+
+def _sha(path: Path, root: Path | None = None) -> str:
+    return cache.file_sha256(path, root=root)
+
+
+def dataset_paths(root: Path, dataset: Dataset) -> tuple[Path, Path]:
+    """The data and schema paths of an inventory dataset (relative paths are under the root)."""
+    if not dataset.data or not dataset.schema:
+        raise InputError(f"dataset '{dataset.id}' has no `data` and `schema` to validate",
+                         hint="add both to its inventory entry")
+    return root / dataset.data, root / dataset.schema
+
+
+def validate_datasets(*, inventory: Inventory, ids: Sequence[str] | None = None, max_errors: int = 1000,
+                      use_cache: bool = True, engine: str = "auto",
+                      on_progress: Callable[[str, int, int], None] | None = None,
+                      dialect: Mapping[str, Any] | None = None) -> ValidationRun:
+    """Validate inventory datasets (default: every one with data and schema); results are cached.
+
+    Unknown ids raise NotFoundError with a did-you-mean hint. ``on_progress(id, rows, bytes_total)``.
+    """
+    root = inventory.root
+    chosen = [inventory.get(i) for i in ids] if ids else [d for d in inventory.datasets if d.data and d.schema]
+    reports = []
+    for ds in chosen:
+        data, schema = dataset_paths(root, ds)
+        if use_cache and data.is_file() and schema.is_file():
+            hit = cache.load(root, data_sha=_sha(data, root), schema_sha=_schema_sha(schema), max_errors=max_errors)
+            if hit is not None and (engine == "auto" or hit.engine == engine):
+                reports.append(hit)
+                continue
+        progress = (lambda r, b, _id=ds.id: on_progress(_id, r, b)) if on_progress else None
+        report = validate_table(data=data, schema=schema, dataset_id=ds.id, max_errors=max_errors, engine=engine,
+                                on_progress=progress, dialect=dialect)
+        report = _relative(report, root)
+        cache.store(root, report, max_errors=max_errors)
+        reports.append(report)
+    return ValidationRun(datasets=tuple(reports))
+
+
+def _relative(report: TableReport, root: Path) -> TableReport:
+    import dataclasses
+
+    try:
+        rel = Path(report.path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return report
+    return dataclasses.replace(report, path=rel)
+
+
+def _schema_sha(schema: Path) -> str:
+    return hashlib.sha256(schema.read_bytes()).hexdigest()
+
+
+def last_result(*, root: Path, dataset: Dataset) -> TableReport | None:
+    """The cached validation of the dataset's CURRENT data and schema files, or None (never validates)."""
+    try:
+        data, schema = dataset_paths(root, dataset)
+    except InputError:
+        return None
+    if not data.is_file() or not schema.is_file():
+        return None
+    return cache.load(root, data_sha=_sha(data, root), schema_sha=_schema_sha(schema))

@@ -1,0 +1,51 @@
+"""Validation results: frozen dataclasses shared by both engines, the cache and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValidationError:
+    """One problem in the data, named exactly as frictionless names it.
+
+    ``row`` is frictionless's ``rowNumber`` (header = 1, first data row = 2); ``field`` is the
+    field name, or None for row-level errors (extra-cell, blank-row, primary-key).
+    """
+
+    code: str
+    row: int | None
+    field: str | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TableReport:
+    """The validation of one data file against one Table Schema."""
+
+    id: str | None
+    path: str
+    valid: bool
+    rows: int
+    engine: str  # "fast" or "frictionless"
+    error_count: int  # every error found, even past max_errors
+    errors: tuple[ValidationError, ...]  # the first max_errors errors, in frictionless order
+    error_counts: Mapping[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    engine_reason: str | None = None  # why frictionless was used instead of the fast engine
+    data_sha256: str = ""
+    schema_sha256: str = ""
+    seconds: float = 0.0
+    cached: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValidationRun:
+    """Reports for several datasets (``kcdata validate`` over the inventory)."""
+
+    datasets: tuple[TableReport, ...]
+
+    @property
+    def valid(self) -> bool:
+        return all(r.valid for r in self.datasets)

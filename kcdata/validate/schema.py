@@ -1,0 +1,116 @@
+"""Loading and checking a Table Schema (and its optional CSV dialect) before any data is read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kcdata.errors import InputError
+
+KNOWN_TYPES = frozenset({"any", "array", "boolean", "date", "datetime", "duration", "geojson", "geopoint",
+                         "integer", "number", "object", "string", "time", "year", "yearmonth"})
+DIALECT_KEYS = ("delimiter", "quoteChar", "doubleQuote", "encoding")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dialect:
+    """How the CSV is written; defaults are RFC 4180 in UTF-8."""
+
+    delimiter: str = ","
+    quote_char: str = '"'
+    double_quote: bool = True
+    encoding: str | None = None  # None: UTF-8 for the fast engine, detection for frictionless
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadedSchema:
+    descriptor: dict[str, Any]  # the Table Schema without our ``dialect`` extension
+    dialect: Dialect
+    sha256: str
+    source: str  # file path or "<mapping>", for messages
+
+
+def load_schema(schema: Path | Mapping[str, Any]) -> LoadedSchema:
+    """Read and check a Table Schema; InputError (exit 3) when it is missing or not a valid schema."""
+    if isinstance(schema, Mapping):
+        raw = dict(schema)
+        source = "<schema mapping>"
+        sha = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
+    else:
+        path = Path(schema)
+        source = str(path)
+        if not path.is_file():
+            raise InputError(f"{path}: schema file not found", hint="check the path, or the dataset's `schema:` entry")
+        data = path.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        raw = _parse(path, data)
+    descriptor = dict(raw)
+    dialect_raw = descriptor.pop("dialect", None) or {}
+    if not isinstance(dialect_raw, Mapping):
+        raise InputError(f"{source}: dialect: expected a mapping", hint="e.g. dialect: {delimiter: ';'}")
+    _check(descriptor, source)
+    dialect = Dialect(delimiter=str(dialect_raw.get("delimiter", ",")),
+                      quote_char=str(dialect_raw.get("quoteChar", '"')),
+                      double_quote=bool(dialect_raw.get("doubleQuote", True)),
+                      encoding=dialect_raw.get("encoding"))
+    return LoadedSchema(descriptor=descriptor, dialect=dialect, sha256=sha, source=source)
+
+
+def _parse(path: Path, data: bytes) -> dict[str, Any]:
+    try:
+        text = data.decode("utf-8-sig")
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            obj = yaml.safe_load(text)
+        else:
+            obj = json.loads(text)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable schema ({exc})",
+                         hint="a Table Schema is a JSON (or YAML) object with a `fields` list") from None
+    except Exception as exc:  # yaml.YAMLError, kept broad so yaml stays a lazy import
+        raise InputError(f"{path}: not a readable schema ({exc})",
+                         hint="a Table Schema is a JSON (or YAML) object with a `fields` list") from None
+    if not isinstance(obj, dict):
+        raise InputError(f"{path}: a Table Schema must be an object", hint="expected {\"fields\": [...]}")
+    return obj
+
+
+def _check(descriptor: dict[str, Any], source: str) -> None:
+    fields = descriptor.get("fields")
+    if not isinstance(fields, list) or not fields:
+        raise InputError(f"{source}: fields: expected a non-empty list of fields",
+                         hint="a Table Schema is {\"fields\": [{\"name\": ..., \"type\": ...}, ...]}")
+    for i, f in enumerate(fields):
+        if not isinstance(f, Mapping) or not isinstance(f.get("name"), str):
+            raise InputError(f"{source}: fields[{i}]: every field needs a string `name`",
+                             hint="add a name to the field")
+        ftype = f.get("type", "string")
+        if ftype not in KNOWN_TYPES:
+            raise InputError(f"{source}: fields[{i}].type: unknown field type '{ftype}' (field '{f['name']}')",
+                             hint=f"use one of: {', '.join(sorted(KNOWN_TYPES))}")
+    from frictionless import Schema
+
+    report = Schema.validate_descriptor(descriptor)
+    if not report.valid:
+        first = report.flatten(["note"])[:3]
+        notes = "; ".join(str(n[0]) for n in first)
+        raise InputError(f"{source}: not a valid Table Schema: {notes}",
+                         hint="see https://specs.frictionlessdata.io/table-schema/")
+
+
+def frictionless_schema(loaded: LoadedSchema) -> Any:
+    """The frictionless ``Schema`` object for a checked descriptor."""
+    from frictionless import Schema
+
+    return Schema.from_descriptor(loaded.descriptor)
+
+
+def missing_descriptions(descriptor: Mapping[str, Any]) -> tuple[str, ...]:
+    """Sunlight guideline 13: every field should say what it means."""
+    return tuple(f"field '{f['name']}' has no description (Sunlight guideline 13: document every field)"
+                 for f in descriptor.get("fields", []) if not str(f.get("description") or "").strip())

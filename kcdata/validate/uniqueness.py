@@ -1,0 +1,130 @@
+"""unique and primaryKey checks over millions of rows in bounded memory.
+
+Each row keeps only a 64-bit hash of its cast value (plus its row number), not the value: 12 bytes a
+row per key. Duplicates are found at the end by sorting the hashes. Two different values with the
+same 64-bit hash would be reported as a duplicate; for 10 million rows the chance is about 3e-6.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from kcdata.validate.model import ValidationError
+
+UNIQUE_GROUP, PK_GROUP = 3, 4
+_NULL = "\x00<null>"
+_MIX = np.uint64(0x100000001B3)
+
+
+def _hash(values: np.ndarray) -> np.ndarray:
+    import pandas as pd
+
+    return np.asarray(pd.util.hash_array(values, categorize=False), dtype=np.uint64)
+
+
+class KeyTracker:
+    """Collects hashed key values batch by batch; ``finish`` reports unique-error and primary-key errors."""
+
+    def __init__(self, *, unique: list[str], primary_key: list[str], numbers: dict[str, int]) -> None:
+        self.unique = unique
+        self.primary_key = primary_key
+        self.numbers = numbers
+        self.active = bool(unique or primary_key)
+        self._rows: list[np.ndarray] = []
+        self._hashes: dict[str, list[np.ndarray]] = {name: [] for name in {*unique, *primary_key}}
+        self._nulls: dict[str, list[np.ndarray]] = {name: [] for name in {*unique, *primary_key}}
+
+    def add(self, rows: np.ndarray, values: dict[str, tuple[Any, np.ndarray, Any]], n: int) -> None:
+        """One batch: per keyed field (string column, missing mask, (positions, cast values) of slow cells)."""
+        self._rows.append(rows.astype(np.uint32))
+        for name in self._hashes:
+            col, miss, slow = values[name]
+            obj = col.to_numpy(zero_copy_only=False)
+            if not obj.flags.writeable:
+                obj = obj.copy()
+            null = miss.copy()
+            if slow is not None:
+                pos, canon = slow
+                obj[pos] = canon
+                null[pos] |= np.array([c is None for c in canon], dtype=bool)
+            obj[null] = _NULL
+            self._hashes[name].append(_hash(obj))
+            self._nulls[name].append(null)
+
+    def add_row(self, row: int, values: dict[str, str | None]) -> None:
+        """One row evaluated by frictionless itself (a ragged row)."""
+        self._rows.append(np.array([row], dtype=np.uint32))
+        for name in self._hashes:
+            v = values.get(name)
+            self._hashes[name].append(_hash(np.array([_NULL if v is None else v], dtype=object)))
+            self._nulls[name].append(np.array([v is None]))
+
+    def finish(self, *, limit: int | None) -> tuple[Counter[str], list[tuple[int, int, ValidationError]]]:
+        from frictionless import errors as ferrors
+
+        counts: Counter[str] = Counter()
+        found: list[tuple[np.ndarray, np.ndarray, int, str | None]] = []  # rows, previous rows, key, field
+        if not self.active or not self._rows:
+            return counts, []
+        rows = np.concatenate(self._rows)
+        order = np.argsort(rows, kind="stable") if np.any(np.diff(rows.astype(np.int64)) < 0) else None
+        self._rows = []
+
+        def take(name: str) -> tuple[np.ndarray, np.ndarray]:
+            h, z = np.concatenate(self._hashes[name]), np.concatenate(self._nulls[name])
+            return (h[order], z[order]) if order is not None else (h, z)
+
+        if order is not None:
+            rows = rows[order]
+        for name in self.unique:
+            h, null = take(name)
+            dup, prev = _duplicates(h, ~null, rows)
+            counts["unique-error"] += len(dup)
+            found.append((dup, prev, UNIQUE_GROUP * 10**7 + self.numbers[name] * 16, name))
+        if self.primary_key:
+            combined = np.zeros(len(rows), dtype=np.uint64)
+            all_null = np.ones(len(rows), dtype=bool)
+            for name in self.primary_key:
+                h, null = take(name)
+                combined = combined * _MIX ^ h
+                all_null &= null
+            dup, prev = _duplicates(combined, ~all_null, rows)
+            nulls = rows[all_null]
+            counts["primary-key"] += len(dup) + len(nulls)
+            found.append((dup, prev, PK_GROUP * 10**7, None))
+            found.append((nulls, np.zeros(len(nulls), dtype=np.int64), PK_GROUP * 10**7, None))
+        listed: list[tuple[int, int, ValidationError]] = []
+        for dup_rows, prev_rows, key, name in found:
+            take_n = len(dup_rows) if limit is None else min(limit, len(dup_rows))
+            for r, p in zip(dup_rows[:take_n].tolist(), prev_rows[:take_n].tolist(), strict=True):
+                if name is not None:
+                    note = f"the same as in the row at position {p}"
+                    msg = ferrors.UniqueError.template.format(rowNumber=r, fieldName=name,
+                                                              fieldNumber=self.numbers[name], note=note, cell="")
+                    err = ValidationError(code="unique-error", row=r, field=name, message=msg)
+                else:
+                    note = (f"the same as in the row at position {p}" if p else
+                            'cells composing the primary keys are all "None"')
+                    msg = ferrors.PrimaryKeyError.template.format(rowNumber=r, note=note, cell="")
+                    err = ValidationError(code="primary-key", row=r, field=None, message=msg)
+                listed.append((r, key, err))
+        return counts, listed
+
+
+def _duplicates(hashes: np.ndarray, present: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose value appeared before (in row order), and the row of the previous appearance."""
+    idx = np.nonzero(present)[0]
+    h = hashes[idx]
+    order = np.argsort(h, kind="stable")  # stable: equal hashes stay in row order
+    hs = h[order]
+    same = np.zeros(len(hs), dtype=bool)
+    same[1:] = hs[1:] == hs[:-1]
+    later = idx[order][same]
+    previous = idx[order][np.nonzero(same)[0] - 1]
+    r = rows[later].astype(np.int64)
+    p = rows[previous].astype(np.int64)
+    sort = np.argsort(r, kind="stable")
+    return r[sort], p[sort]
