@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ def write_program(root: Path, *, extra_settings: dict[str, Any] | None = None, b
         "department": {"id": "water", "name": "KC Water", "liaison": {"name": "Liaison", "email": "w@example.org"}},
         "datasets": [
             _ds(1, title="Water Main Breaks", keywords=["water", "pipes"], status="published", portal_id="abcd-1234",
+                data="data/breaks.csv", schema="schemas/breaks.schema.json", row_identifier="id",
                 kcstat_goals=["infrastructure-accessibility"],
                 history=[
                     {"who": "ana", "when": "2026-06-02T10:00:00Z", "from": "approved", "to": "published"},
@@ -51,6 +53,7 @@ def write_program(root: Path, *, extra_settings: dict[str, Any] | None = None, b
                 kcstat_goals=["public-safety"], requests=12, value="high",
                 history=[{"who": "bo", "when": "2026-09-01", "from": "in_review", "to": "approved"}]),
             _ds(3, title="Water Quality Tests", status="published", portal_id="wqts-0001", theme="Health",
+                data="data/quality.csv", schema="schemas/quality.schema.json", row_identifier="id",
                 history=[{"who": "ana", "when": "2026-03-15", "from": "approved", "to": "published"}]),
         ],
     }
@@ -70,6 +73,13 @@ def write_program(root: Path, *, extra_settings: dict[str, Any] | None = None, b
         (root / "inventory" / f"{name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     if broken:
         (root / "inventory" / "parks.yaml").write_text("department: {id: parks\ndatasets: [\n", encoding="utf-8")
+    (root / "data").mkdir(exist_ok=True)
+    (root / "schemas").mkdir(exist_ok=True)
+    schema = {"fields": [{"name": "id", "type": "integer"}, {"name": "when", "type": "date"}], "primaryKey": ["id"]}
+    for name, rows in (("breaks", "1,2026-01-02\n2,not-a-date\n3,2026-01-05\n"),
+                       ("quality", "1,2026-02-01\n2,2026-02-02\n")):
+        (root / "data" / f"{name}.csv").write_text("id,when\n" + rows, encoding="utf-8")
+        (root / "schemas" / f"{name}.schema.json").write_text(json.dumps(schema), encoding="utf-8")
     settings = dict(SETTINGS)
     settings.update(extra_settings or {})
     (root / "kcdata.yaml").write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")

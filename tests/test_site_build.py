@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -252,3 +253,40 @@ def test_cli_exit_3_without_inventory_or_with_bad_settings(cli, tmp_path: Path) 
     r = cli(["--root", str(root), "site", "build"])
     assert r.exit_code == 3
     assert "site.hashtag" in r.stderr
+
+
+def test_release_priority_and_validation_come_from_their_stages(program: Path, tmp_path: Path) -> None:
+    from kcdata.score import explain, load_method, score_inventory
+    from kcdata.validate import validate_datasets
+
+    inv = load_inventory(program).inventory
+    run = validate_datasets(inventory=inv)  # fills the cache the site reads; the site never validates
+    reports = {r.id: r for r in run.datasets}
+    assert not reports["dataset-01"].valid
+    result = build_site(root=program, out_dir=tmp_path / "site", now=NOW)
+    assert result.with_priority and result.validated == 2
+    ranking = score_inventory(inventory=inv, method=load_method(root=program),
+                              validations={d.id: reports.get(d.id) for d in inv.datasets})
+    ranked = [s for s in ranking if s.rank is not None]
+    assert ranked
+    for s in ranked:
+        page = (tmp_path / "site" / "datasets" / f"{s.id}.html").read_text(encoding="utf-8")
+        assert f"Rank <strong>{s.rank}</strong> of {len(ranked)}" in page
+        assert f">{s.band}</span>" in page
+        sentence = explain(ranking=ranking, dataset_id=s.id).sentence
+        assert escape(sentence, quote=True) in page
+        for c in s.breakdown:
+            assert escape(c.sentence, quote=True) in page
+    for ds_id, rep in reports.items():
+        page = (tmp_path / "site" / "datasets" / f"{ds_id}.html").read_text(encoding="utf-8")
+        if rep.valid:
+            assert f"Passed its Table Schema check ({rep.rows:,} rows)" in page
+        else:
+            assert f"Failed its Table Schema check: {rep.error_count:,} error" in page
+    no_data = (tmp_path / "site/datasets/dataset-02.html").read_text(encoding="utf-8")
+    assert "No validation result has been recorded" in no_data
+    program_html = (tmp_path / "site/program.html").read_text(encoding="utf-8")
+    assert 'id="chart-bands" role="img"' in program_html
+    for band in ("P1", "P2", "P3"):
+        n = sum(1 for s in ranked if s.band == band)
+        assert f'<th scope="row">{band}</th><td>{n}</td>' in program_html

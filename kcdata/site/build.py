@@ -24,7 +24,7 @@ from kcdata.inventory.model import Status
 from kcdata.site import charts, model
 from kcdata.site.announce import announcements, atom_feed
 from kcdata.site.settings import site_settings
-from kcdata.site.sources import Finding, load_priorities, load_validations
+from kcdata.site.sources import Finding, load_priorities, load_validations, validation_statuses
 
 log = logging.getLogger(__name__)
 MARKER = ".kcdata-site"  # marks a folder as a kcdata-built site, safe to replace
@@ -105,9 +105,10 @@ def build_site(*, root: Path, out_dir: Path, strict: bool = False, now: dt.datet
     _check_out_dir(out_dir, root)
 
     inventory = loaded.inventory
-    priorities, warnings = load_priorities(root=root, inventory=inventory)
-    validations, vwarn = load_validations(root=root, inventory=inventory)
-    warnings += vwarn
+    reports, warnings = load_validations(root=root, inventory=inventory)
+    validations = validation_statuses(reports)
+    priorities, pwarn = load_priorities(root=root, inventory=inventory, validations=reports)
+    warnings += pwarn
     views, vw = model.dataset_views(inventory=inventory, settings=site, goals=goals, priorities=priorities,
                                     validations=validations, today=today)
     warnings += vw

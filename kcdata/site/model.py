@@ -184,14 +184,15 @@ def release_progress(views: Sequence[DatasetView], today: dt.date) -> tuple[list
 
 
 def priority_bands(views: Sequence[DatasetView]) -> list[tuple[str, int]]:
-    """Counts per priority band (sorted), then excluded by a gate, then not ranked."""
-    bands: Counter[str] = Counter()
+    """Unreleased datasets per priority band (P1..P3 always shown), then excluded by a gate, then unscored."""
+    bands: Counter[str] = Counter({"P1": 0, "P2": 0, "P3": 0})
     excluded = unranked = 0
     for v in views:
+        if v.ds.status in (Status.PUBLISHED, Status.RETIRED):
+            continue
         p = v.priority
         if p is None or (p.band is None and not p.excluded_by):
-            if v.ds.status not in DONE_STATUSES:
-                unranked += 1
+            unranked += 1
         elif p.excluded_by:
             excluded += 1
         else:

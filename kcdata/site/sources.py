@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 class Criterion:
     name: str
     sentence: str
+    contribution: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,10 +33,13 @@ class Priority:
     """A dataset's release priority as the score stage computed it."""
 
     rank: int | None
+    ranked_total: int
     score: float | None
     band: str | None
-    excluded_by: tuple[str, ...] = ()
+    summary: str | None = None  # the score stage's one-paragraph explanation
+    excluded_by: tuple[str, ...] = ()  # gate reasons in words
     override: str | None = None
+    method_version: str | None = None
     criteria: tuple[Criterion, ...] = ()
 
 
@@ -83,60 +87,82 @@ def _text(value: Any) -> str | None:
 
 
 def _criteria(breakdown: Any) -> tuple[Criterion, ...]:
-    items: list[tuple[str, Any]]
-    if isinstance(breakdown, Mapping):
-        items = [(str(k), v) for k, v in breakdown.items()]
-    else:
-        items = [(str(getattr(b, "criterion", None) or getattr(b, "name", "") or ""), b) for b in breakdown or ()]
     out = []
-    for name, item in items:
-        sentence = item.get("sentence") if isinstance(item, Mapping) else getattr(item, "sentence", None)
+    for item in breakdown or ():
+        sentence = getattr(item, "sentence", None)
         if sentence:
-            out.append(Criterion(name=name, sentence=str(sentence)))
+            contribution = getattr(item, "contribution", None)
+            out.append(Criterion(name=str(getattr(item, "criterion", "")), sentence=str(sentence),
+                                 contribution=float(contribution) if contribution is not None else None))
     return tuple(out)
 
 
-def load_priorities(*, root: Path, inventory: Inventory) -> tuple[dict[str, Priority] | None, list[str]]:
-    """Release priority per dataset id, or None (with a warning) when scoring is unavailable."""
+def _override_text(o: Any) -> str | None:
+    if o is None:
+        return None
+    if all(hasattr(o, k) for k in ("band", "by", "when", "why")):
+        return f"the committee set band {o.band} on {o.when} ({o.by}): {o.why}"
+    return _text(o)
+
+
+def load_validations(*, root: Path, inventory: Inventory) -> tuple[dict[str, Any], list[str]]:
+    """The last cached validation report per dataset id (never runs a validation), and warnings."""
+    validate = _optional_module("kcdata.validate")
+    if validate is None or not hasattr(validate, "last_result"):
+        return {}, ["validation status not shown: the validate stage (kcdata.validate) is not installed"]
+    out: dict[str, Any] = {}
+    warnings: list[str] = []
+    for ds in inventory.datasets:
+        try:
+            report = validate.last_result(root=root, dataset=ds)
+        except (KcdataError, OSError, ValueError) as exc:
+            warnings.append(f"{ds.id}: cached validation result unreadable: {exc}")
+            continue
+        if report is not None:
+            out[ds.id] = report
+    return out, warnings
+
+
+def validation_statuses(reports: Mapping[str, Any]) -> dict[str, ValidationStatus]:
+    """What the dataset pages show of each cached validation report."""
+    out = {}
+    for ds_id, report in reports.items():
+        counts = getattr(report, "error_counts", None) or {}
+        out[ds_id] = ValidationStatus(valid=bool(report.valid), rows=getattr(report, "rows", None),
+                                      error_count=int(getattr(report, "error_count", 0) or 0),
+                                      error_counts={str(k): int(v) for k, v in dict(counts).items()})
+    return out
+
+
+def load_priorities(*, root: Path, inventory: Inventory,
+                    validations: Mapping[str, Any] | None = None) -> tuple[dict[str, Priority] | None, list[str]]:
+    """Release priority per dataset id (the same ranking ``kcdata score`` prints), or None with a warning."""
     score = _optional_module("kcdata.score")
     if score is None or not hasattr(score, "score_inventory"):
         return None, ["release priority not shown: the score stage (kcdata.score) is not installed"]
     try:
         method = score.load_method(root=root)
-        scored = score.score_inventory(inventory=inventory, method=method)
+        ranking = score.score_inventory(inventory=inventory, method=method,
+                                        validations={d.id: (validations or {}).get(d.id)
+                                                     for d in inventory.datasets})
     except KcdataError as exc:
         return None, [f"release priority not shown: {exc.message}"]
+    reasons = getattr(score, "GATE_REASONS", {})
+    total = sum(1 for s in ranking if s.rank is not None)
     out: dict[str, Priority] = {}
-    for sd in scored:
-        raw_score = getattr(sd, "score", None)
+    for sd in ranking:
+        summary = None
+        if hasattr(score, "explain"):
+            try:
+                summary = score.explain(ranking=ranking, dataset_id=sd.id).sentence
+            except KcdataError:
+                summary = None
         out[sd.id] = Priority(
-            rank=getattr(sd, "rank", None),
-            score=float(raw_score) if raw_score is not None else None,
-            band=_text(getattr(sd, "band", None)),
-            excluded_by=tuple(str(x) for x in getattr(sd, "excluded_by", ()) or ()),
-            override=_text(getattr(sd, "override", None)),
+            rank=sd.rank, ranked_total=total, score=float(sd.score) if sd.score is not None else None,
+            band=sd.band, summary=summary,
+            excluded_by=tuple(str(reasons.get(g, g)) for g in sd.excluded_by or ()),
+            override=_override_text(getattr(sd, "override", None)),
+            method_version=getattr(sd, "method_version", None),
             criteria=_criteria(getattr(sd, "breakdown", ())),
         )
     return out, []
-
-
-def load_validations(*, root: Path, inventory: Inventory) -> tuple[dict[str, ValidationStatus], list[str]]:
-    """The last cached validation result per dataset (never runs a validation)."""
-    validate = _optional_module("kcdata.validate")
-    if validate is None or not hasattr(validate, "last_result"):
-        return {}, ["validation status not shown: the validate stage (kcdata.validate) is not installed"]
-    out: dict[str, ValidationStatus] = {}
-    warnings: list[str] = []
-    for ds in inventory.datasets:
-        try:
-            report = validate.last_result(root=root, dataset=ds.id)
-        except KcdataError as exc:
-            warnings.append(f"{ds.id}: cached validation result unreadable: {exc.message}")
-            continue
-        if report is None:
-            continue
-        counts = getattr(report, "error_counts", None) or {}
-        out[ds.id] = ValidationStatus(valid=bool(report.valid), rows=getattr(report, "rows", None),
-                                      error_count=int(getattr(report, "error_count", 0) or 0),
-                                      error_counts={str(k): int(v) for k, v in dict(counts).items()})
-    return out, warnings
