@@ -227,7 +227,8 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     listed.sort(key=lambda t: (t[0], t[1]))
     if limit is not None:
         listed = listed[:limit]
-    return EngineResult(rows=accepted + len(ragged_texts), errors=tuple(e for _, _, e in listed), counts=dict(counts))
+    return EngineResult(rows=accepted + len(ragged_texts), errors=tuple(e for _, _, e in listed),
+                        counts={k: v for k, v in counts.items() if v})
 
 
 def _kernel(desc: dict[str, Any], *, keyed: bool) -> Callable[[Any], np.ndarray] | None:
