@@ -1,0 +1,1 @@
+"""Exports of the inventory: DCAT-US 1.1 ``data.json``."""

@@ -1,0 +1,207 @@
+"""Each policy rule passes and fails on purpose-built inventories."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from transparency_helpers import GOOD_POLICY, SCHEMA, TODAY, good_dataset, make_program, shared_dir
+
+from kcdata.config import load_settings
+from kcdata.inventory import load_inventory
+from kcdata.policy import RULES, RuleStatus, check_program, load_policy_settings, run_policy
+from kcdata.policy.model import ScoreInfo, ValidationInfo
+
+NO_LATLON = {"fields": [{"name": "break_id", "type": "string", "description": "id"}], "primaryKey": ["break_id"]}
+UNDESCRIBED = {"fields": [{"name": "break_id", "type": "string"}, {"name": "reported", "type": "date"}],
+               "primaryKey": ["break_id"]}
+DUP_CSV = "break_id,reported,latitude,longitude\nWO-1,2026-01-02,39.1,-94.5\nWO-1,2026-01-03,39.2,-94.6\n"
+EMAIL_CSV = "break_id,reported,latitude,longitude,reporter\n" + "".join(
+    f"WO-{i},2026-01-02,39.1,-94.5,person{i}@example.org\n" for i in range(20))
+OLD = [{"who": "liaison", "when": "2024-01-05", "from": "inventoried", "to": "proposed"}]
+RETIRED_NOTE = [{"who": "odo", "when": "2026-01-05", "from": "published", "to": "retired",
+                 "note": "Replaced by the 2026 dataset."}]
+NON_PUBLIC = good_dataset(id="water-customer-accounts", access_level="non-public", classification="protected",
+                          contains_pii=True, status="withheld", portal_id=None,
+                          rights="Customer billing records are confidential under RSMo 610.021.")
+
+
+def case(ds: dict[str, Any] | None = None, *, extra: list[dict[str, Any]] | None = None,
+         policy: dict[str, Any] | None = None, files: dict[str, str] | None = None,
+         program: dict[str, Any] | None = None, departments: dict[str, list[dict[str, Any]]] | None = None
+         ) -> dict[str, Any]:
+    deps = departments or {"water": [good_dataset(**(ds or {}))] + (extra or [])}
+    return {"departments": deps, "policy": {**GOOD_POLICY, **(policy or {})}, "files": files, "program": program}
+
+
+APPROVED = {"status": "approved", "portal_id": None, "target_release": "2027-01-15"}
+# rule id: (pass case, fail case, expected failing subject)
+CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
+    "SUN-01": (case(), case({**APPROVED, "history": OLD}), "water-main-breaks"),
+    "SUN-02": (case(), case(APPROVED), "water-main-breaks"),
+    "SUN-03": (case(), case({"kcstat_goals": ["infrastructure-accesibility"]}), "water-main-breaks"),
+    "SUN-04": (case(extra=[NON_PUBLIC]), case(policy={"departments": ["water", "fire"]}), "fire"),
+    "SUN-06": (case({"source_system": "Vendor-hosted SaaS", "ownership": "City owns the data (contract 2024-17)."}),
+               case({"source_system": "Vendor-hosted SaaS"}), "water-main-breaks"),
+    "SUN-07": (case(extra=[NON_PUBLIC]), case({"contains_pii": None}), "water-main-breaks"),
+    "SUN-07-PII": (case(), case(files={"data/water-main-breaks.csv": EMAIL_CSV}), "water-main-breaks"),
+    "SUN-08": (case(), case({"data": "data/water-main-breaks.pdf"}), "water-main-breaks"),
+    "SUN-09": (case({"keywords": ["gis", "water"]}),
+               case({"keywords": ["gis", "water"]}, files={"schemas/water-main-breaks.schema.json":
+                                                          __import__("json").dumps(NO_LATLON)}),
+               "water-main-breaks"),
+    "SUN-10": (case(), case({"access_level": "restricted public", "rights": "Terms of use apply."}),
+               "water-main-breaks"),
+    "SUN-11": (case(), case({"license": "https://example.org/all-rights-reserved"}), "water-main-breaks"),
+    "SUN-12": (case(), case(policy={"citation": None}), "water-main-breaks"),
+    "SUN-13": (case(), case(files={"schemas/water-main-breaks.schema.json": __import__("json").dumps(UNDESCRIBED)}),
+               "water-main-breaks"),
+    "SUN-14": (case(), case({"methodology": None}), "water-main-breaks"),
+    "SUN-15": (case(), case(files={"data/water-main-breaks.csv": DUP_CSV}), "water-main-breaks"),
+    "SUN-16": (case({"methodology": "A Python ETL script runs nightly.", "code_url": "https://github.com/kc/etl"}),
+               case({"methodology": "A Python ETL script runs nightly."}), "water-main-breaks"),
+    "SUN-18": (case(), case(program={"publisher": "City of Kansas City, Missouri"}), "water-main-breaks"),
+    "SUN-19": (case(), case({"portal_id": None}), "water-main-breaks"),
+    "SUN-20": (case(), case({"portal_id": None}), "water-main-breaks"),
+    "SUN-22": (case(), case({"accrual_periodicity": "daily"}), "water-main-breaks"),
+    "SUN-23": (case({"status": "retired", "history": RETIRED_NOTE}), case({"status": "retired"}),
+               "water-main-breaks"),
+    "SUN-26": (case({**APPROVED, "requests": 0}), case({**APPROVED, "requests": None}), "water-main-breaks"),
+    "SUN-27": (case(APPROVED), case({**APPROVED, "target_release": "2026-10-01"}), "water-main-breaks"),
+    "SUN-31": (case(), case({"last_reviewed": "2025-06-30"}), "water-main-breaks"),
+    "WWC-INV": (case(), case(policy={"inventory_method": None, "inventory_url": None}), "program"),
+}
+# Rules that need inputs from other stages are tested with run_policy below.
+NEEDS_INPUTS = {"SUN-05", "SUN-28"}
+
+
+def test_every_rule_has_a_pass_and_a_fail_case() -> None:
+    assert set(CASES) | NEEDS_INPUTS == {r.id for r in RULES}
+
+
+def test_every_checkable_guideline_is_a_rule() -> None:
+    text = (shared_dir() / "reference" / "governance.md").read_text(encoding="utf-8")
+    rows = {int(m) for m in re.findall(r"^\| (\d+) \|", text, flags=re.MULTILINE)}
+    assert len(rows) == 25  # 31 guidelines, 6 not checkable
+    assert rows == {r.guideline for r in RULES if r.guideline is not None}
+    for r in RULES:
+        assert re.fullmatch(r"(SUN-\d\d(-[A-Z]+)?|WWC-INV)", r.id)
+        assert r.rationale and "\n" not in r.rationale
+
+
+def _run(tmp_path: Path, spec: dict[str, Any], rule_id: str) -> Any:
+    root = make_program(tmp_path / "p", spec["departments"], policy=spec["policy"], files=spec["files"],
+                        program=spec["program"])
+    (result,) = check_program(root=root, rule_ids=[rule_id], today=TODAY).rules
+    return result
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_rule_passes(tmp_path: Path, rule_id: str) -> None:
+    result = _run(tmp_path, CASES[rule_id][0], rule_id)
+    assert result.status is RuleStatus.PASS, result.findings
+    assert result.passed >= 1 and result.failed == 0
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_rule_fails(tmp_path: Path, rule_id: str) -> None:
+    result = _run(tmp_path, CASES[rule_id][1], rule_id)
+    expected = RuleStatus.FAIL if result.severity == "error" else RuleStatus.WARN
+    assert result.status is expected
+    assert result.failed >= 1
+    assert CASES[rule_id][2] in {f.subject for f in result.findings}
+    for f in result.findings:
+        assert f.message
+        if f.kind == "dataset":
+            assert f.file == "inventory/water.yaml" and f.line
+
+
+def test_unknown_goal_gets_a_suggestion(tmp_path: Path) -> None:
+    result = _run(tmp_path, CASES["SUN-03"][1], "SUN-03")
+    assert "did you mean 'infrastructure-accessibility'" in result.findings[0].message
+
+
+def test_non_public_without_rights_fails_sun04(tmp_path: Path) -> None:
+    bad = {**NON_PUBLIC, "rights": None}
+    result = _run(tmp_path, case(extra=[bad]), "SUN-04")
+    assert [f.subject for f in result.findings] == ["water-customer-accounts"]
+
+
+def test_duplicate_ids_fail_sun15_program_wide(tmp_path: Path) -> None:
+    spec = case(departments={"water": [good_dataset()], "fire": [good_dataset()]},
+                policy={"departments": ["water", "fire"]})
+    result = _run(tmp_path, spec, "SUN-15")
+    assert any(f.kind == "program" and "water-main-breaks" in f.message for f in result.findings)
+
+
+def _inputs(tmp_path: Path, datasets: list[dict[str, Any]]) -> dict[str, Any]:
+    root = make_program(tmp_path / "p", {"water": datasets}, policy=GOOD_POLICY)
+    raw = load_settings(root)
+    loaded = load_inventory(root)
+    return {"root": root, "inventory": loaded.inventory, "settings": load_policy_settings(raw),
+            "program": raw["program"], "goal_ids": [g["id"] for g in raw["goals"]], "today": TODAY}
+
+
+def test_sun05_ranks_from_scores(tmp_path: Path) -> None:
+    kw = _inputs(tmp_path, [good_dataset(**APPROVED)])
+    ranked = {"water-main-breaks": ScoreInfo(rank=1, score=0.8, band="P1")}
+    ok = run_policy(**kw, scores=ranked, score_method=object(), rule_ids=["SUN-05"]).rules[0]
+    assert ok.status is RuleStatus.PASS and ok.passed == 2  # program (method) + the dataset
+    missing = run_policy(**kw, scores={}, score_method=object(), rule_ids=["SUN-05"]).rules[0]
+    assert missing.status is RuleStatus.FAIL and missing.findings[0].subject == "water-main-breaks"
+    skipped = run_policy(**kw, rule_ids=["SUN-05"]).rules[0]
+    assert skipped.status is RuleStatus.SKIPPED and "scoring" in (skipped.reason or "")
+
+
+def test_sun28_uses_last_validation(tmp_path: Path) -> None:
+    kw = _inputs(tmp_path, [good_dataset()])
+    results = {"valid": ValidationInfo(valid=True, error_count=0), "invalid": ValidationInfo(valid=False, error_count=7)}
+    for key, status in (("valid", RuleStatus.PASS), ("invalid", RuleStatus.FAIL)):
+        r = run_policy(**kw, validation=lambda _id, k=key: results[k], rule_ids=["SUN-28"]).rules[0]
+        assert r.status is status
+    never = run_policy(**kw, validation=lambda _id: None, rule_ids=["SUN-28"]).rules[0]
+    assert never.status is RuleStatus.FAIL and "kcdata validate water-main-breaks" in never.findings[0].message
+    assert run_policy(**kw, rule_ids=["SUN-28"]).rules[0].status is RuleStatus.SKIPPED
+
+
+def test_scorecard_counts(tmp_path: Path) -> None:
+    kw = _inputs(tmp_path, [good_dataset(), good_dataset(id="water-quality", **APPROVED), NON_PUBLIC])
+    sc = run_policy(**kw).scorecard
+    assert (sc.datasets, sc.release_eligible, sc.published) == (3, 2, 1)
+    assert sc.published_share == pytest.approx(0.5)
+    assert (sc.non_public, sc.non_public_with_rights) == (1, 1)
+    assert sc.wwc_met == 4 and sc.wwc_certifiable
+    assert sc.rules_pass + sc.rules_fail + sc.rules_warn + sc.rules_off + sc.rules_skipped == len(RULES)
+
+
+@pytest.mark.parametrize(("with_file", "met"), [(9, True), (8, False)])  # "more than 80%" of 10
+def test_wwc_department_coverage_threshold(tmp_path: Path, with_file: int, met: bool) -> None:
+    listed = [f"dept{i}" for i in range(10)]
+    deps = {d: [good_dataset(id=f"{d}-data")] for d in listed[:with_file]}
+    root = make_program(tmp_path / "p", deps, policy={**GOOD_POLICY, "departments": listed})
+    report = check_program(root=root, rule_ids=["SUN-04"], today=TODAY)
+    cover = report.scorecard.wwc_criteria[2]
+    assert cover.met is met
+    assert cover.detail.startswith(f"{with_file} of 10 departments")
+    assert report.scorecard.departments_missing == tuple(listed[with_file:])
+    assert {f.subject for f in report.rules[0].findings} == set(listed[with_file:])
+
+
+def test_sun01_age_uses_first_history_record(tmp_path: Path) -> None:
+    young = [{"who": "l", "when": (TODAY - dt.timedelta(days=30)).isoformat(), "from": "inventoried",
+              "to": "proposed"}]
+    kw = _inputs(tmp_path, [good_dataset(), good_dataset(id="water-quality", **APPROVED, history=young)])
+    r = run_policy(**kw, rule_ids=["SUN-01"]).rules[0]
+    assert r.status is RuleStatus.PASS and r.passed == 2  # the young item and the program share (1 of 2)
+
+
+def test_schema_yaml_is_read(tmp_path: Path) -> None:
+    import yaml
+
+    root = make_program(tmp_path / "p", {"water": [good_dataset(schema="schemas/w.schema.yaml")]},
+                        policy=GOOD_POLICY, files={"schemas/w.schema.yaml": yaml.safe_dump(SCHEMA)})
+    (r,) = check_program(root=root, rule_ids=["SUN-13"], today=TODAY).rules
+    assert r.status is RuleStatus.PASS
