@@ -146,8 +146,37 @@ def test_program_page_charts_and_problems(tmp_path: Path) -> None:
         assert f'id="{chart}" role="img"' in html
         assert f'<title id="{chart}-t">' in html
     assert html.count("<table") >= 4 and 'scope="col"' in html and 'scope="row"' in html
-    # The release-progress data table: cumulative published counts by month, ending with both.
-    assert "<th scope=\"row\">2026-06</th><td>2</td>" in html
+    # The release-progress data table: published so far / on the portal, by month.
+    assert '<th scope="row">2026-03</th><td>1</td><td>1</td>' in html
+    assert '<th scope="row">2026-06</th><td>2</td><td>2</td>' in html
+
+
+def test_release_progress_replays_history_with_retirements(tmp_path: Path) -> None:
+    from kcdata.site import model
+    from kcdata.site.settings import site_settings
+
+    root = write_program(tmp_path / "p")
+    doc = yaml.safe_load((root / "inventory/police.yaml").read_text(encoding="utf-8"))
+    doc["datasets"][2].update(status="retired", history=[
+        {"who": "a", "when": "2026-02-10", "from": "approved", "to": "published"},
+        {"who": "a", "when": "2026-07-01", "from": "published", "to": "retired"}])
+    doc["datasets"][1].update(status="published", portal_id="crim-0001", history=[])  # no record of its release
+    (root / "inventory/police.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    inv = load_inventory(root).inventory
+    views, _ = model.dataset_views(inventory=inv, settings=site_settings({}), goals=(), priorities=None,
+                                   validations={}, today=NOW.date())
+    p = model.release_progress(views, NOW.date())
+    assert p.months[0] == "2026-02" and p.months[-1] == "2026-11"
+    assert p.unrecorded == 1
+    table = dict(zip(p.months, zip(p.ever_published, p.on_portal, strict=True), strict=True))
+    assert table["2026-02"] == (2, 2)   # the unrecorded one + the later-retired one
+    assert table["2026-03"] == (3, 3)
+    assert table["2026-06"] == (4, 4)
+    assert table["2026-07"] == (4, 3)   # retired in July: still counted as ever published
+    published_now = sum(1 for d in inv.datasets if d.status.value == "published")
+    assert p.on_portal[-1] == published_now
+    assert all(a >= b for a, b in zip(p.ever_published, p.on_portal, strict=True))
+    assert list(p.ever_published) == sorted(p.ever_published)
 
 
 def test_existing_site_is_replaced_whole(program: Path, tmp_path: Path) -> None:

@@ -24,7 +24,14 @@ from kcdata.inventory.model import Status
 from kcdata.site import charts, model
 from kcdata.site.announce import announcements, atom_feed
 from kcdata.site.settings import site_settings
-from kcdata.site.sources import Finding, load_priorities, load_validations, validation_statuses
+from kcdata.site.sources import (
+    Finding,
+    PolicySummary,
+    load_policy,
+    load_priorities,
+    load_validations,
+    validation_statuses,
+)
 
 log = logging.getLogger(__name__)
 MARKER = ".kcdata-site"  # marks a folder as a kcdata-built site, safe to replace
@@ -43,6 +50,7 @@ class SiteBuild:
     problems: tuple[Finding, ...]  # inventory/policy problems, also shown on the program page
     warnings: tuple[str, ...]  # what the site could not show (missing stages, unsafe ids ...)
     with_priority: bool
+    with_policy: bool
     validated: int
     feed_entries: int
 
@@ -109,6 +117,9 @@ def build_site(*, root: Path, out_dir: Path, strict: bool = False, now: dt.datet
     validations = validation_statuses(reports)
     priorities, pwarn = load_priorities(root=root, inventory=inventory, validations=reports)
     warnings += pwarn
+    policy, polwarn = load_policy(root=root, inventory=inventory, settings=settings, problems=loaded.problems,
+                                  today=today, validations=reports)
+    warnings += polwarn
     views, vw = model.dataset_views(inventory=inventory, settings=site, goals=goals, priorities=priorities,
                                     validations=validations, today=today)
     warnings += vw
@@ -156,7 +167,8 @@ def build_site(*, root: Path, out_dir: Path, strict: bool = False, now: dt.datet
         tpl = env.get_template("dataset.html")
         for v in views:
             write(v.href, tpl.render(**common, base="../", page="dataset", v=v))
-        write("program.html", _render_program(env, common, views, goals, problems, priorities is not None, today))
+        write("program.html", _render_program(env, common, views, goals, problems, priorities is not None, today,
+                                              policy))
         write("feed.xml", atom_feed(result=feed, settings=site, now=now))
         write(MARKER, f"built by kcdata at {now.isoformat()}\n")
         replace_dir_atomically(staging, out_dir)
@@ -166,17 +178,18 @@ def build_site(*, root: Path, out_dir: Path, strict: bool = False, now: dt.datet
     index = out_dir / "index.html"
     return SiteBuild(out_dir=out_dir, index=index, url=index.as_uri(), pages=tuple(written), datasets=len(views),
                      problems=tuple(problems), warnings=tuple(warnings), with_priority=priorities is not None,
-                     validated=len(validations), feed_entries=len(feed.announcements))
+                     with_policy=policy is not None, validated=len(validations), feed_entries=len(feed.announcements))
 
 
 def _render_program(env: Any, common: dict[str, Any], views: list[model.DatasetView], goals: tuple[model.Goal, ...],
-                    problems: list[Finding], with_priority: bool, today: dt.date) -> str:
+                    problems: list[Finding], with_priority: bool, today: dt.date,
+                    policy: PolicySummary | None) -> str:
     from markupsafe import Markup
 
     series = [charts.Series(key=s.value, label=model.STATUS_LABELS[s], color=model.STATUS_COLORS[s])
               for s in model.STATUS_ORDER]
     dep_rows = model.by_department_status(views)
-    progress, unrecorded = model.release_progress(views, today)
+    progress = model.release_progress(views, today)
     bands = model.priority_bands(views) if with_priority else []
     coverage = model.goal_coverage(views, goals)
     late = model.overdue(views)
@@ -186,10 +199,16 @@ def _render_program(env: Any, common: dict[str, Any], views: list[model.DatasetV
             chart_id="chart-departments", title="Datasets by department and status",
             desc=f"{len(views)} datasets in {len(dep_rows)} departments; {published} published.",
             series=series, rows=dep_rows),
-        "progress": charts.step_line(
-            chart_id="chart-progress", title="Datasets published, cumulative by month",
-            desc=(f"{progress[-1][1] if progress else 0} datasets published by {today:%B %Y}."),
-            points=progress),
+        "progress": charts.lines(
+            chart_id="chart-progress", title="Release progress by month: datasets published so far and on the portal",
+            desc=(f"By {today:%B %Y}, {progress.ever_published[-1] if progress.months else 0} datasets have been "
+                  f"published; {progress.on_portal[-1] if progress.months else 0} are on the portal now "
+                  "(retired ones are removed)."),
+            labels=progress.months,
+            series=[(charts.Series(key="ever", label="Published so far (cumulative)",
+                                   color=model.STATUS_COLORS[Status.PUBLISHED]), progress.ever_published),
+                    (charts.Series(key="live", label="On the portal at month end", color="#0b4f8a"),
+                     progress.on_portal)]),
         "bands": charts.bars(
             chart_id="chart-bands", title="Unreleased datasets by release priority band",
             desc="; ".join(f"{label}: {n}" for label, n in bands),
@@ -210,8 +229,9 @@ def _render_program(env: Any, common: dict[str, Any], views: list[model.DatasetV
     return str(env.get_template("program.html").render(
         **common, base="", page="program", views=views,
         dep_table=[(name, *counts, sum(counts)) for name, counts in dep_rows], progress=progress,
-        unrecorded=unrecorded, bands=bands, coverage=coverage, late=late, problems=problems,
-        with_priority=with_priority, published=published,
+        progress_table=list(zip(progress.months, progress.ever_published, progress.on_portal, strict=True)),
+        unrecorded=progress.unrecorded, bands=bands, coverage=coverage, late=late, problems=problems,
+        with_priority=with_priority, published=published, policy=policy,
         svg={k: Markup(v) for k, v in svg.items()}))  # noqa: S704 - charts escape every text they draw
 
 

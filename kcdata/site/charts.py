@@ -104,14 +104,15 @@ def bars(*, chart_id: str, title: str, desc: str, rows: Sequence[tuple[str, int,
     return "\n".join(parts)
 
 
-def step_line(*, chart_id: str, title: str, desc: str, points: Sequence[tuple[str, int]],
-              color: str = "#005ea2") -> str:
-    """A cumulative count over time: one point per period label, a line and a light area under it."""
-    height = 240
-    left, right, top, bottom = 44, 16, 16, 40
-    parts = _open(chart_id, title, desc, height)
-    n = len(points)
-    biggest = max((v for _, v in points), default=0) or 1
+def lines(*, chart_id: str, title: str, desc: str, labels: Sequence[str],
+          series: Sequence[tuple[Series, Sequence[int]]]) -> str:
+    """Counts over time: one line (with points) per series over shared period labels; the first is shaded."""
+    legend, top = _legend([s for s, _ in series], TOP) if len(series) > 1 else ([], 16)
+    height = top + 224
+    left, right, bottom = 44, 16, 40
+    parts = _open(chart_id, title, desc, height) + legend
+    n = len(labels)
+    biggest = max((v for _, vals in series for v in vals), default=0) or 1
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
 
     def xy(i: int, v: int) -> tuple[float, float]:
@@ -124,21 +125,27 @@ def step_line(*, chart_id: str, title: str, desc: str, points: Sequence[tuple[st
                      f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">'
                      f'{round(biggest * frac)}</text>')
     if n:
-        coords = [xy(i, v) for i, (_, v) in enumerate(points)]
-        line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         base_y = top + plot_h
-        parts.append(f'<polygon class="area" points="{coords[0][0]:.1f},{base_y:.1f} {line} '
-                     f'{coords[-1][0]:.1f},{base_y:.1f}" fill="{_e(color)}" fill-opacity="0.15"/>')
-        parts.append(f'<polyline class="line" points="{line}" fill="none" stroke="{_e(color)}" stroke-width="3"/>')
+        for k, (s, vals) in enumerate(series):
+            coords = [xy(i, v) for i, v in enumerate(vals)]
+            line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+            if k == 0:
+                parts.append(f'<polygon class="area" points="{coords[0][0]:.1f},{base_y:.1f} {line} '
+                             f'{coords[-1][0]:.1f},{base_y:.1f}" fill="{_e(s.color)}" fill-opacity="0.12"/>')
+            dash = ' stroke-dasharray="7 4"' if k else ""
+            parts.append(f'<polyline class="line" points="{line}" fill="none" stroke="{_e(s.color)}" '
+                         f'stroke-width="3"{dash}/>')
+            for label, v, (x, y) in zip(labels, vals, coords, strict=True):
+                parts.append(f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{_e(s.color)}">'
+                             f'<title>{_e(label)}: {v} {_e(s.label.lower())}</title></circle>')
         # Room for a label: the first and last are anchored at their ends, so leave 1.5 label widths.
         spacing = plot_w / (n - 1) if n > 1 else plot_w
-        label_w = 8.5 * max(len(p[0]) for p in points) + 12
+        label_w = 8.5 * max(len(lb) for lb in labels) + 12
         every = max(1, math.ceil(1.5 * label_w / spacing))
-        for i, ((label, v), (x, y)) in enumerate(zip(points, coords, strict=True)):
-            parts.append(f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{_e(color)}">'
-                         f'<title>{_e(label)}: {v}</title></circle>')
-            if (i % every == 0 and n - 1 - i >= every / 2) or i == n - 1:
-                anchor = "start" if i == 0 else "end" if i == n - 1 else "middle"
+        for i, label in enumerate(labels):
+            if (i % every == 0 and n - 1 - i >= every) or i == n - 1:
+                x, _ = xy(i, 0)
+                anchor = "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle"
                 parts.append(f'<text x="{x:.1f}" y="{height - 14}" text-anchor="{anchor}" class="axis">'
                              f'{_e(label)}</text>')
     parts.append("</svg>")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kcdata.inventory.model import Dataset, HistoryRecord, Inventory, Status
-from kcdata.site.announce import first_publications
+from kcdata.site.announce import first_publications, parse_when
 from kcdata.site.settings import SiteSettings
 from kcdata.site.sources import Priority, ValidationStatus
 
@@ -165,22 +165,49 @@ def _months(start: dt.date, end: dt.date) -> list[dt.date]:
     return out
 
 
-def release_progress(views: Sequence[DatasetView], today: dt.date) -> tuple[list[tuple[str, int]], int]:
-    """Cumulative count of datasets first published, by month, and how many published datasets have no
-    publication record in their history (counted from the start, since their date is unknown)."""
-    dates = sorted(v.first_published for v in views if v.first_published)
-    unrecorded = sum(1 for v in views if v.ds.status is Status.PUBLISHED and not v.first_published)
-    if not dates:
-        return ([(today.strftime("%Y-%m"), unrecorded)] if unrecorded else []), unrecorded
-    points = []
-    i, total = 0, unrecorded
-    for month in _months(dates[0], max(today, dates[-1])):
-        nxt = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        while i < len(dates) and dates[i] < nxt:
-            total += 1
-            i += 1
-        points.append((month.strftime("%Y-%m"), total))
-    return points, unrecorded
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Progress:
+    """Release progress by month, replayed from the review history."""
+
+    months: tuple[str, ...]  # "YYYY-MM"
+    ever_published: tuple[int, ...]  # cumulative: datasets first published by the end of the month
+    on_portal: tuple[int, ...]  # datasets whose status at the end of the month was published
+    unrecorded: int  # published now but no publication in the history: counted from the start
+
+
+def release_progress(views: Sequence[DatasetView], today: dt.date) -> Progress:
+    """Cumulative first publications and datasets on the portal, month by month (retirements subtract)."""
+    timelines: list[list[tuple[dt.date, str]]] = []
+    unrecorded = 0
+    starts: list[dt.date] = []
+    for v in views:
+        steps = sorted((when.date(), rec.to_status) for rec in v.history
+                       if (when := parse_when(rec.at)) is not None)
+        if v.ds.status is Status.PUBLISHED and not any(to == Status.PUBLISHED.value for _, to in steps):
+            unrecorded += 1
+            continue
+        if any(to == Status.PUBLISHED.value for _, to in steps):
+            timelines.append(steps)
+            starts.append(next(d for d, to in steps if to == Status.PUBLISHED.value))
+    if not starts:
+        label = today.strftime("%Y-%m")
+        return Progress(months=(label,) if unrecorded else (), ever_published=(unrecorded,) if unrecorded else (),
+                        on_portal=(unrecorded,) if unrecorded else (), unrecorded=unrecorded)
+    months, ever, live = [], [], []
+    for month in _months(min(starts), max(today, max(starts))):
+        end = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        months.append(month.strftime("%Y-%m"))
+        ever.append(unrecorded + sum(1 for s in starts if s < end))
+        on = unrecorded
+        for steps in timelines:
+            state = None
+            for when, to in steps:
+                if when >= end:
+                    break
+                state = to
+            on += state == Status.PUBLISHED.value
+        live.append(on)
+    return Progress(months=tuple(months), ever_published=tuple(ever), on_portal=tuple(live), unrecorded=unrecorded)
 
 
 def priority_bands(views: Sequence[DatasetView]) -> list[tuple[str, int]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,3 +166,75 @@ def load_priorities(*, root: Path, inventory: Inventory,
             criteria=_criteria(getattr(sd, "breakdown", ())),
         )
     return out, []
+
+
+# Policy rules that read whole data files (PII sampling, row-key uniqueness): too slow for a site
+# build on million-row files. `kcdata policy check` runs them.
+SLOW_POLICY_RULES = frozenset({"SUN-07-PII", "SUN-15"})
+FINDINGS_SHOWN = 50
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyRuleView:
+    id: str
+    guideline: int | None
+    title: str
+    status: str  # pass | fail | warn | off | skipped
+    passed: int
+    failed: int
+    reason: str | None
+    findings: tuple[tuple[str, str], ...]  # (where, message), the first FINDINGS_SHOWN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicySummary:
+    checked_on: str
+    rules: tuple[PolicyRuleView, ...]
+    published_share: float | None
+    goal_linked_share: float | None
+    wwc: tuple[tuple[str, bool, str], ...]  # What Works Cities inventory criteria: (name, met, detail)
+    wwc_met: int
+    not_run: tuple[str, ...]
+
+
+def load_policy(*, root: Path, inventory: Inventory, settings: Mapping[str, Any], problems: Sequence[Any],
+                today: Any, validations: Mapping[str, Any]) -> tuple[PolicySummary | None, list[str]]:
+    """The Sunlight policy results (fast rules only) for the program page, or None with a warning.
+
+    The site passes the inventory and cached validation reports it already loaded, so the policy
+    sees exactly what the pages show.
+    """
+    policy = _optional_module("kcdata.policy")
+    if policy is None or not hasattr(policy, "run_policy"):
+        return None, ["policy checks not shown: the policy stage (kcdata.policy) is not installed"]
+    from kcdata.policy.goals import load_goals
+    from kcdata.policy.inputs import load_scores
+    from kcdata.policy.model import ValidationInfo
+
+    def validation(dataset_id: str) -> Any:
+        report = validations.get(dataset_id)
+        if report is None:
+            return None
+        return ValidationInfo(valid=bool(report.valid), error_count=int(report.error_count or 0))
+
+    ids = [r.id for r in policy.RULES if r.id not in SLOW_POLICY_RULES]
+    try:
+        method, scores = load_scores(root=root, inventory=inventory)
+        report = policy.run_policy(
+            root=root, inventory=inventory, settings=policy.load_policy_settings(settings),
+            program=settings.get("program") or {}, goal_ids=[g.id for g in load_goals(settings)],
+            problems=problems, today=today, scores=scores, score_method=method, validation=validation,
+            rule_ids=ids)
+    except KcdataError as exc:
+        return None, [f"policy checks not shown: {exc.message}"]
+    rules = tuple(PolicyRuleView(
+        id=r.id, guideline=r.guideline, title=r.title, status=str(getattr(r.status, "value", r.status)),
+        passed=r.passed, failed=r.failed, reason=r.reason,
+        findings=tuple((f.location(), f.message) for f in r.findings[:FINDINGS_SHOWN])) for r in report.rules)
+    card = report.scorecard
+    return PolicySummary(
+        checked_on=str(report.checked_on), rules=rules, published_share=card.published_share,
+        goal_linked_share=card.goal_linked_share,
+        wwc=tuple((c.name, bool(c.met), c.detail) for c in card.wwc_criteria), wwc_met=card.wwc_met,
+        not_run=tuple(sorted(SLOW_POLICY_RULES & set(policy.RULE_IDS))),
+    ), []
