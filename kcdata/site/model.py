@@ -181,8 +181,8 @@ def release_progress(views: Sequence[DatasetView], today: dt.date) -> Progress:
     unrecorded = 0
     starts: list[dt.date] = []
     for v in views:
-        steps = sorted((when.date(), rec.to_status) for rec in v.history
-                       if (when := parse_when(rec.at)) is not None)
+        steps = sorted((stamp.date(), rec.to_status) for rec in v.history
+                       if (stamp := parse_when(rec.at)) is not None)
         if v.ds.status is Status.PUBLISHED and not any(to == Status.PUBLISHED.value for _, to in steps):
             unrecorded += 1
             continue
@@ -201,8 +201,8 @@ def release_progress(views: Sequence[DatasetView], today: dt.date) -> Progress:
         on = unrecorded
         for steps in timelines:
             state = None
-            for when, to in steps:
-                if when >= end:
+            for day, to in steps:
+                if day >= end:
                     break
                 state = to
             on += state == Status.PUBLISHED.value
