@@ -6,6 +6,7 @@ Screenshots of each page type land in build/screenshots/ for people to look at.
 from __future__ import annotations
 
 import functools
+import re
 import http.server
 import os
 import shutil
@@ -159,6 +160,23 @@ def test_dataset_page_opens_from_list(server: str, watch: PageWatch) -> None:
     assert page.locator("h1").inner_text() == title
     assert page.locator("#history").count() == 1
     page.screenshot(path=str(SHOTS / "dataset.png"), full_page=True)
+    assert watch.problems == []
+
+
+def test_unpublished_dataset_has_a_request_link(server: str, watch: PageWatch) -> None:
+    page = watch.page
+    page.goto(server + "index.html")
+    page.select_option("#f-status", "approved")
+    card = page.locator("#catalog-list li.card:visible").first
+    card.locator("h3 a").click()
+    page.wait_for_load_state()
+    dataset_id = page.url.rsplit("/", 1)[-1].removesuffix(".html")
+    request = page.get_by_role("link", name=re.compile("Request this dataset"))
+    assert request.count() == 1
+    assert dataset_id in (request.get_attribute("href") or "")
+    assert page.get_by_role("link", name=re.compile("Open on the data portal")).count() == 0
+    assert page.locator("#priority").is_visible()
+    page.screenshot(path=str(SHOTS / "dataset-unpublished.png"), full_page=True)
     assert watch.problems == []
 
 

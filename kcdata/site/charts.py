@@ -71,7 +71,7 @@ def stacked_bars(*, chart_id: str, title: str, desc: str, series: Sequence[Serie
     for i, (label, vals) in enumerate(rows):
         y = top + i * ROW_H
         parts.append(f'<text x="{LABEL_W - 8}" y="{y + 14}" text-anchor="end" class="bar-label">'
-                     f'{_e(_clip(label, 26))}</text>')
+                     f'{_e(_clip(label, 24))}</text>')
         x = float(LABEL_W)
         for s, v in zip(series, vals, strict=True):
             if v <= 0:
@@ -95,7 +95,7 @@ def bars(*, chart_id: str, title: str, desc: str, rows: Sequence[tuple[str, int,
         y = TOP + i * ROW_H
         w = span * value / biggest if value > 0 else 0
         parts.append(f'<text x="{LABEL_W - 8}" y="{y + 14}" text-anchor="end" class="bar-label">'
-                     f'{_e(_clip(label, 26))}</text>')
+                     f'{_e(_clip(label, 24))}</text>')
         if w:
             parts.append(f'<rect class="bar" x="{LABEL_W}" y="{y}" width="{w:.1f}" height="{BAR_H}" '
                          f'fill="{_e(color)}"><title>{_e(label)}: {value}</title></rect>')
@@ -107,7 +107,8 @@ def bars(*, chart_id: str, title: str, desc: str, rows: Sequence[tuple[str, int,
 def lines(*, chart_id: str, title: str, desc: str, labels: Sequence[str],
           series: Sequence[tuple[Series, Sequence[int]]]) -> str:
     """Counts over time: one line (with points) per series over shared period labels; the first is shaded."""
-    legend, top = _legend([s for s, _ in series], TOP) if len(series) > 1 else ([], 16)
+    legend, top = _legend([s for s, _ in series], TOP) if len(series) > 1 else ([], 0)
+    top += 16  # room above the highest point for its axis label
     height = top + 224
     left, right, bottom = 44, 16, 40
     parts = _open(chart_id, title, desc, height) + legend
