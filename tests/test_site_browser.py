@@ -144,6 +144,9 @@ def test_status_filter_shows_only_that_status(server: str, watch: PageWatch) -> 
     assert n < page.locator("#catalog-list li.card").count()
     badges = page.locator("#catalog-list li.card:visible .badge").all_inner_texts()
     assert badges and set(badges) == {"Published"}
+    assert "status=published" in page.url, "the filter state is kept in the address"
+    page.reload()
+    assert page.locator("#catalog-list li.card:visible").count() == n, "a shared filtered address restores the view"
     page.click("#reset")
     page.wait_for_function("document.querySelectorAll('#catalog-list li.card[hidden]').length === 0")
     assert watch.problems == []

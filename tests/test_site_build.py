@@ -319,3 +319,18 @@ def test_release_priority_and_validation_come_from_their_stages(program: Path, t
     for band in ("P1", "P2", "P3"):
         n = sum(1 for s in ranked if s.band == band)
         assert f'<th scope="row">{band}</th><td>{n}</td>' in program_html
+
+
+def test_hostile_names_are_escaped_in_charts(tmp_path: Path) -> None:
+    root = write_program(tmp_path / "p")
+    doc = yaml.safe_load((root / "inventory/police.yaml").read_text(encoding="utf-8"))
+    doc["department"]["name"] = 'Police <svg onload="alert(1)">'
+    doc["datasets"][1]["title"] = "</title><script>alert(2)</script>"  # overdue: drawn in the overdue chart
+    (root / "inventory/police.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    build_site(root=root, out_dir=tmp_path / "site", now=NOW)
+    for page in (tmp_path / "site").rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "<svg onload" not in html and "<script>alert(2)" not in html, page.name
+    program_html = (tmp_path / "site/program.html").read_text(encoding="utf-8")
+    assert "Police &lt;svg onload=&#34;alert(1)&#34;&gt;" in program_html or \
+        "Police &lt;svg onload=&quot;alert(1)&quot;&gt;" in program_html
