@@ -6,9 +6,9 @@ Screenshots of each page type land in build/screenshots/ for people to look at.
 from __future__ import annotations
 
 import functools
-import re
 import http.server
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
