@@ -214,6 +214,8 @@ def test_keyboard_tab_reaches_search_and_skip_link(server: str, watch: PageWatch
             break
     else:
         pytest.fail("Tab never reached the search box")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("", "none"), "the focused search box has no visible focus ring"
     page.keyboard.type("water")
     assert _visible_cards(page) < page.locator("#catalog-list li.card").count()
 
