@@ -117,6 +117,29 @@ def _days_between(row: Row, a: str, b: str) -> int | None:
     return None
 
 
+def chain(*hooks: Hook) -> Hook:
+    """Run several hooks in order (a grid hook, then the dataset's own)."""
+
+    def hook(rng: random.Random, row: Row, i: int) -> None:
+        for h in hooks:
+            h(rng, row, i)
+
+    return hook
+
+
+def month_code(m: dt.date, c: str) -> str:
+    return f"{m:%Y-%m}-{c[:3].upper()}"
+
+
+def carrier_code(m: dt.date, c: str) -> str:
+    return f"{m:%Y-%m}-{CARRIER_CODES[c]}"
+
+
+def zoning_key(row: Row, n: int) -> str:
+    kind = {"Rezoning": "ZN", "Variance": "BZA"}.get(row["case_type"], "CPC")
+    return f"CD-{kind}-{row['filed_date'].year}-{n:05d}"
+
+
 def grid_hook(month_field: str, cat_field: str, cats: list[str], key_fmt: Callable[[dt.date, str], str],
               start: dt.date) -> Hook:
     """Rows as month × category (aggregate datasets): the i-th row is one month and one category."""
@@ -158,7 +181,8 @@ def h_311(rng: random.Random, row: Row, i: int) -> None:
     row["issue_sub_type"] = rng.choice(sub)
     row["department_work_group"] = {
         "A Pothole": "Public Works - Street Maintenance", "Graffiti": "Neighborhoods - Graffiti Abatement",
-        "Animal Services": "Neighborhoods - Animal Services", "Dangerous Buildings": "Neighborhoods - Dangerous Buildings",
+        "Animal Services": "Neighborhoods - Animal Services",
+        "Dangerous Buildings": "Neighborhoods - Dangerous Buildings",
         "Homeless Camp": "Neighborhoods - Homeless Services", "Trash / Recycling": "Public Works - Solid Waste",
         "Streetlight Out": "Public Works - Street Lighting", "Water Leak": "KC Water - Distribution",
         "Illegal Dumping": "Public Works - Solid Waste", "Property Violation": "Neighborhoods - Code Enforcement",
@@ -280,7 +304,8 @@ def h_parks(rng: random.Random, row: Row, i: int) -> None:
              "Budd", "Kessler", "Minor", "Hodge", "Line Creek", "Tiffany Springs", "Gillham", "Mill Creek",
              "Theis", "Harmon", "Blue Valley", "Cleveland", "Garrison", "Seven Oaks", "Sycamore", "Lakewood"]
     base = names[i % len(names)]
-    suffix = "" if i < len(names) else f" {['North', 'South', 'East', 'West', 'Annex', 'Commons'][(i // len(names)) % 6]}"
+    sides = ["North", "South", "East", "West", "Annex", "Commons"]
+    suffix = "" if i < len(names) else f" {sides[(i // len(names)) % len(sides)]}"
     kind = row["park_type"]
     word = {"Boulevard": "Boulevard", "Parkway": "Parkway", "Greenway": "Greenway"}.get(kind, "Park")
     row["park_name"] = f"{base}{suffix} {word}"
@@ -300,6 +325,24 @@ def h_violations(rng: random.Random, row: Row, i: int) -> None:
         row["date_closed"] = None
     elif row["date_closed"] is not None and row["date_closed"] > _d("2026-11-20"):
         row["date_closed"] = _d("2026-11-20")
+
+
+def h_parcels(rng: random.Random, row: Row, i: int) -> None:
+    zoning = {
+        "Single Family": ["R-6", "R-7.5", "R-2.5", "R-80"], "Multi Family": ["R-1.5", "R-2.5", "UR"],
+        "Commercial": ["B1-1", "B3-2", "B4-5", "DC-15"], "Industrial": ["M1-5", "M3-5"],
+        "Vacant": ["R-6", "R-7.5", "B3-2", "M1-5"], "Institutional": ["R-6", "B3-2", "UR"], "Parks": ["R-6", "R-80"],
+    }
+    if row["land_use"] is not None and row["zoning"] is not None:
+        row["zoning"] = rng.choice(zoning[row["land_use"]])
+    if row["land_use"] == "Single Family":
+        row["land_area_sqft"] = round(rng.uniform(3000, 15000), 2)
+        row["assessed_value"] = rng.randint(8000, 90000)
+
+
+def h_contracts(rng: random.Random, row: Row, i: int) -> None:
+    # contract sizes span four orders of magnitude: draw them log-uniformly, to the cent
+    row["contract_amount"] = round(10 ** rng.uniform(3.7, 6.9), 2)
 
 
 def h_permits(rng: random.Random, row: Row, i: int) -> None:
@@ -368,7 +411,7 @@ SPECS: dict[str, Spec] = {
         rows=500, key="JA{n:017d}", key_start=28110010100000000, key_step=(10000, 3000000), start=_d("2020-01-01"),
         end=_d("2026-01-01"), ranges={"land_area_sqft": (1500, 87000), "assessed_value": (3000, 900000),
                                       "kiva_pin": (1000, 999999)},
-        weights={"land_use": [55, 12, 10, 4, 12, 4, 3]}),
+        weights={"land_use": [55, 12, 10, 4, 12, 4, 3]}, hook=h_parcels),
     "city-contracts": Spec(
         rows=300, key="EV{n:07d}", key_start=2100100, key_step=(1, 25), start=_d("2021-05-01"), end=_d("2026-10-31"),
         ranges={"contract_amount": (5000, 4500000)},
@@ -377,13 +420,14 @@ SPECS: dict[str, Spec] = {
                                  "Engineering design services", "Uniforms and protective equipment",
                                  "Traffic signal maintenance", "Environmental testing laboratory services",
                                  "Office supplies", "Sewer lining rehabilitation"]},
-        after={"end_date": ("start_date", 180, 1460)}, blank={"end_date": 0.0}),
+        after={"end_date": ("start_date", 180, 1460)}, blank={"end_date": 0.0}, hook=h_contracts),
     "water-quality-sampling-results": Spec(
         rows=420, key="WQ-{n:06d}", key_start=240001, start=_d("2025-01-01"), end=_d("2026-11-15"),
         hook=h_lab, sort_by="sample_date",
         choices={"site_code": [f"DS-{n:03d}" for n in range(1, 61)]}),
     "street-resurfacing-projects": Spec(
-        rows=260, key="", key_fn=lambda row, n: f"SR-{row['program_year']}-{n:03d}", start=_d("2021-04-01"), end=_d("2026-11-01"),
+        rows=260, key="", key_fn=lambda row, n: f"SR-{row['program_year']}-{n:03d}",
+        start=_d("2021-04-01"), end=_d("2026-11-01"),
         ranges={"lane_miles": (0.2, 6.5), "program_year": (2022, 2026)},
         weights={"status": [20, 15, 65]}, hook=h_resurfacing),
     "fire-ems-incident-response-times": Spec(
@@ -406,16 +450,14 @@ SPECS: dict[str, Spec] = {
     "mci-passenger-traffic": Spec(
         rows=9 * 36, key="", start=_d("2023-10-01"), end=_d("2026-09-30"),
         ranges={"enplaned": (3000, 260000), "deplaned": (3000, 260000), "cargo_lbs": (0, 2500000)},
-        hook=grid_hook("month", "carrier", CARRIERS, lambda m, c: f"{m:%Y-%m}-{CARRIER_CODES[c]}", _d("2023-10-01"))),
+        hook=grid_hook("month", "carrier", CARRIERS, carrier_code, _d("2023-10-01"))),
     "kcstat-performance-measures": Spec(
         rows=5 * 44, key="", start=_d("2015-01-01"), end=_d("2026-09-30"),
         hook=lambda rng, row, i: _kcstat_grid(rng, row, i)),
     "municipal-court-monthly-case-filings": Spec(
         rows=6 * 48, key="", start=_d("2022-11-01"), end=_d("2026-10-31"),
         ranges={"cases_filed": (40, 9000), "median_days_to_disposition": (7, 140)},
-        hook=lambda rng, row, i: (grid_hook("month", "case_type", COURT_CATS,
-                                            lambda m, c: f"{m:%Y-%m}-{c[:3].upper()}", _d("2022-11-01"))(rng, row, i),
-                                  h_court(rng, row, i))),
+        hook=chain(grid_hook("month", "case_type", COURT_CATS, month_code, _d("2022-11-01")), h_court)),
     "childhood-lead-testing-by-zip": Spec(
         rows=11 * 30, key="", start=_d("2015-01-01"), end=_d("2025-12-31"), ranges={"children_tested": (11, 1400)},
         hook=lambda rng, row, i: _lead_grid(rng, row, i)),
@@ -439,18 +481,15 @@ SPECS: dict[str, Spec] = {
         hook=h_hydrant, sort_by="inspection_date"),
     "mci-airline-on-time-performance": Spec(
         rows=9 * 24, key="", start=_d("2024-10-01"), end=_d("2026-09-30"), ranges={"scheduled_departures": (30, 2600)},
-        hook=lambda rng, row, i: (grid_hook("month", "carrier", CARRIERS,
-                                            lambda m, c: f"{m:%Y-%m}-{CARRIER_CODES[c]}", _d("2024-10-01"))(rng, row, i),
-                                  h_on_time(rng, row, i))),
+        hook=chain(grid_hook("month", "carrier", CARRIERS, carrier_code, _d("2024-10-01")), h_on_time)),
     "city-fleet-vehicles": Spec(
         rows=420, key="{n:05d}", key_start=10020, key_step=(1, 12), start=_d("2000-01-01"), end=_d("2026-11-01"),
         ranges={"model_year": (2004, 2026), "odometer_miles": (800, 185000), "annual_fuel_cost": (300, 42000)},
         weights={"fuel_type": [52, 28, 8, 9, 3]}, hook=h_fleet),
     "311-customer-satisfaction-survey": Spec(
         rows=10 * 24, key="", start=_d("2024-11-01"), end=_d("2026-10-31"), ranges={"responses": (20, 900)},
-        hook=lambda rng, row, i: (grid_hook("month", "issue_type", ISSUES,
-                                            lambda m, c: f"{m:%Y-%m}-{ISSUES.index(c) + 1:02d}", _d("2024-11-01"))(
-                                                rng, row, i), h_survey(rng, row, i))),
+        hook=chain(grid_hook("month", "issue_type", ISSUES, lambda m, c: f"{m:%Y-%m}-{ISSUES.index(c) + 1:02d}",
+                             _d("2024-11-01")), h_survey)),
     "pothole-repair-requests": Spec(
         rows=400, key="PH-{n:06d}", key_start=260001, key_step=(1, 4), start=_d("2026-01-05"), end=_d("2026-11-20"),
         after={"repaired_date": ("reported_date", 0, 12)}, days={"days_to_repair": ("reported_date", "repaired_date")},
@@ -466,9 +505,7 @@ SPECS: dict[str, Spec] = {
     "zoning-cases": Spec(
         rows=320, key="", key_start=10001, key_step=(1, 6), start=_d("2022-01-01"), end=_d("2026-11-15"),
         after={"hearing_date": ("filed_date", 20, 90)}, weights={"decision": [40, 30, 8, 10, 12]},
-        hook=lambda rng, row, i: _zoning(rng, row, i), sort_by="filed_date",
-        key_fn=lambda row, n: "CD-{}-{}-{:05d}".format({"Rezoning": "ZN", "Variance": "BZA"}.get(row["case_type"], "CPC"),
-                                                        row["filed_date"].year, n)),
+        hook=lambda rng, row, i: _zoning(rng, row, i), sort_by="filed_date", key_fn=zoning_key),
     "kcpd-use-of-force-incidents": Spec(
         rows=280, key="UOF-{n:06d}", key_start=240001, key_step=(1, 3), start=_d("2024-01-01"), end=_d("2026-09-30"),
         weights={"force_type": [62, 18, 8, 3, 6, 3]}, true_rate={"subject_injured": 0.35, "officer_injured": 0.15},
@@ -486,8 +523,7 @@ SPECS: dict[str, Spec] = {
     "municipal-court-active-warrant-counts": Spec(
         rows=6 * 40, key="", start=_d("2023-07-01"), end=_d("2026-10-31"),
         ranges={"active_warrants": (150, 42000), "warrants_recalled": (10, 3000)},
-        hook=grid_hook("month", "charge_category", COURT_CATS, lambda m, c: f"{m:%Y-%m}-{c[:3].upper()}",
-                       _d("2023-07-01"))),
+        hook=grid_hook("month", "charge_category", COURT_CATS, month_code, _d("2023-07-01"))),
     "park-amenities": Spec(
         rows=260, key="AM-{n:05d}", key_start=10001, start=_d("2020-01-01"), end=_d("2026-01-01"),
         ranges={"installed_year": (1965, 2025)}, true_rate={"ada_accessible": 0.55}, hook=h_amenities),
@@ -651,7 +687,7 @@ def render(value: Any, f: dict[str, Any]) -> str:
 
 
 def build_rows(dataset_id: str, schema: dict[str, Any], spec: Spec) -> list[list[str]]:
-    rng = random.Random(f"kcdata-samples:{dataset_id}")
+    rng = random.Random(f"kcdata-samples:{dataset_id}")  # noqa: S311 -- reproducible samples, not secrets
     fields = schema["fields"]
     key = schema["primaryKey"][0]
     rows: list[Row] = []
