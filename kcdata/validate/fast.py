@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import mmap
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from kcdata.validate.reference import EngineResult, error_from_frictionless
 from kcdata.validate.schema import Dialect, LoadedSchema, frictionless_schema
 from kcdata.validate.uniqueness import KeyTracker
 
-BLOCK_SIZE = 8 << 20
+BLOCK_SIZE = 2 << 20  # larger blocks are barely faster and cost the engine's memory bound
 HEADER_LIMIT = 64 << 20  # a "header" longer than this is a single-line (or binary) file
 CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 UTF8 = frozenset({"utf-8", "utf8", "utf-8-sig", "ascii", "us-ascii"})
@@ -180,44 +179,47 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     ragged_done = 0
     skip_t: list[int] = []  # for ragged row j: the accepted-row index before which it sits
     ragged_rows: list[tuple[int, str]] = []  # located but not yet evaluated (row number, text)
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            batch = None
-        except pa.ArrowInvalid as exc:
-            msg = str(exc)
-            if "UTF8" in msg or "utf8" in msg.lower():
-                raise Fallback("the file is not valid UTF-8 (frictionless detects the encoding)") from None
-            if "straddling" in msg or "block" in msg:
-                raise InputError(f"{data}: a row longer than {BLOCK_SIZE >> 20} MB (a single-line or corrupt file?)",
-                                 hint="check the file is a CSV export with one record per line") from None
-            raise InputError(f"{data}: cannot parse as CSV: {msg}", hint="check the delimiter and quoting") from None
-        # Place every ragged row reported so far (pyarrow reports them in file order).
-        for text in ragged_texts[ragged_done:]:
-            row_number = locator.locate(text)
-            skip_t.append(row_number - len(skip_t) - 2)
-            ragged_rows.append((row_number, text))
-        ragged_done = len(ragged_texts)
-        errs = _Errors()
-        if batch is not None and batch.num_rows:
-            n = batch.num_rows
-            idx = np.arange(accepted, accepted + n, dtype=np.int64)
-            rows = idx + 2 + np.searchsorted(np.asarray(skip_t, dtype=np.int64), idx, side="right")
-            _check_batch(batch, rows, fields, errs, tracker, ferrors)
-            accepted += n
-            last_row = int(rows[-1])
-        else:
-            last_row = 1 << 62
-        pending = [r for r in ragged_rows if r[0] < last_row]
-        ragged_rows = [r for r in ragged_rows if r[0] >= last_row]
-        for row_number, text in pending:
-            _check_ragged(text, row_number, dialect, handlers, fields, errs, tracker, Row)
-        _collect(errs, counts, listed, limit)
-        if on_progress is not None:
-            on_progress(accepted + ragged_done, locator.tell_hint(reader))
-        if batch is None:
-            break
+    batches = _Prefetch(reader)
+    try:
+        while True:
+            try:
+                batch = batches.next()
+            except pa.ArrowInvalid as exc:
+                msg = str(exc)
+                if "UTF8" in msg or "utf8" in msg.lower():
+                    raise Fallback("the file is not valid UTF-8 (frictionless detects the encoding)") from None
+                if "straddling" in msg or "block" in msg:
+                    raise InputError(f"{data}: a row longer than {BLOCK_SIZE >> 20} MB (a single-line or corrupt file?)",
+                                     hint="check the file is a CSV export with one record per line") from None
+                raise InputError(f"{data}: cannot parse as CSV: {msg}", hint="check the delimiter and quoting") from None
+            # Place every ragged row reported so far (pyarrow reports them in file order).
+            new = ragged_texts[ragged_done:]  # the reader thread may append meanwhile
+            ragged_done += len(new)
+            for text in new:
+                row_number = locator.locate(text)
+                skip_t.append(row_number - len(skip_t) - 2)
+                ragged_rows.append((row_number, text))
+            errs = _Errors()
+            if batch is not None and batch.num_rows:
+                n = batch.num_rows
+                idx = np.arange(accepted, accepted + n, dtype=np.int64)
+                rows = idx + 2 + np.searchsorted(np.asarray(skip_t, dtype=np.int64), idx, side="right")
+                _check_batch(batch, rows, fields, errs, tracker, ferrors)
+                accepted += n
+                last_row = int(rows[-1])
+            else:
+                last_row = 1 << 62
+            pending = [r for r in ragged_rows if r[0] < last_row]
+            ragged_rows = [r for r in ragged_rows if r[0] >= last_row]
+            for row_number, text in pending:
+                _check_ragged(text, row_number, dialect, handlers, fields, errs, tracker, Row)
+            _collect(errs, counts, listed, limit)
+            if on_progress is not None:
+                on_progress(accepted + ragged_done, size)
+            if batch is None:
+                break
+    finally:
+        batches.stop()
     if ragged_texts:
         locator.verify(1 + accepted + len(ragged_texts))
     locator.close()
@@ -354,49 +356,118 @@ def _msg(cls: Any, **values: Any) -> Callable[[], str]:
     return lambda: cls.template.format(**values)
 
 
+class _Prefetch:
+    """Parses the next batches in a thread (pyarrow releases the GIL) while this one is checked."""
+
+    def __init__(self, reader: Any, depth: int = 2) -> None:
+        import queue
+        import threading
+
+        self._q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._reader = reader
+        self._thread = threading.Thread(target=self._work, name="kcdata-csv-reader", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        import queue
+
+        while not self._stop.is_set():
+            try:
+                item: tuple[str, Any] = ("batch", self._reader.read_next_batch())
+            except StopIteration:
+                item = ("end", None)
+            except BaseException as exc:
+                item = ("error", exc)
+            while not self._stop.is_set():
+                try:
+                    self._q.put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if item[0] != "batch":
+                return
+
+    def next(self) -> Any:
+        """The next record batch, or None at the end; re-raises the reader's exception."""
+        kind, value = self._q.get()
+        if kind == "error":
+            raise value
+        return value if kind == "batch" else None
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
 class _RaggedLocator:
-    """Finds the line number of a row pyarrow skipped (it reports the row's text, not its position)."""
+    """Finds the line number of a row pyarrow skipped (it reports the row's text, not its position).
+
+    Reads the file forward in chunks (not mmap: touched pages would count against our memory), so
+    locating every ragged row costs one sequential pass at most.
+    """
+
+    CHUNK = 8 << 20
 
     def __init__(self, data: Path) -> None:
         self._fh = data.open("rb")
-        self._mm: mmap.mmap | None = None
-        self._pos = 0
-        self._lines = 0  # newlines before self._pos
+        self._buf = b""
+        self._i = 0  # current position in self._buf
+        self._eof = False
+        self._lines = 0  # newlines in the file before self._buf[self._i]
+        self._last = b""
+        self._prev = 10  # the byte before self._buf[0]: a virtual newline before the file
+
+    def _more(self) -> bool:
+        if self._eof:
+            return False
+        chunk = self._fh.read(self.CHUNK)
+        if not chunk:
+            self._eof = True
+            return False
+        self._last = chunk[-1:]
+        keep = self._buf[self._i:]
+        if self._i:
+            self._prev = self._buf[self._i - 1]
+        self._buf, self._i = keep + chunk, 0
+        return True
+
+    def _advance(self, to: int) -> None:
+        self._lines += self._buf.count(b"\n", self._i, to)
+        self._i = to
 
     def locate(self, text: str) -> int:
-        if self._mm is None:
-            self._mm = mmap.mmap(self._fh.fileno(), 0, access=mmap.ACCESS_READ)
-        mm = self._mm
         needle = text.encode("utf-8")
-        start = self._pos
+        start = self._i
         while True:
-            at = mm.find(needle, start)
-            if at < 0:
-                raise Fallback("could not place a malformed row in the file")
-            before_ok = at == 0 or mm[at - 1] in (10, 13)
+            at = self._buf.find(needle, start)
+            if at < 0 or at + len(needle) >= len(self._buf) and not self._eof:
+                self._advance(max(self._i, len(self._buf) - len(needle) - 1))
+                if not self._more() and at < 0:
+                    raise Fallback("could not place a malformed row in the file")
+                start = self._i
+                continue
             end = at + len(needle)
-            after_ok = end == len(mm) or mm[end] in (10, 13)
+            before_ok = (self._buf[at - 1] if at > 0 else self._prev) in (10, 13)
+            after_ok = end == len(self._buf) or self._buf[end] in (10, 13)
             if before_ok and after_ok:
-                break
+                self._advance(at)
+                line = self._lines + 1  # line numbers are row numbers when no quoted cell spans lines (verify)
+                self._advance(end)
+                return line
             start = at + 1
-        self._lines += mm[self._pos:at].count(b"\n")
-        self._pos = at
-        return self._lines + 1  # rows are numbered like lines when no cell spans lines (checked in verify)
 
     def verify(self, logical_lines: int) -> None:
         """Row numbers from line numbers are right only if no quoted cell spans lines: count them."""
-        assert self._mm is not None
-        mm = self._mm
-        total = self._lines + mm[self._pos:].count(b"\n")
-        if len(mm) and mm[len(mm) - 1] != 10:
+        while True:
+            self._advance(len(self._buf))
+            if not self._more():
+                break
+        total = self._lines
+        if self._last not in (b"\n", b""):
             total += 1
-        if total != logical_lines or mm.find(b"\r", 0, 1 << 20) >= 0 and b"\n" not in mm[:1 << 20]:
+        if total != logical_lines:
             raise Fallback("rows with a wrong number of cells in a file whose quoted cells span lines")
 
-    def tell_hint(self, reader: Any) -> int:
-        return 0
-
     def close(self) -> None:
-        if self._mm is not None:
-            self._mm.close()
         self._fh.close()

@@ -123,13 +123,16 @@ def _timestamp(rx: str, fmt: str) -> Kernel:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    date_only = "T" not in fmt
+
     def run(col: Any) -> np.ndarray:
-        ok = _np(pc.match_substring_regex(col, rx))
-        if ok.any():
-            masked = pc.if_else(pa.array(ok), col, pa.scalar(None, pa.string()))
-            parsed = pc.strptime(masked, format=fmt, unit="s", error_is_null=True)
-            # strptime rolls 2021-02-30 over to March: only a round trip proves the date exists.
-            ok &= _np(pc.equal(pc.strftime(parsed, format=fmt), masked))
-        return ok
+        # strptime alone is lenient (2021-02-30 rolls over to March, 1-digit months pass): a cell is
+        # certainly valid only if it is the canonical text of the instant it parses to.
+        parsed = pc.strptime(col, format=fmt, unit="s", error_is_null=True)
+        if date_only:
+            canon = pc.cast(pc.cast(parsed, pa.date32()), pa.string())
+            return _np(pc.equal(canon, col))
+        canon = pc.cast(parsed, pa.string())  # "YYYY-MM-DD HH:MM:SS"
+        return _np(pc.equal(canon, pc.utf8_replace_slice(col, 10, 11, " ")))
 
     return run
