@@ -35,7 +35,7 @@ DEFAULT_PARAMS: dict[str, dict[str, float]] = {
     "quality": {"not_validated": 50, "error_rate_for_zero_points": 0.05},
     "effort": {"sensitive": 30, "contains_pii": 30, "missing_release_field": 10},
 }
-DEFAULT_BANDS: dict[str, float] = {"P1": 65, "P2": 40}
+DEFAULT_BANDS: dict[str, float] = {"P1": 70, "P2": 45}
 DEFAULT_VERSION = "kcdata-default-1"
 
 
