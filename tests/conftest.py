@@ -89,3 +89,44 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.update(extra)
     return env
+
+
+# --- local portal (kcdata portal serve) -------------------------------------------------------------
+PORTAL_USERNAME = "kcdata-test"
+PORTAL_PASSWORD = "portal-test-password"
+
+
+@dataclass
+class PortalHandle:
+    """A running local portal: its address, write credentials and the server (for ``faults``)."""
+
+    url: str
+    domain: str
+    username: str
+    password: str
+    server: Any
+
+    def client(self, *, auth: bool = True, app_token: str | None = "test-app-token", timeout: int = 30) -> Any:
+        """A sodapy 2.2.0 client for this portal (plain HTTP via ``session_adapter``)."""
+        import requests
+        from sodapy import Socrata
+
+        creds = {"username": self.username, "password": self.password} if auth else {}
+        return Socrata(self.domain, app_token, session_adapter={"prefix": "http://",
+                                                               "adapter": requests.adapters.HTTPAdapter()},
+                       timeout=timeout, **creds)
+
+
+@pytest.fixture(scope="session")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One local portal per test session on a free loopback port, in a temporary data dir."""
+    from kcdata.portal import PortalServer
+
+    server = PortalServer(data_dir=tmp_path_factory.mktemp("portal"), username=PORTAL_USERNAME,
+                          password=PORTAL_PASSWORD).start()
+    try:
+        yield PortalHandle(url=server.url, domain=server.domain, username=PORTAL_USERNAME,
+                           password=PORTAL_PASSWORD, server=server)
+    finally:
+        server.faults = None
+        server.stop()

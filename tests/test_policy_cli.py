@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from transparency_helpers import GOOD_POLICY, TODAY, good_dataset, make_program
+from transparency_helpers import GOOD_POLICY, TODAY, good_dataset, make_program, validate_all
 
 from kcdata.cli.cmd_policy import report_json
 from kcdata.errors import InputError
@@ -16,7 +16,9 @@ TODAY_ARGS = ["--today", TODAY.isoformat()]
 
 
 def _root(tmp_path: Path, policy: dict[str, Any] | None = None, **ds: Any) -> Path:
-    return make_program(tmp_path / "p", {"water": [good_dataset(**ds)]}, policy={**GOOD_POLICY, **(policy or {})})
+    root = make_program(tmp_path / "p", {"water": [good_dataset(**ds)]}, policy={**GOOD_POLICY, **(policy or {})})
+    validate_all(root)
+    return root
 
 
 def test_happy_path_exit_0_with_scorecard(tmp_path: Path, cli: Any) -> None:
@@ -117,3 +119,20 @@ def test_settings_defaults_and_repo_section() -> None:
 def test_missing_inventory_exit_3(tmp_path: Path, cli: Any) -> None:
     res = cli(["--root", str(tmp_path), "policy", "check"])
     assert res.exit_code == 3
+
+
+def test_docs_name_every_rule_and_command() -> None:
+    from conftest import REPO
+
+    text = (REPO / "docs" / "transparency.md").read_text(encoding="utf-8")
+    for r in RULES:
+        assert f"`{r.id}`" in text, r.id
+    for cmd in ("kcdata policy check", "kcdata export datajson", "kcdata goals", "kcdata freshness"):
+        assert cmd in text
+
+
+@pytest.mark.parametrize("args", [["policy", "check"], ["policy", "rules"], ["export", "datajson"], ["goals"],
+                                  ["freshness"]])
+def test_help_has_an_example(cli: Any, args: list[str]) -> None:
+    res = cli([*args, "--help"])
+    assert res.exit_code == 0 and "kcdata " in res.stdout and "--json" in res.stdout

@@ -98,3 +98,13 @@ def test_reservoir_finds_pii_past_the_head(tmp_path: Path) -> None:
 
 def test_screen_rows_on_empty_input() -> None:
     assert screen_rows(["a"], iter([])).columns == ()
+
+
+def test_reservoir_is_uniform() -> None:
+    # 4 000 fixed seeds, one slot over 10 rows: every row should be chosen about 400 times.
+    counts = [0] * 10
+    for seed in range(4000):
+        sample, total = sample_rows(iter([[str(i)] for i in range(10)]), head=0, reservoir=1, seed=seed)
+        counts[int(sample[0][0])] += 1
+        assert total == 10
+    assert all(320 <= c <= 480 for c in counts), counts

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from transparency_helpers import GOOD_POLICY, SCHEMA, TODAY, good_dataset, make_program, shared_dir
+from transparency_helpers import GOOD_POLICY, SCHEMA, TODAY, good_dataset, make_program, scoring_section, shared_dir
 
 from kcdata.config import load_settings
 from kcdata.inventory import load_inventory
@@ -145,25 +145,65 @@ def _inputs(tmp_path: Path, datasets: list[dict[str, Any]]) -> dict[str, Any]:
             "program": raw["program"], "goal_ids": [g["id"] for g in raw["goals"]], "today": TODAY}
 
 
-def test_sun05_ranks_from_scores(tmp_path: Path) -> None:
+def test_sun05_with_the_real_scoring_stage(tmp_path: Path) -> None:
+    datasets = {"water": [good_dataset(**APPROVED)]}
+    root = make_program(tmp_path / "a", datasets, policy=GOOD_POLICY)
+    (r,) = check_program(root=root, rule_ids=["SUN-05"], today=TODAY).rules
+    assert r.status is RuleStatus.PASS and r.passed == 2  # the versioned method + the ranked dataset
+    root = make_program(tmp_path / "b", datasets, policy=GOOD_POLICY, extra_settings={"scoring": None})
+    (r,) = check_program(root=root, rule_ids=["SUN-05"], today=TODAY).rules
+    assert r.status is RuleStatus.FAIL and [f.subject for f in r.findings] == ["program"]
+
+
+def test_sun05_unranked_dataset_and_skip(tmp_path: Path) -> None:
+    from kcdata.score import load_method
+
     kw = _inputs(tmp_path, [good_dataset(**APPROVED)])
-    ranked = {"water-main-breaks": ScoreInfo(rank=1, score=0.8, band="P1")}
-    ok = run_policy(**kw, scores=ranked, score_method=object(), rule_ids=["SUN-05"]).rules[0]
-    assert ok.status is RuleStatus.PASS and ok.passed == 2  # program (method) + the dataset
-    missing = run_policy(**kw, scores={}, score_method=object(), rule_ids=["SUN-05"]).rules[0]
-    assert missing.status is RuleStatus.FAIL and missing.findings[0].subject == "water-main-breaks"
+    method = load_method(root=kw["root"])
+    missing = run_policy(**kw, scores={}, score_method=method, rule_ids=["SUN-05"]).rules[0]
+    assert "water-main-breaks" in {f.subject for f in missing.findings}
+    gated = {"water-main-breaks": ScoreInfo(rank=None, score=10.0, band=None, excluded_by=("privacy-review",))}
+    r = run_policy(**kw, scores=gated, score_method=method, rule_ids=["SUN-05"]).rules[0]
+    assert "water-main-breaks" not in {f.subject for f in r.findings}  # a gate explains the missing rank
     skipped = run_policy(**kw, rule_ids=["SUN-05"]).rules[0]
     assert skipped.status is RuleStatus.SKIPPED and "scoring" in (skipped.reason or "")
 
 
-def test_sun28_uses_last_validation(tmp_path: Path) -> None:
+def test_sun26_demand_weight(tmp_path: Path) -> None:
+    section = scoring_section()
+    section["scoring"] = {**section["scoring"], "weights": {**section["scoring"]["weights"], "demand": 0}}
+    root = make_program(tmp_path / "p", {"water": [good_dataset(**APPROVED, requests=2)]}, policy=GOOD_POLICY,
+                        extra_settings=section)
+    (r,) = check_program(root=root, rule_ids=["SUN-26"], today=TODAY).rules
+    assert r.status is RuleStatus.WARN and [f.subject for f in r.findings] == ["program"]
+
+
+def test_sun28_with_the_real_validation_stage(tmp_path: Path) -> None:
+    from kcdata.validate import validate_datasets
+
+    def validate() -> bool:
+        return validate_datasets(inventory=load_inventory(root).inventory).datasets[0].valid
+
+    root = make_program(tmp_path / "p", {"water": [good_dataset()]}, policy=GOOD_POLICY)
+    (r,) = check_program(root=root, rule_ids=["SUN-28"], today=TODAY).rules
+    assert r.status is RuleStatus.FAIL and "never validated" in r.findings[0].message
+    assert validate()
+    (r,) = check_program(root=root, rule_ids=["SUN-28"], today=TODAY).rules
+    assert r.status is RuleStatus.PASS and r.passed == 1
+    bad = "break_id,reported,latitude,longitude\nWO-1,not-a-date,39.1,-94.5\n"
+    (root / "data" / "water-main-breaks.csv").write_text(bad, encoding="utf-8")
+    assert not validate()
+    (r,) = check_program(root=root, rule_ids=["SUN-28"], today=TODAY).rules
+    assert r.status is RuleStatus.FAIL and "1 error" in r.findings[0].message
+
+
+def test_sun28_library_lookup(tmp_path: Path) -> None:
     kw = _inputs(tmp_path, [good_dataset()])
-    results = {"valid": ValidationInfo(valid=True, error_count=0), "invalid": ValidationInfo(valid=False, error_count=7)}
+    results = {"valid": ValidationInfo(valid=True, error_count=0),
+               "invalid": ValidationInfo(valid=False, error_count=7)}
     for key, status in (("valid", RuleStatus.PASS), ("invalid", RuleStatus.FAIL)):
-        r = run_policy(**kw, validation=lambda _id, k=key: results[k], rule_ids=["SUN-28"]).rules[0]
+        r = run_policy(**kw, validation=lambda _ds, k=key: results[k], rule_ids=["SUN-28"]).rules[0]
         assert r.status is status
-    never = run_policy(**kw, validation=lambda _id: None, rule_ids=["SUN-28"]).rules[0]
-    assert never.status is RuleStatus.FAIL and "kcdata validate water-main-breaks" in never.findings[0].message
     assert run_policy(**kw, rule_ids=["SUN-28"]).rules[0].status is RuleStatus.SKIPPED
 
 
@@ -205,3 +245,14 @@ def test_schema_yaml_is_read(tmp_path: Path) -> None:
                         policy=GOOD_POLICY, files={"schemas/w.schema.yaml": yaml.safe_dump(SCHEMA)})
     (r,) = check_program(root=root, rule_ids=["SUN-13"], today=TODAY).rules
     assert r.status is RuleStatus.PASS
+
+
+@pytest.mark.parametrize(("url", "ok"), [
+    ("https://opendatacommons.org/licenses/pddl/1-0/", True), ("http://opendatacommons.org/licenses/by/1.0", True),
+    ("https://creativecommons.org/publicdomain/zero/1.0/legalcode", True),
+    ("https://www.creativecommons.org/licenses/by/4.0/", True),
+    ("https://creativecommons.org/licenses/by-nc/4.0/", False), ("Public Domain", False),
+])
+def test_sun11_licence_spellings(tmp_path: Path, url: str, ok: bool) -> None:
+    result = _run(tmp_path, case({"license": url}), "SUN-11")
+    assert (result.status is RuleStatus.PASS) is ok

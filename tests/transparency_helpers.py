@@ -70,7 +70,8 @@ def good_dataset(**overrides: Any) -> dict[str, Any]:
 
 def make_program(root: Path, departments: dict[str, list[dict[str, Any]]] | None = None, *,
                  policy: dict[str, Any] | None = None, goals: list[dict[str, Any]] | None = None,
-                 files: dict[str, str] | None = None, program: dict[str, Any] | None = None) -> Path:
+                 files: dict[str, str] | None = None, program: dict[str, Any] | None = None,
+                 extra_settings: dict[str, Any] | None = None) -> Path:
     """Write a program folder under ``root`` and return it."""
     root.mkdir(parents=True, exist_ok=True)
     if departments is None:
@@ -87,6 +88,8 @@ def make_program(root: Path, departments: dict[str, list[dict[str, Any]]] | None
     }
     if policy is not None:
         settings["policy"] = policy
+    settings.update(scoring_section())
+    settings.update(extra_settings or {})
     (root / "kcdata.yaml").write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     all_files = {"schemas/water-main-breaks.schema.json": json.dumps(SCHEMA), "data/water-main-breaks.csv": CSV}
     all_files.update(files or {})
@@ -95,6 +98,22 @@ def make_program(root: Path, departments: dict[str, list[dict[str, Any]]] | None
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return root
+
+
+def scoring_section() -> dict[str, Any]:
+    """The repository's committee scoring method (a versioned ``scoring:`` section), if it has one."""
+    from conftest import REPO
+
+    raw = yaml.safe_load((REPO / "kcdata.yaml").read_text(encoding="utf-8")) or {}
+    return {"scoring": raw["scoring"]} if "scoring" in raw else {}
+
+
+def validate_all(root: Path) -> bool:
+    """Run the validation stage over the program (so SUN-28 sees cached results)."""
+    from kcdata.inventory import load_inventory
+    from kcdata.validate import validate_datasets
+
+    return validate_datasets(inventory=load_inventory(root).inventory).valid
 
 
 def shared_dir() -> Path:

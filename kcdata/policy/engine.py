@@ -9,7 +9,7 @@ from typing import Any
 
 from kcdata.errors import NotFoundError
 from kcdata.inventory.load import Problem
-from kcdata.inventory.model import Inventory
+from kcdata.inventory.model import Dataset, Inventory
 from kcdata.policy.model import (
     Context,
     Finding,
@@ -68,7 +68,7 @@ def run_rule(rule: Rule, ctx: Context) -> RuleResult:
 def run_policy(*, root: Path, inventory: Inventory, settings: PolicySettings, program: Mapping[str, Any],
                goal_ids: Iterable[str], problems: Sequence[Problem] = (), today: dt.date | None = None,
                scores: Mapping[str, ScoreInfo] | None = None, score_method: Any = None,
-               validation: Callable[[str], ValidationInfo | None] | None = None,
+               validation: Callable[[Dataset], ValidationInfo | None] | None = None,
                rule_ids: Iterable[str] | None = None) -> PolicyReport:
     """Check the program against the Sunlight rules. Pure over its inputs (no network, no writes)."""
     ctx = Context(root=Path(root), inventory=inventory, problems=tuple(problems), settings=settings,

@@ -12,7 +12,8 @@ no such view), so it runs the same against the local portal, data.kcmo.org, or r
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -153,24 +154,28 @@ def check_freshness(*, inventory: Inventory, fetch_view: FetchView, now: dt.date
     return FreshnessReport(checked_at=now, grace=describe_grace(grace), datasets=tuple(entries))
 
 
-def portal_fetcher(*, url: str | None, username: str | None = None, password: str | None = None,
-                   app_token: str | None = None, timeout: float = 30.0) -> FetchView:
-    """A ``fetch_view`` reading views through the publish client (the one module that talks to sodapy)."""
+@contextmanager
+def portal_views(*, url: str | None, username: str | None = None, password: str | None = None,
+                 app_token: str | None = None, timeout: float = 30.0, attempts: int = 3) -> Iterator[FetchView]:
+    """A ``fetch_view`` reading ``/api/views/{id}.json`` through the publish client (the one sodapy module).
+
+    ``attempts`` bounds the client's retries of timeouts, connection errors and 5xx, so an unreachable
+    portal fails with :class:`~kcdata.errors.PortalError` in seconds, not minutes.
+    """
     from kcdata.errors import InputError
+    from kcdata.publish.client import connect
+    from kcdata.publish.retry import RetryPolicy
 
     if not url:
         raise InputError("no portal URL: set KCDATA_PORTAL_URL (e.g. https://data.kcmo.org or http://127.0.0.1:8080)",
                          hint="Credentials are optional for public reads (KCDATA_PORTAL_USERNAME/PASSWORD).")
+    client = connect(url=url, username=username, password=password, app_token=app_token, timeout=timeout,
+                     retry=RetryPolicy(attempts=max(1, attempts)))
     try:
-        from kcdata.publish.client import connect
-    except ImportError as exc:  # the publish stage is not part of this build yet
-        raise InputError("the portal client (kcdata.publish.client) is not available in this build",
-                         hint="Install kcdata with the publish stage, or run freshness from the library with "
-                              "your own fetch_view.") from exc
-    client = connect(url=url, username=username, password=password, app_token=app_token, timeout=timeout)
+        def fetch(portal_id: str) -> Mapping[str, Any] | None:
+            view = client.get_view(portal_id)
+            return view if isinstance(view, Mapping) else None
 
-    def fetch(portal_id: str) -> Mapping[str, Any] | None:
-        view = client.get_view(portal_id)
-        return view if isinstance(view, Mapping) else None
-
-    return fetch
+        yield fetch
+    finally:
+        client.close()

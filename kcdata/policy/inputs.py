@@ -130,7 +130,7 @@ def _get_id(obj: Any) -> Any:
     return obj.get("id") if isinstance(obj, Mapping) else obj.id
 
 
-def validation_lookup(*, root: Path) -> Callable[[str], ValidationInfo | None] | None:
+def validation_lookup(*, root: Path) -> Callable[[Dataset], ValidationInfo | None] | None:
     """A function giving the last validation result of a dataset, or ``None`` if validation is unavailable."""
     try:
         validate = importlib.import_module("kcdata.validate")
@@ -140,8 +140,8 @@ def validation_lookup(*, root: Path) -> Callable[[str], ValidationInfo | None] |
     if last_result is None:
         return None
 
-    def lookup(dataset_id: str) -> ValidationInfo | None:
-        report = last_result(root=root, dataset=dataset_id)
+    def lookup(dataset: Dataset) -> ValidationInfo | None:
+        report = last_result(root=root, dataset=dataset)
         if report is None:
             return None
         get = report.get if isinstance(report, Mapping) else lambda k: getattr(report, k, None)

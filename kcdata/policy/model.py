@@ -152,7 +152,7 @@ class Context:
     today: dt.date
     scores: Mapping[str, ScoreInfo] | None = None
     score_method: Any = None  # the loaded scoring method, or None when scoring is unavailable
-    validation: Callable[[str], ValidationInfo | None] | None = None
+    validation: Callable[[Dataset], ValidationInfo | None] | None = None  # last validation of a dataset
     cache: dict[str, Any] = field(default_factory=dict)
 
     def where(self, ds: Dataset) -> dict[str, Any]:

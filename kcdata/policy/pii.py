@@ -8,7 +8,10 @@ the pattern tests run on a bounded number of cells. Matched values are never rep
 
 from __future__ import annotations
 
+import collections
 import csv
+import itertools
+import math
 import random
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -120,23 +123,32 @@ def header_names_person(header: str) -> bool:
 
 def sample_rows(rows: Iterable[Sequence[str]], *, head: int, reservoir: int, seed: int = 0
                 ) -> tuple[list[Sequence[str]], int]:
-    """The first ``head`` rows plus a uniform reservoir sample of ``reservoir`` rows from the rest."""
+    """The first ``head`` rows plus a uniform reservoir sample of ``reservoir`` rows from the rest.
+
+    Uses Li's "Algorithm L": it draws random numbers only when a row enters the reservoir and skips the
+    rows in between inside ``itertools.islice`` (C code), so sampling costs little more than reading.
+    Returns the sample and the number of rows read.
+    """
     rng = random.Random(seed)  # noqa: S311 - sampling rows, not cryptography
-    taken: list[Sequence[str]] = []
-    pool: list[Sequence[str]] = []
-    n = 0
-    for n, row in enumerate(rows, start=1):
-        if n <= head:
-            taken.append(row)
-            continue
-        k = n - head  # 1-based index among the rest
-        if k <= reservoir:
-            pool.append(row)
-        else:
-            j = rng.randrange(k)
-            if j < reservoir:
-                pool[j] = row
-    return taken + pool, n
+    it = iter(rows)
+    counter = itertools.count(1)
+    # zip pulls the row first, so the counter only advances for rows that exist: afterwards
+    # next(counter) - 1 is the number of rows read, even for rows skipped inside islice.
+    numbered = zip(it, counter, strict=False)  # counter is endless by design
+    taken = [row for row, _ in itertools.islice(numbered, head)]
+    pool = [row for row, _ in itertools.islice(numbered, reservoir)]
+    if len(pool) == reservoir and reservoir > 0:
+        w = math.exp(math.log(1.0 - rng.random()) / reservoir)
+        while True:
+            skip = int(math.log(1.0 - rng.random()) / math.log(1.0 - w)) if w < 1.0 else 0
+            item = next(itertools.islice(numbered, skip, None), None)
+            if item is None:
+                break
+            pool[rng.randrange(reservoir)] = item[0]
+            w *= math.exp(math.log(1.0 - rng.random()) / reservoir)
+    else:
+        collections.deque(numbered, maxlen=0)  # reservoir 0 (or exhausted): just count the rest
+    return taken + pool, next(counter) - 1
 
 
 def screen_rows(header: Sequence[str], rows: Iterable[Sequence[str]], *, head_rows: int = 500,

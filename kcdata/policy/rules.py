@@ -13,7 +13,7 @@ import datetime as dt
 import difflib
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from kcdata.inventory.model import AccessLevel, Classification, Dataset, Status
@@ -170,7 +170,10 @@ def _sun04(ctx: Context) -> Iterator[Outcome]:
 def _sun05(ctx: Context) -> Iterator[Outcome]:
     if ctx.score_method is None or ctx.scores is None:
         raise Skip("scoring is not available (kcdata.score); cannot check ranks")
-    yield _program(True, "scoring method loaded from the repository")
+    method = ctx.score_method
+    versioned = getattr(method, "source", "kcdata.yaml") != "defaults" and bool(getattr(method, "version", None))
+    yield _program(versioned, "no `scoring:` method with a version in kcdata.yaml: the ranking uses built-in "
+                              "defaults the committee has not adopted")
     for ds in ctx.inventory.datasets:
         if not unpublished_eligible(ds):
             continue
@@ -255,8 +258,8 @@ _GEO_FORMATS = frozenset({"geojson", "kml", "kmz", "shp", "gpkg"})
 def _sun09(ctx: Context) -> Iterator[Outcome]:
     for ds in ctx.inventory.datasets:
         terms = {t.lower() for t in ds.keywords} | ({ds.theme.lower()} if ds.theme else set())
-        if not active(ds) or not (ds.extra.get("geospatial") or terms & _GEO_TERMS):
-            continue
+        if not active(ds) or not (ds.extra.get("geospatial") or terms & _GEO_TERMS) or not (ds.data or ds.schema):
+            continue  # nothing to look at yet: an inventoried item without data or schema
         if ds.data and inputs.file_suffix(ds.data) in _GEO_FORMATS:
             yield _ok(ctx, ds, True)
             continue
@@ -418,23 +421,24 @@ def _sun22(ctx: Context) -> Iterator[Outcome]:
                       "accrual_periodicity is not set")
 
 
-@rule("SUN-23", 23, "Permanent access", "Removed data keeps a tombstone: its id, portal id and why it went.")
+@rule("SUN-23", 23, "Permanent access", "Removed data keeps a tombstone: its entry, and why and when it went.")
 def _sun23(ctx: Context) -> Iterator[Outcome]:
     for ds in ctx.inventory.datasets:
         if ds.status is Status.RETIRED:
             noted = bool(ds.extra.get("retired_reason")) or any(
                 r.to_status == Status.RETIRED.value and (r.note or "").strip() for r in ds.history)
-            problems = ([] if ds.portal_id else ["retired without its portal_id"]) + \
-                ([] if noted else ["no note on why it was retired (history note or retired_reason)"])
-            yield _ok(ctx, ds, not problems, "; ".join(problems))
+            yield _ok(ctx, ds, noted, "retired without a note on why (a history note or retired_reason)")
         elif ds.portal_id and ds.status is not Status.PUBLISHED:
             yield _ok(ctx, ds, False, f"portal_id {ds.portal_id} recorded but status is {ds.status}: "
                                       "removed from the portal without retiring?")
 
 
-@rule("SUN-26", 26, "Public perspectives", "Demand (requests) is recorded so it can feed the score.",
-      severity=Severity.WARNING)
+@rule("SUN-26", 26, "Public perspectives", "Demand (requests) is recorded and weighs in the release score.",
+      scope=Scope.BOTH, severity=Severity.WARNING)
 def _sun26(ctx: Context) -> Iterator[Outcome]:
+    weights = getattr(ctx.score_method, "weights", None)
+    if isinstance(weights, Mapping):
+        yield _program(float(weights.get("demand") or 0) > 0, "the scoring method gives public demand no weight")
     for ds in ctx.inventory.datasets:
         if unpublished_eligible(ds):
             yield _ok(ctx, ds, ds.requests is not None, "requests (public demand) not recorded")
@@ -458,7 +462,7 @@ def _sun28(ctx: Context) -> Iterator[Outcome]:
         raise Skip("validation results are not available (kcdata.validate)")
     for ds in ctx.inventory.datasets:
         if ds.status in (Status.APPROVED, Status.PUBLISHED) and ds.data and ds.schema:
-            result = ctx.validation(ds.id)
+            result = ctx.validation(ds)
             if result is None:
                 yield _ok(ctx, ds, False, f"never validated: run `kcdata validate {ds.id}`")
             else:

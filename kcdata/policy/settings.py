@@ -20,11 +20,15 @@ DEFAULT_OPEN_FORMATS = ("csv", "tsv", "json", "geojson", "jsonl", "ndjson", "xml
                         "shp", "zip", "txt")
 DEFAULT_OPEN_LICENSES = (
     "https://creativecommons.org/publicdomain/zero/1.0/",
+    # opendatacommons.org spells versions "1-0" in its current URLs and "1.0" in older ones: accept both.
     "https://opendatacommons.org/licenses/pddl/",
+    "https://opendatacommons.org/licenses/pddl/1-0/",
     "https://opendatacommons.org/licenses/pddl/1.0/",
     "https://opendatacommons.org/licenses/by/",
+    "https://opendatacommons.org/licenses/by/1-0/",
     "https://opendatacommons.org/licenses/by/1.0/",
     "https://opendatacommons.org/licenses/odbl/",
+    "https://opendatacommons.org/licenses/odbl/1-0/",
     "https://opendatacommons.org/licenses/odbl/1.0/",
     "https://creativecommons.org/licenses/by/4.0/",
     "https://creativecommons.org/licenses/by-sa/4.0/",
@@ -131,9 +135,6 @@ def _overrides(raw: Any, known: frozenset[str]) -> dict[str, RuleOverride]:
             close = difflib.get_close_matches(str(rule_id), sorted(known), n=1)
             raise _fail(key, f"unknown rule '{rule_id}'",
                         hint=f"did you mean '{close[0]}'?" if close else "run `kcdata policy check` for rule ids")
-        if isinstance(spec, str) and spec in ("off", "warning", "error"):
-            spec = {"off": {"enabled": False}, "warning": {"severity": "warning"},
-                    "error": {"severity": "error"}}[spec]
         if not isinstance(spec, Mapping):
             raise _fail(key, "expected a mapping such as {enabled: false, reason: ...}")
         unknown = set(spec) - {"enabled", "severity", "reason"}

@@ -1,0 +1,94 @@
+"""``kcdata portal``: run the local Socrata-compatible portal."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from kcdata.cli.app import App, pass_app
+from kcdata.config import ENV_PORTAL_PASSWORD, ENV_PORTAL_USERNAME, STATE_DIR
+from kcdata.errors import InputError
+
+
+@click.group("portal")
+def command() -> None:
+    """Run a local Socrata-compatible portal to rehearse releases against.
+
+    \b
+    Examples:
+      KCDATA_PORTAL_USERNAME=admin KCDATA_PORTAL_PASSWORD=secret kcdata portal serve --port 8080
+    """
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@command.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="TCP port (0 picks a free one).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where datasets are stored [default: <root>/.kcdata/portal].")
+@click.option("--username", default=None, help=f"User allowed to write [env {ENV_PORTAL_USERNAME}].")
+@click.option("--password", default=None, help=f"That user's password [env {ENV_PORTAL_PASSWORD}].")
+@click.option("--max-body-mb", default=64, show_default=True, type=click.IntRange(1, 4096),
+              help="Largest request body accepted (bigger ones get 413).")
+@pass_app
+def serve(app: App, host: str, port: int, data_dir: Path | None, username: str | None, password: str | None,
+          max_body_mb: int) -> None:
+    """Serve the SODA 2.1 API that sodapy uses, storing data in SQLite; stop with Ctrl-C.
+
+    Reads are open for public datasets; every write needs the username and password given here
+    or in the environment. Data persists in --data-dir across restarts.
+
+    \b
+    Examples:
+      export KCDATA_PORTAL_USERNAME=admin KCDATA_PORTAL_PASSWORD=change-me
+      kcdata portal serve
+      kcdata portal serve --port 0 --data-dir /tmp/portal
+    """
+    from kcdata.portal import PortalServer
+
+    username = username or os.environ.get(ENV_PORTAL_USERNAME) or None
+    password = password or os.environ.get(ENV_PORTAL_PASSWORD) or None
+    if not username or not password:
+        raise InputError("the portal refuses to start without write credentials",
+                         hint=f"Set {ENV_PORTAL_USERNAME} and {ENV_PORTAL_PASSWORD} (or pass --username/--password).",
+                         code="missing-credentials")
+    if not _is_loopback(host):
+        app.warn(f"binding {host}, which is NOT loopback: anyone who can reach this machine can read public "
+                 "datasets and try passwords over plain HTTP. Use 127.0.0.1 unless you really mean it.")
+    directory = data_dir or app.root / STATE_DIR / "portal"
+    try:
+        server = PortalServer(data_dir=directory, host=host, port=port, username=username, password=password,
+                              max_body_bytes=max_body_mb * 1024 * 1024)
+    except OSError as exc:
+        raise InputError(f"cannot serve on {host}:{port}: {exc.strerror or exc}",
+                         hint="Pick another --port (0 chooses a free one) or stop what is using it.") from exc
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    click.echo(server.url)
+    sys.stdout.flush()
+    app.info(f"kcdata portal serving {server.url} (data in {directory}); Ctrl-C stops it")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.store.close()
+    app.info("kcdata portal stopped")

@@ -1,0 +1,189 @@
+"""Gathering both sides of a plan: the desired state from the inventory (entry, schema, CSV) and
+the remote state from the portal (view, manifest or rows). All I/O of planning lives here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from kcdata.errors import InputError, KcdataError
+from kcdata.inventory.model import AccessLevel, Classification, Dataset, Inventory, Status
+from kcdata.publish import manifest
+from kcdata.publish.client import PortalClient
+from kcdata.publish.metadata import desired_metadata
+from kcdata.publish.plan import Desired, Remote
+from kcdata.publish.source import key_text, scan, value_hash
+from kcdata.publish.typemap import TableMapping, table_mapping
+
+log = logging.getLogger(__name__)
+
+CANDIDATE_STATUSES = frozenset({Status.APPROVED, Status.PUBLISHED})
+
+
+def load_schema(root: Path, dataset: Dataset) -> dict[str, Any]:
+    """The dataset's Frictionless schema descriptor (JSON or YAML)."""
+    if not dataset.schema:
+        raise InputError(f"dataset {dataset.id}: no `schema` in the inventory entry")
+    path = (root / dataset.schema).resolve()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{dataset.schema}: cannot read the schema ({exc.strerror})") from exc
+    try:
+        if path.suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"{dataset.schema}: not a valid schema file ({exc})") from exc
+    if not isinstance(data, Mapping):
+        raise InputError(f"{dataset.schema}: a schema must be a JSON/YAML object")
+    return dict(data)
+
+
+def gate_refusals(dataset: Dataset, *, named: bool) -> list[str]:
+    """Reasons the inventory entry alone forbids publishing."""
+    out = []
+    if dataset.status not in CANDIDATE_STATUSES:
+        out.append(f"status is {dataset.status.value}, not approved" + ("" if named else " or published"))
+    if dataset.access_level is not AccessLevel.PUBLIC:
+        out.append(f"access_level is {dataset.access_level.value}: only public datasets are published")
+    if dataset.classification is not Classification.PUBLIC:
+        out.append(f"classification is {dataset.classification.value}: only public data is published")
+    if dataset.contains_pii:
+        out.append("contains_pii is true")
+    if not dataset.data:
+        out.append("no `data` file")
+    elif "://" in dataset.data:
+        out.append("`data` is a URL; publish needs a local file")
+    if not dataset.schema:
+        out.append("no `schema`")
+    return out
+
+
+def validation_refusal(root: Path, inventory: Inventory, dataset: Dataset) -> str | None:
+    """The validation gate: None when the data passes its schema, else the reason."""
+    import importlib
+
+    try:
+        v = importlib.import_module("kcdata.validate")
+    except ImportError:
+        return None  # validation stage not installed in this checkout: the value encoders still check types
+    report: Any = None
+    fn_last: Callable[..., Any] | None = getattr(v, "last_result", None)
+    fn_all: Callable[..., Any] | None = getattr(v, "validate_datasets", None)
+    try:
+        if fn_last is not None:
+            report = fn_last(root=root, dataset=dataset)
+        if report is None and fn_all is not None:
+            result = fn_all(inventory=inventory, ids=[dataset.id])
+            reports = getattr(result, "datasets", result)
+            report = next(iter(reports), None) if isinstance(reports, Sequence) else reports
+    except KcdataError as exc:
+        return f"validation could not run: {exc.message}"
+    if report is None:
+        return None
+    errors = getattr(report, "error_count", None)
+    # The error count decides: a report with zero errors passes even if its `valid` flag disagrees
+    # (seen with the fast engine's zero-count entries); a report without a count uses `valid`.
+    if (errors is not None and errors > 0) or (errors is None and not getattr(report, "valid", True)):
+        return f"validation failed ({getattr(report, 'error_count', '?')} errors): run `kcdata validate {dataset.id}`"
+    return None
+
+
+def build_desired(root: Path, inventory: Inventory, dataset: Dataset, *, named: bool,
+                  check_validation: bool = True) -> Desired:
+    """Everything the portal should hold for ``dataset``; gate failures become refusals."""
+    refusals = gate_refusals(dataset, named=named)
+    try:
+        dept = inventory.department(dataset.department).name
+    except KcdataError:
+        dept = dataset.department
+    meta = desired_metadata(dataset, department_name=dept)
+    mapping: TableMapping | None = None
+    hashes: dict[str, str] = {}
+    if not refusals:
+        try:
+            schema = load_schema(root, dataset)
+            mapping = table_mapping(schema, row_identifier=dataset.row_identifier, where=str(dataset.schema))
+            if check_validation and (why := validation_refusal(root, inventory, dataset)):
+                refusals.append(why)
+            else:
+                sc = scan((root / str(dataset.data)).resolve(), mapping)
+                hashes = sc.hashes
+                if sc.duplicates:
+                    refusals.append(f"duplicate row identifier values ({', '.join(sc.duplicates[:5])})")
+                if sc.empty_keys:
+                    refusals.append(f"{sc.empty_keys} rows have an empty row identifier")
+        except InputError as exc:
+            refusals.append(exc.message)
+    return Desired(id=dataset.id, title=dataset.title, metadata=meta, mapping=mapping, source_hashes=hashes,
+                   refusals=tuple(refusals))
+
+
+def find_view(client: PortalClient, dataset: Dataset, *, production_domain: str | None
+              ) -> tuple[Mapping[str, Any] | None, str, tuple[str, ...]]:
+    """Identity: the recorded ``portal_id`` on the production portal, else the inventory id in the
+    view's custom metadata. A recorded id missing on its portal is a refusal, never a re-create."""
+    on_production = production_domain is not None and client.domain.lower() == production_domain
+    if on_production and dataset.portal_id:
+        view = client.get_view(dataset.portal_id)
+        if view is None:
+            return None, "recorded-id", (f"recorded portal_id {dataset.portal_id} does not exist on "
+                                         f"{client.domain}; not re-creating it (fix or clear portal_id)",)
+        return view, "recorded-id", ()
+    found = client.find_by_inventory_id(dataset.id)
+    return found, "inventory-id" if found else "none", ()
+
+
+def observe(client: PortalClient, root: Path, desired: Desired, dataset: Dataset, *,
+            production_domain: str | None) -> tuple[Desired, Remote]:
+    """The portal side of the plan. When no trustworthy manifest exists the rows are read back
+    from the portal and both sides are compared by value hash (``desired`` gains them)."""
+    view, identity, refusals = find_view(client, dataset, production_domain=production_domain)
+    if refusals or view is None or desired.mapping is None:
+        return desired, Remote(view=view, identity=identity, refusals=refusals)
+    mapping = desired.mapping
+    portal_id = str(view["id"])
+    hashes = manifest.read(client, view, fingerprint=mapping.fingerprint())
+    if hashes is not None:
+        count = client.count_rows(portal_id)
+        if count == len(hashes):
+            return desired, Remote(view=view, identity=identity, row_count=count, hashes=hashes,
+                                   hash_kind="source", manifest_ok=True)
+        log.info("%s: manifest holds %d rows, the portal %d: reading the rows", dataset.id, len(hashes), count)
+    theirs, ours = portal_value_hashes(client, portal_id, view, mapping), local_value_hashes(root, dataset, mapping)
+    return replace(desired, value_hashes=ours), Remote(view=view, identity=identity, row_count=len(theirs),
+                                                        hashes=theirs, hash_kind="value")
+
+
+def _shared_columns(mapping: TableMapping, view: Mapping[str, Any]) -> list[Any]:
+    have = {c.get("fieldName") for c in view.get("columns") or [] if isinstance(c, Mapping)}
+    return [c for c in mapping.columns if c.field_name in have or c.field_name == mapping.row_identifier]
+
+
+def portal_value_hashes(client: PortalClient, portal_id: str, view: Mapping[str, Any],
+                        mapping: TableMapping) -> dict[str, str]:
+    cols = _shared_columns(mapping, view)
+    kcol = mapping.column(mapping.row_identifier)
+    out: dict[str, str] = {}
+    for row in client.fetch_all_rows(portal_id, select=[c.field_name for c in cols]):
+        kv = row.get(kcol.field_name)
+        if kv is None:
+            continue
+        out[key_text(kcol, kv)] = value_hash(mapping, row)  # columns the portal lacks count as null
+    return out
+
+
+def local_value_hashes(root: Path, dataset: Dataset, mapping: TableMapping) -> dict[str, str]:
+    from kcdata.publish.source import iter_encoded
+
+    # All mapped columns: a column the portal lacks yet must count as a change where it has values.
+    return {k: value_hash(mapping, row) for k, row in iter_encoded((root / str(dataset.data)).resolve(), mapping)}

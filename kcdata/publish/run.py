@@ -1,0 +1,189 @@
+"""Plan and apply for a whole program: selecting datasets, planning each, applying, recording.
+
+This is the library entry point the CLI (and CI) use::
+
+    client = connect_from_env(settings)
+    plan = make_plan(root=root, client=client, ids=[], changed_since=None, options=PlanOptions())
+    result = apply_plan_set(root=root, client=client, plan=plan, settings=settings)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kcdata.config import load_settings, portal_credentials
+from kcdata.errors import InputError, KcdataError, NotFoundError
+from kcdata.inventory.model import Dataset, Inventory, Status
+from kcdata.publish import log as publog
+from kcdata.publish.apply import DatasetResult, Progress, apply_plan
+from kcdata.publish.client import PortalClient, connect
+from kcdata.publish.observe import CANDIDATE_STATUSES, build_desired, observe
+from kcdata.publish.plan import Action, DatasetPlan, Desired, PlanOptions, compute_plan
+from kcdata.publish.settings import PublishSettings, publish_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishPlan:
+    """Plans for every selected dataset, against one portal."""
+
+    portal: str
+    datasets: tuple[DatasetPlan, ...]
+    options: PlanOptions
+    _desired: dict[str, Desired] = field(default_factory=dict, repr=False)
+    _entries: dict[str, Dataset] = field(default_factory=dict, repr=False)
+
+    @property
+    def changes(self) -> bool:
+        return any(p.action in (Action.CREATE, Action.UPDATE) for p in self.datasets)
+
+    @property
+    def refused(self) -> bool:
+        return any(p.action is Action.REFUSED for p in self.datasets)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApplyResult:
+    portal: str
+    datasets: tuple[DatasetResult, ...]
+    duration_s: float
+    result: str  # ok | noop | refused | failed | partial
+    log_path: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result in ("ok", "noop")
+
+
+def load_publish_settings(root: Path) -> PublishSettings:
+    return publish_settings(load_settings(root))
+
+
+def connect_from_env(settings: PublishSettings) -> PortalClient:
+    """A client for ``KCDATA_PORTAL_URL`` with the ``KCDATA_PORTAL_*`` credentials (env only)."""
+    creds = portal_credentials()
+    if not creds.url:
+        raise InputError("KCDATA_PORTAL_URL is not set",
+                         hint="export KCDATA_PORTAL_URL=https://data.kcmo.org (and the USERNAME/PASSWORD variables)")
+    return connect(url=creds.url, username=creds.username, password=creds.password, app_token=creds.app_token,
+                   timeout=settings.timeout, retry=settings.retry_policy())
+
+
+def select(inventory: Inventory, *, ids: list[str] | tuple[str, ...], changed: set[str] | None
+           ) -> list[tuple[Dataset, bool]]:
+    """``(dataset, named)`` pairs: the named ids (unknown → NotFoundError), else every approved or
+    published dataset; ``changed`` (from ``--changed-since``) narrows either list."""
+    if ids:
+        picked = [(inventory.get(i), True) for i in dict.fromkeys(ids)]
+    else:
+        picked = [(d, False) for d in inventory.datasets if d.status in CANDIDATE_STATUSES]
+    if changed is not None:
+        picked = [(d, n) for d, n in picked if d.id in changed]
+    return picked
+
+
+def make_plan(*, root: Path, client: PortalClient, ids: list[str] | tuple[str, ...] = (),
+              changed_since: str | None = None, options: PlanOptions | None = None,
+              settings: PublishSettings | None = None) -> PublishPlan:
+    """Plan every selected dataset. Reads the inventory and the portal; writes nothing."""
+    from kcdata.inventory import load_inventory
+
+    settings = settings or load_publish_settings(root)
+    options = options or PlanOptions(max_delete_share=settings.max_delete_share)
+    inventory = load_inventory(root).inventory
+    changed = None
+    if changed_since:
+        from kcdata.publish.changes import changed_dataset_ids
+
+        changed = changed_dataset_ids(root=root, inventory=inventory, ref=changed_since)
+    plans, desired_by_id, entries = [], {}, {}
+    for ds, named in select(inventory, ids=ids, changed=changed):
+        desired = build_desired(root, inventory, ds, named=named)
+        remote = None
+        if not desired.refusals:
+            desired, remote = observe(client, root, desired, ds, production_domain=settings.portal_domain)
+        plan = compute_plan(desired=desired, remote=remote, options=options)
+        plans.append(plan)
+        desired_by_id[ds.id], entries[ds.id] = desired, ds
+    return PublishPlan(portal=client.domain, datasets=tuple(plans), options=options, _desired=desired_by_id,
+                       _entries=entries)
+
+
+def apply_plan_set(*, root: Path, client: PortalClient, plan: PublishPlan, settings: PublishSettings | None = None,
+                   on_progress: Progress | None = None, write_back: bool | None = None) -> ApplyResult:
+    """Execute every dataset plan, record the outcome in the inventory (production portal, local
+    runs) and append one record to the publish log."""
+    settings = settings or load_publish_settings(root)
+    started_at, t0 = dt.datetime.now(dt.UTC), time.monotonic()
+    write_back = settings.should_write_back() if write_back is None else write_back
+    results = []
+    for p in plan.datasets:
+        entry = plan._entries[p.id]
+        res = apply_plan(client, p, plan._desired[p.id], root=root, data=str(entry.data or ""), settings=settings,
+                         on_progress=on_progress)
+        if res.result in ("ok", "noop") and write_back and res.portal_id:
+            res = _record(root, client, entry, res, settings)
+        results.append(res)
+    outcome = _overall([r.result for r in results])
+    duration = time.monotonic() - t0
+    from kcdata.cli.app import to_jsonable  # plain-data conversion only; no click/rich at import time
+
+    record = publog.make_record(root=root, portal=client.domain, started=started_at, duration_s=duration,
+                                result=outcome, datasets=[to_jsonable(r) for r in results])
+    path = publog.append(root, record)
+    return ApplyResult(portal=client.domain, datasets=tuple(results), duration_s=round(duration, 3),
+                       result=outcome, log_path=str(path))
+
+
+def _overall(results: list[str]) -> str:
+    if not results or all(r == "noop" for r in results):
+        return "noop"
+    if all(r in ("ok", "noop") for r in results):
+        return "ok"
+    if all(r in ("refused", "failed") for r in results):
+        return "failed" if "failed" in results else "refused"
+    return "partial"
+
+
+def _record(root: Path, client: PortalClient, entry: Dataset, res: DatasetResult,
+            settings: PublishSettings) -> DatasetResult:
+    """status → published and portal_id recorded — only for the production portal, whose ids the
+    inventory's ``portal_id`` means (program.portal_domain)."""
+    from dataclasses import replace
+
+    if settings.portal_domain is None or client.domain.lower() != settings.portal_domain:
+        return res
+    if entry.status is Status.PUBLISHED and entry.portal_id == res.portal_id:
+        return res
+    try:
+        _mark_published(root, entry, str(res.portal_id), client.domain)
+    except KcdataError as exc:
+        log.warning("%s: published, but recording it in the inventory failed: %s", entry.id, exc.message)
+        return replace(res, reason=f"published; inventory not updated: {exc.message}")
+    return replace(res, recorded=True)
+
+
+def _mark_published(root: Path, entry: Dataset, portal_id: str, domain: str) -> None:
+    by = publog.who()
+    note = f"published to {domain} as {portal_id} by kcdata publish apply"
+    try:
+        from kcdata.review import mark_published
+    except ImportError:  # review stage absent: write the same fields with the inventory writer
+        from kcdata.inventory.writer import update_dataset
+
+        history: dict[str, Any] | None = None
+        if entry.status is not Status.PUBLISHED:
+            history = {"who": by, "from": entry.status.value, "to": Status.PUBLISHED.value, "note": note}
+        update_dataset(root=root, dataset_id=entry.id, set_fields={"status": "published", "portal_id": portal_id},
+                       append_history=history)
+        return
+    mark_published(root=root, dataset_id=entry.id, portal_id=portal_id, by=by, note=note)
+
+
+__all__ = ["ApplyResult", "NotFoundError", "PublishPlan", "apply_plan_set", "connect_from_env", "make_plan"]

@@ -1,0 +1,359 @@
+"""kcdata publish against the local portal over real HTTP with the real sodapy 2.2.0 (no mocks)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kcdata.portal.server import FaultPlan
+from tests.conftest import REPO, run_cli, subprocess_env
+from tests.publish_helpers import FIELDS, make_program, portal_env, rows, unique_id, write_csv
+
+
+def publish(root: Path, portal: Any, *args: str, **env: str) -> Any:
+    return run_cli(["--root", str(root), "publish", *args], env=portal_env(portal, **env))
+
+
+def view_for(portal: Any, ds_id: str) -> dict[str, Any] | None:
+    from kcdata.publish.client import connect
+
+    client = connect(url=portal.url, username=portal.username, password=portal.password, app_token=None)
+    return client.find_by_inventory_id(ds_id)
+
+
+def portal_rows(portal: Any, portal_id: str) -> list[dict[str, Any]]:
+    return list(portal.client().get_all(portal_id, order="break_id"))
+
+
+def expected_rows(path: Path) -> list[dict[str, Any]]:
+    """The source CSV as the portal should return it (numbers as text, nulls omitted)."""
+    from decimal import Decimal
+
+    out = []
+    with open(path, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            row: dict[str, Any] = {"break_id": r["break_id"], "reported": r["reported"] + "T00:00:00.000",
+                                   "repaired_at": r["repaired_at"] + ".000",
+                                   "cost": format(Decimal(r["cost"]).normalize(), "f"),
+                                   "emergency": r["emergency"] == "true"}
+            lon, lat = (float(v) for v in r["location"].split(","))
+            row["location"] = {"type": "Point", "coordinates": [lon, lat]}
+            if r["notes"]:
+                row["notes"] = r["notes"]
+            out.append(row)
+    return sorted(out, key=lambda x: int(x["break_id"]))
+
+
+def assert_portal_equals_source(portal: Any, portal_id: str, csv_path: Path) -> None:
+    got = portal_rows(portal, portal_id)
+    want = expected_rows(csv_path)
+    assert len(got) == len(want)
+    norm = [{k: (format(__import__("decimal").Decimal(v).normalize(), "f") if k == "cost" else v)
+             for k, v in r.items()} for r in got]
+    norm.sort(key=lambda x: int(x["break_id"]))
+    assert norm == want
+
+
+@pytest.fixture
+def program(tmp_path: Path, portal: Any) -> tuple[Path, str]:
+    ds = unique_id("wmb")
+    return make_program(tmp_path / "prog", {ds: {"n": 25}}, portal_domain=portal.domain), ds
+
+
+def test_end_to_end_publish_then_plan_is_empty(program: tuple[Path, str], portal: Any) -> None:
+    root, ds = program
+    plan = publish(root, portal, "plan", ds, "--json")
+    assert plan.exit_code == 1, plan.stderr  # changes pending
+    item = plan.json()["data"]["datasets"][0]
+    assert item["action"] == "create" and item["rows"] == {"create": 25, "update": 0, "delete": 0}
+    assert {c["field"] for c in item["metadata_changes"]} >= {"title", "description", "inventory_id", "license"}
+
+    res = publish(root, portal, "apply", ds, "--yes", "--json")
+    assert res.exit_code == 0, res.stdout + res.stderr
+    out = res.json()["data"]["datasets"][0]
+    assert out["result"] == "ok" and out["recorded"] is True
+    pid = out["portal_id"]
+    view = portal.client().get_metadata(pid)
+    assert view["publicationStage"] == "published"
+    assert view["name"] == f"Water Main Breaks {ds}" and view["category"] == "Infrastructure"
+    assert view["metadata"]["custom_fields"]["Inventory"]["Inventory ID"] == ds
+    cols = {c["fieldName"]: c for c in view["columns"]}
+    assert cols["break_id"]["dataTypeName"] == "number" and cols["location"]["dataTypeName"] == "point"
+    assert cols["emergency"]["dataTypeName"] == "checkbox" and cols["reported"]["dataTypeName"] == "calendar_date"
+    assert cols["cost"]["description"] == "Repair cost in dollars." and cols["notes"]["name"] == "Notes"
+    assert_portal_equals_source(portal, pid, root / "data" / f"{ds}.csv")
+    # anonymous read works: the dataset is public
+    assert len(list(portal.client(auth=False).get_all(pid))) == 25
+
+    again = publish(root, portal, "plan", ds, "--json")
+    assert again.exit_code == 0, again.stdout
+    assert again.json()["data"]["datasets"][0]["action"] == "noop"
+    text = (root / "inventory" / "water.yaml").read_text()
+    assert "status: published" in text and f"portal_id: {pid}" in text
+    # a second apply never creates a second copy
+    assert publish(root, portal, "apply", ds, "--yes").exit_code == 0
+    copies = [r["resource"]["id"] for r in portal.client().datasets()
+              if {"key": "Inventory_Inventory-ID", "value": ds} in r["classification"]["domain_metadata"]]
+    assert copies == [pid]
+
+    log = publish(root, portal, "log", "--json").json()["data"]
+    assert log["count"] == 2
+    rec = log["runs"][0]
+    assert rec["result"] == "ok" and rec["datasets"][0]["id"] == ds and rec["datasets"][0]["rows"]["create"] == 25
+    assert {"when", "who", "commit", "portal", "duration_s"} <= set(rec)
+    assert log["runs"][1]["result"] == "noop" and log["runs"][1]["datasets"][0]["write_requests"] == 0
+
+
+def test_plan_shows_exactly_the_edit(program: tuple[Path, str], portal: Any) -> None:
+    root, ds = program
+    assert publish(root, portal, "apply", ds, "--yes").exit_code == 0
+    data = root / "data" / f"{ds}.csv"
+    base = rows(25)
+
+    edited = [r[:] for r in base]
+    edited[4][6] = "edited note"
+    write_csv(data, edited)
+    item = publish(root, portal, "plan", ds, "--json").json()["data"]["datasets"][0]
+    assert item["action"] == "update"
+    assert item["rows"] == {"create": 0, "update": 1, "delete": 0} and item["metadata_changes"] == []
+    assert item["state_from"] == "manifest"
+
+    write_csv(data, base)
+    yaml_path = root / "inventory" / "water.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace("Every reported water main break.", "A new description."))
+    item = publish(root, portal, "plan", ds, "--json").json()["data"]["datasets"][0]
+    assert item["rows"] == {"create": 0, "update": 0, "delete": 0}
+    assert [(c["field"], c["new"]) for c in item["metadata_changes"]] == [("description", "A new description.")]
+    assert publish(root, portal, "apply", ds, "--yes").exit_code == 0
+    assert publish(root, portal, "plan", ds).exit_code == 0
+
+    # add a column: schema drift is refused unless allowed
+    schema_path = root / "schemas" / f"{ds}.schema.json"
+    fields = [*FIELDS, {"name": "crew", "type": "string", "description": "Repair crew."}]
+    schema_path.write_text(json.dumps({"fields": fields, "primaryKey": ["break_id"]}))
+    write_csv(data, [[*r, "" if i else "crew 7"] for i, r in enumerate(base)], [f["name"] for f in fields])
+    res = publish(root, portal, "plan", ds, "--json")
+    assert res.exit_code == 5
+    item = res.json()["data"]["datasets"][0]
+    assert item["action"] == "refused" and "schema drift" in item["reason"]
+    assert item["columns"]["added"] == ["crew"] and item["columns"]["removed"] == []
+    assert item["rows"] == {"create": 0, "update": 1, "delete": 0}  # only the row with a crew value
+    res = publish(root, portal, "apply", ds, "--yes", "--allow-schema-change", "--json")
+    assert res.exit_code == 0, res.stdout
+    pid = res.json()["data"]["datasets"][0]["portal_id"]
+    got = {r["break_id"]: r for r in portal_rows(portal, pid)}
+    assert got["1"]["crew"] == "crew 7" and "crew" not in got["2"]
+    assert publish(root, portal, "plan", ds).exit_code == 0
+
+
+def test_deletes_and_the_delete_guard(program: tuple[Path, str], portal: Any) -> None:
+    root, ds = program
+    assert publish(root, portal, "apply", ds, "--yes").exit_code == 0
+    data = root / "data" / f"{ds}.csv"
+    write_csv(data, rows(24))  # one row vanished
+    item = publish(root, portal, "plan", ds, "--json").json()["data"]["datasets"][0]
+    assert item["rows"] == {"create": 0, "update": 0, "delete": 1}
+    assert publish(root, portal, "apply", ds, "--yes").exit_code == 0
+    write_csv(data, rows(10))  # 14 of 24 would go: refused
+    res = publish(root, portal, "apply", ds, "--yes", "--json")
+    assert res.exit_code == 5
+    assert "would delete 14 of 24" in res.json()["data"]["datasets"][0]["reason"]
+    res = publish(root, portal, "apply", ds, "--yes", "--force", "--json")
+    assert res.exit_code == 0
+    assert_portal_equals_source(portal, res.json()["data"]["datasets"][0]["portal_id"], data)
+
+
+@pytest.mark.parametrize("kind", ["500", "429", "drop"])
+def test_faults_are_retried_and_the_result_is_exact(tmp_path: Path, portal: Any, kind: str,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    ds = unique_id(f"fault{kind}")
+    root = make_program(tmp_path / "prog", {ds: {"n": 60}}, portal_domain=portal.domain)
+    portal.server.faults = FaultPlan(every_nth=3, kind=kind, only_writes=True)
+    try:
+        res = publish(root, portal, "apply", ds, "--yes", "--json")
+        data = root / "data" / f"{ds}.csv"
+        write_csv(data, [r if i % 10 else [*r[:6], "changed"] for i, r in enumerate(rows(55))])
+        res2 = publish(root, portal, "apply", ds, "--yes", "--force", "--json")
+    finally:
+        portal.server.faults = None
+    assert res.exit_code == 0, res.stdout + res.stderr
+    assert res2.exit_code == 0, res2.stdout + res2.stderr
+    assert caplog.text.count("retry 1/") >= 5  # the faults really happened
+    pid = res2.json()["data"]["datasets"][0]["portal_id"]
+    assert_portal_equals_source(portal, pid, data)
+    assert publish(root, portal, "plan", ds).exit_code == 0
+
+
+def test_kill_mid_apply_then_rerun_finishes(tmp_path: Path, portal: Any) -> None:
+    ds = unique_id("kill")
+    root = make_program(tmp_path / "prog", {ds: {"n": 3000}}, portal_domain=portal.domain,
+                        publish={"chunk_size": 50, "parallel_uploads": 1})
+    proc = subprocess.Popen([sys.executable, "-m", "kcdata", "--root", str(root), "publish", "apply", "--yes"],
+                            cwd=REPO, env=subprocess_env(**portal_env(portal)), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    client = portal.client()
+    deadline, count, pid = time.monotonic() + 60, 0, None
+    while time.monotonic() < deadline and proc.poll() is None:
+        if pid is None:
+            view = view_for(portal, ds)
+            pid = view["id"] if view else None
+        if pid is not None:
+            count = int(client.get(pid, select="count(*) AS n")[0]["n"])
+            if count >= 200:
+                break
+        time.sleep(0.02)
+    proc.kill()
+    proc.communicate()
+    assert pid is not None and 0 < count < 3000, f"not killed mid-way (rows {count})"
+    plan = publish(root, portal, "plan", ds, "--json").json()["data"]["datasets"][0]
+    assert plan["action"] == "update" and plan["state_from"] == "portal-rows"  # manifest marked writing
+    assert plan["portal_id"] == pid and plan["rows"]["delete"] == 0 and plan["rows"]["create"] > 0
+    res = publish(root, portal, "apply", ds, "--yes", "--json")
+    assert res.exit_code == 0, res.stdout
+    assert res.json()["data"]["datasets"][0]["portal_id"] == pid
+    keys = [r["break_id"] for r in client.get_all(pid, select="break_id")]
+    assert len(keys) == 3000 and len(set(keys)) == 3000
+    assert publish(root, portal, "plan", ds).exit_code == 0
+
+
+def test_refused_publish_writes_nothing_while_others_proceed(tmp_path: Path, portal: Any) -> None:
+    good, proposed, invalid = unique_id("good"), unique_id("proposed"), unique_id("invalid")
+    root = make_program(tmp_path / "prog", {good: {"n": 5}, proposed: {"n": 5, "status": "proposed"},
+                                            invalid: {"n": 5}}, portal_domain=portal.domain)
+    bad = rows(5)
+    bad[2][3] = "not-a-number"
+    write_csv(root / "data" / f"{invalid}.csv", bad)
+    before = (root / "inventory" / "water.yaml").read_bytes()
+
+    res = publish(root, portal, "apply", proposed, invalid, "--yes", "--json")
+    assert res.exit_code == 5
+    reasons = {d["id"]: d["reason"] for d in res.json()["data"]["datasets"]}
+    assert "not approved" in reasons[proposed] and "validation failed" in reasons[invalid]
+    assert (root / "inventory" / "water.yaml").read_bytes() == before
+    assert view_for(portal, proposed) is None and view_for(portal, invalid) is None
+
+    res = publish(root, portal, "apply", good, proposed, invalid, "--yes", "--json")
+    assert res.exit_code == 5  # partly refused
+    results = {d["id"]: d["result"] for d in res.json()["data"]["datasets"]}
+    assert results == {good: "ok", proposed: "refused", invalid: "refused"}
+    assert view_for(portal, good) is not None and view_for(portal, invalid) is None
+    # without ids only approved/published datasets are candidates: the proposed one is not listed
+    listed = {d["id"] for d in publish(root, portal, "plan", "--json").json()["data"]["datasets"]}
+    assert listed == {good, invalid}
+
+
+def test_recorded_portal_id_missing_is_reported_not_recreated(program: tuple[Path, str], portal: Any) -> None:
+    root, ds = program
+    yaml_path = root / "inventory" / "water.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace("portal_id: null", "portal_id: zzzz-9999"))
+    res = publish(root, portal, "apply", ds, "--yes", "--json")
+    assert res.exit_code == 5
+    assert "zzzz-9999 does not exist" in res.json()["data"]["datasets"][0]["reason"]
+    assert view_for(portal, ds) is None
+    # against a portal that is not the production one, identity comes from the inventory id
+    yaml_path2 = root / "kcdata.yaml"
+    yaml_path2.write_text(yaml_path2.read_text().replace(portal.domain, "data.kcmo.org"))
+    res = publish(root, portal, "apply", ds, "--yes", "--json")
+    assert res.exit_code == 0
+    out = res.json()["data"]["datasets"][0]
+    assert out["action"] == "create" and out["recorded"] is False  # staging ids are not recorded
+    assert "portal_id: zzzz-9999" in yaml_path.read_text()
+
+
+def test_credentials_never_printed(program: tuple[Path, str], portal: Any, caplog: pytest.LogCaptureFixture
+                                   ) -> None:
+    root, ds = program
+    caplog.set_level(logging.DEBUG)
+    secret = "wrong-" + portal.password + "-zq81"
+    bad = run_cli(["--root", str(root), "-vv", "publish", "apply", ds, "--yes"],
+                  env=portal_env(portal, KCDATA_PORTAL_PASSWORD=secret, KCDATA_APP_TOKEN="tok-secret-77"))
+    assert bad.exit_code == 4, bad.stderr
+    good = run_cli(["--root", str(root), "-vv", "publish", "apply", ds, "--yes", "--json"],
+                   env=portal_env(portal, KCDATA_APP_TOKEN="tok-secret-77"))
+    assert good.exit_code == 0
+    log_text = (root / ".kcdata" / "publish-log.jsonl").read_text()
+    everything = bad.stdout + bad.stderr + good.stdout + good.stderr + caplog.text + log_text
+    for s in (secret, portal.password, "tok-secret-77"):
+        assert s not in everything
+
+
+def test_exit_codes_for_bad_input_and_unreachable_portal(program: tuple[Path, str], portal: Any) -> None:
+    root, _ds = program
+    res = run_cli(["--root", str(root), "publish", "plan", "--json"], env=portal_env(portal, KCDATA_PORTAL_URL=""))
+    assert res.exit_code == 3 and res.json()["errors"][0]["message"] == "KCDATA_PORTAL_URL is not set"
+    res = publish(root, portal, "plan", "no-such-dataset")
+    assert res.exit_code == 3 and "unknown dataset id" in res.stderr
+    res = publish(root, portal, "plan", KCDATA_PORTAL_URL="http://example.org")
+    assert res.exit_code == 3 and "plain http" in res.stderr
+    settings = root / "kcdata.yaml"
+    good_settings = settings.read_text()
+    settings.write_text(good_settings.replace('"chunk_size": 7', '"chunk_size": "lots"'))
+    assert publish(root, portal, "plan").exit_code == 3
+    settings.write_text(good_settings)
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free_port = s.getsockname()[1]
+    res = publish(root, portal, "apply", "--yes", "--json", KCDATA_PORTAL_URL=f"http://127.0.0.1:{free_port}")
+    assert res.exit_code == 4 and res.json()["errors"][0]["code"] == "portal-unreachable"
+    assert not (root / ".kcdata" / "publish-log.jsonl").exists()
+
+
+def test_confirmation_markdown_and_json_equals_library(program: tuple[Path, str], portal: Any) -> None:
+    root, ds = program
+    env = portal_env(portal)
+    declined = run_cli(["--root", str(root), "publish", "apply", ds], input="n\n", env=env)
+    assert declined.exit_code == 130 and view_for(portal, ds) is None
+    md = publish(root, portal, "plan", "--markdown")
+    assert md.exit_code == 1 and f"| `{ds}` | **create** |" in md.stdout
+    # --json equals the library result
+    import os
+
+    from kcdata.cli.cmd_publish import plan_json
+    from kcdata.publish.run import connect_from_env, load_publish_settings, make_plan
+
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        settings = load_publish_settings(root)
+        lib = make_plan(root=root, client=connect_from_env(settings), ids=[ds], settings=settings)
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    cli_json = publish(root, portal, "plan", ds, "--json").json()["data"]["datasets"]
+    assert cli_json == [json.loads(json.dumps(plan_json(p))) for p in lib.datasets]
+    accepted = run_cli(["--root", str(root), "publish", "apply", ds], input="y\n", env=env)
+    assert accepted.exit_code == 0 and view_for(portal, ds) is not None
+
+
+def test_changed_since_limits_to_changed_datasets(tmp_path: Path, portal: Any) -> None:
+    a, b = unique_id("chga"), unique_id("chgb")
+    root = make_program(tmp_path / "prog", {a: {"n": 5}, b: {"n": 5}}, portal_domain=portal.domain)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "add", "."], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], cwd=root, check=True)
+    res = publish(root, portal, "plan", "--changed-since", "HEAD", "--json")
+    assert res.exit_code == 0 and res.json()["data"]["datasets"] == []
+    write_csv(root / "data" / f"{b}.csv", rows(6))
+    res = publish(root, portal, "plan", "--changed-since", "HEAD", "--json")
+    ids = [d["id"] for d in res.json()["data"]["datasets"]]
+    assert ids == [b]
+    yaml_path = root / "inventory" / "water.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace(f"Water Main Breaks {a}", f"Water Main Breaks {a} (KC)"))
+    ids = sorted(d["id"] for d in publish(root, portal, "plan", "--changed-since", "HEAD", "--json")
+                 .json()["data"]["datasets"])
+    assert ids == sorted([a, b])
+    assert publish(root, portal, "plan", "--changed-since", "no-such-ref").exit_code == 3
