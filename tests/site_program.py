@@ -45,16 +45,17 @@ def write_program(root: Path, *, extra_settings: dict[str, Any] | None = None, b
                 data="data/breaks.csv", schema="schemas/breaks.schema.json", row_identifier="id",
                 kcstat_goals=["infrastructure-accessibility"],
                 history=[
-                    {"who": "ana", "when": "2026-06-02T10:00:00Z", "from": "approved", "to": "published"},
-                    {"who": "ana", "when": "2026-11-20T10:00:00Z", "from": "published", "to": "published",
+                    {"who": "ana", "when": dt.datetime(2026, 6, 2, 10, tzinfo=dt.UTC), "from": "approved", "to": "published"},
+                    {"who": "ana", "when": dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC), "from": "published", "to": "published",
                      "note": "added 2026 data"},
                 ]),
-            _ds(2, title="Hydrant Inspections", status="approved", target_release="2026-10-01",
+            _ds(2, title="Hydrant Inspections", status="approved", target_release=dt.date(2026, 10, 1),
+                data="data/hydrants.csv", schema="schemas/hydrants.schema.json", row_identifier="id",
                 kcstat_goals=["public-safety"], requests=12, value="high",
-                history=[{"who": "bo", "when": "2026-09-01", "from": "in_review", "to": "approved"}]),
+                history=[{"who": "bo", "when": dt.date(2026, 9, 1), "from": "in_review", "to": "approved"}]),
             _ds(3, title="Water Quality Tests", status="published", portal_id="wqts-0001", theme="Health",
                 data="data/quality.csv", schema="schemas/quality.schema.json", row_identifier="id",
-                history=[{"who": "ana", "when": "2026-03-15", "from": "approved", "to": "published"}]),
+                history=[{"who": "ana", "when": dt.date(2026, 3, 15), "from": "approved", "to": "published"}]),
         ],
     }
     police = {
@@ -64,8 +65,9 @@ def write_program(root: Path, *, extra_settings: dict[str, Any] | None = None, b
                 classification="protected", rights="Contains officer personnel records (RSMo 610.021).",
                 theme="Public Safety", kcstat_goals=["public-safety"]),
             _ds(5, title="Crime Reports", description=HOSTILE, status="proposed", theme="Public Safety",
-                target_release="2026-01-15", keywords=["crime", "safety"]),
+                target_release=dt.date(2026, 1, 15), keywords=["crime", "safety"]),
             _ds(6, title="Ünïcode Çafé Inspections", status="in_review", access_level="restricted public",
+                data="data/cafes.csv", schema="schemas/cafes.schema.json", row_identifier="id",
                 rights="Addresses of private homes are removed.", theme="Health"),
         ],
     }
@@ -77,7 +79,8 @@ def write_program(root: Path, *, extra_settings: dict[str, Any] | None = None, b
     (root / "schemas").mkdir(exist_ok=True)
     schema = {"fields": [{"name": "id", "type": "integer"}, {"name": "when", "type": "date"}], "primaryKey": ["id"]}
     for name, rows in (("breaks", "1,2026-01-02\n2,not-a-date\n3,2026-01-05\n"),
-                       ("quality", "1,2026-02-01\n2,2026-02-02\n")):
+                       ("quality", "1,2026-02-01\n2,2026-02-02\n"), ("hydrants", "7,2026-03-01\n"),
+                       ("cafes", "1,2026-04-01\n2,2026-04-02\n3,2026-04-03\n")):
         (root / "data" / f"{name}.csv").write_text("id,when\n" + rows, encoding="utf-8")
         (root / "schemas" / f"{name}.schema.json").write_text(json.dumps(schema), encoding="utf-8")
     settings = dict(SETTINGS)

@@ -13,6 +13,8 @@ import pytest
 import yaml
 from site_program import HOSTILE, NOW, write_program
 
+from markupsafe import escape as markup_escape
+
 from kcdata.cli.app import to_jsonable
 from kcdata.errors import FindingsError, InputError
 from kcdata.inventory import load_inventory
@@ -292,8 +294,9 @@ def test_release_priority_and_validation_come_from_their_stages(program: Path, t
     run = validate_datasets(inventory=inv)  # fills the cache the site reads; the site never validates
     reports = {r.id: r for r in run.datasets}
     assert not reports["dataset-01"].valid
+    assert "dataset-05" not in reports
     result = build_site(root=program, out_dir=tmp_path / "site", now=NOW)
-    assert result.with_priority and result.validated == 2
+    assert result.with_priority and result.validated == len(reports) == 4
     ranking = score_inventory(inventory=inv, method=load_method(root=program),
                               validations={d.id: reports.get(d.id) for d in inv.datasets})
     ranked = [s for s in ranking if s.rank is not None]
@@ -312,7 +315,7 @@ def test_release_priority_and_validation_come_from_their_stages(program: Path, t
             assert f"Passed its Table Schema check ({rep.rows:,} rows)" in page
         else:
             assert f"Failed its Table Schema check: {rep.error_count:,} error" in page
-    no_data = (tmp_path / "site/datasets/dataset-02.html").read_text(encoding="utf-8")
+    no_data = (tmp_path / "site/datasets/dataset-05.html").read_text(encoding="utf-8")
     assert "No validation result has been recorded" in no_data
     program_html = (tmp_path / "site/program.html").read_text(encoding="utf-8")
     assert 'id="chart-bands" role="img"' in program_html
@@ -334,3 +337,26 @@ def test_hostile_names_are_escaped_in_charts(tmp_path: Path) -> None:
     program_html = (tmp_path / "site/program.html").read_text(encoding="utf-8")
     assert "Police &lt;svg onload=&#34;alert(1)&#34;&gt;" in program_html or \
         "Police &lt;svg onload=&quot;alert(1)&quot;&gt;" in program_html
+
+
+def test_lint_findings_are_listed_on_the_program_page(tmp_path: Path) -> None:
+    from kcdata.inventory.lint import lint_inventory
+
+    root = write_program(tmp_path / "p")
+    doc = yaml.safe_load((root / "inventory/water.yaml").read_text(encoding="utf-8"))
+    doc["datasets"][1]["licence"] = "CC0"  # a misspelt key: loading ignores it, lint does not
+    (root / "inventory/water.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    report = lint_inventory(root=root)
+    assert report.problems
+    result = build_site(root=root, out_dir=tmp_path / "site", now=NOW)
+    assert {(p.where, p.message) for p in result.problems} == {(p.location(), p.message) for p in report.problems}
+    html = (tmp_path / "site/program.html").read_text(encoding="utf-8")
+    for p in report.problems:
+        assert str(markup_escape(p.message)) in html
+    errors = [p for p in report.problems if p.severity.value == "error"]
+    if errors:
+        with pytest.raises(FindingsError):
+            build_site(root=root, out_dir=tmp_path / "strict", strict=True, now=NOW)
+    else:
+        assert build_site(root=root, out_dir=tmp_path / "strict", strict=True, now=NOW).problems, \
+            "--strict refuses lint errors, not warnings"

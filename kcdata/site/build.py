@@ -27,6 +27,7 @@ from kcdata.site.settings import site_settings
 from kcdata.site.sources import (
     Finding,
     PolicySummary,
+    lint_problems,
     load_policy,
     load_priorities,
     load_validations,
@@ -103,13 +104,14 @@ def build_site(*, root: Path, out_dir: Path, strict: bool = False, now: dt.datet
     site = site_settings(settings)
     goals = model.goals_from_settings(settings)
     problems = [Finding(source="inventory", where=p.location(), message=p.message, code=p.code,
-                        severity=p.severity.value) for p in loaded.problems]
-    if strict and problems:
+                        severity=p.severity.value) for p in lint_problems(root=root, loaded=loaded)]
+    errors = [p for p in problems if p.severity == "error"]
+    if strict and errors:
         raise FindingsError(
-            f"--strict: the inventory has {len(problems)} problem(s); the site was not built",
+            f"--strict: the inventory has {len(errors)} lint error(s); the site was not built",
             hint="Fix them (`kcdata inventory lint`) or build without --strict to show them on the program page.",
             code="inventory-problems",
-            details={"problems": [{"where": p.where, "message": p.message, "code": p.code} for p in problems]})
+            details={"problems": [{"where": p.where, "message": p.message, "code": p.code} for p in errors]})
     _check_out_dir(out_dir, root)
 
     inventory = loaded.inventory

@@ -62,6 +62,15 @@ class Finding:
     severity: str = "error"
 
 
+def lint_problems(*, root: Path, loaded: Any) -> tuple[Any, ...]:
+    """The inventory's lint problems (``kcdata inventory lint``), or its load problems without lint."""
+    lint = _optional_module("kcdata.inventory.lint")
+    if lint is None or not hasattr(lint, "lint_inventory"):
+        return tuple(loaded.problems)
+    report = lint.lint_inventory(root=root)
+    return tuple(lint.sorted_problems(report.problems)) if hasattr(lint, "sorted_problems") else report.problems
+
+
 def _optional_module(name: str) -> Any | None:
     try:
         return importlib.import_module(name)
@@ -211,8 +220,9 @@ def load_policy(*, root: Path, inventory: Inventory, settings: Mapping[str, Any]
     from kcdata.policy.inputs import load_scores
     from kcdata.policy.model import ValidationInfo
 
-    def validation(dataset_id: str) -> Any:
-        report = validations.get(dataset_id)
+    def validation(dataset: Any) -> Any:
+        # The policy stage asks with a Dataset (older versions: its id); answer both.
+        report = validations.get(str(getattr(dataset, "id", dataset)))
         if report is None:
             return None
         return ValidationInfo(valid=bool(report.valid), error_count=int(report.error_count or 0))
