@@ -45,9 +45,10 @@ def write_program(root: Path, *, extra_settings: dict[str, Any] | None = None, b
                 data="data/breaks.csv", schema="schemas/breaks.schema.json", row_identifier="id",
                 kcstat_goals=["infrastructure-accessibility"],
                 history=[
-                    {"who": "ana", "when": dt.datetime(2026, 6, 2, 10, tzinfo=dt.UTC), "from": "approved", "to": "published"},
-                    {"who": "ana", "when": dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC), "from": "published", "to": "published",
-                     "note": "added 2026 data"},
+                    {"who": "ana", "when": dt.datetime(2026, 6, 2, 10, tzinfo=dt.UTC), "from": "approved",
+                     "to": "published"},
+                    {"who": "ana", "when": dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC), "from": "published",
+                     "to": "published", "note": "added 2026 data"},
                 ]),
             _ds(2, title="Hydrant Inspections", status="approved", target_release=dt.date(2026, 10, 1),
                 data="data/hydrants.csv", schema="schemas/hydrants.schema.json", row_identifier="id",

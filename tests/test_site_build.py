@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from site_program import HOSTILE, NOW, write_program
-
 from markupsafe import escape as markup_escape
+from site_program import HOSTILE, NOW, write_program
 
 from kcdata.cli.app import to_jsonable
 from kcdata.errors import FindingsError, InputError
