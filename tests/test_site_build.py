@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 from html import escape
@@ -359,3 +360,16 @@ def test_lint_findings_are_listed_on_the_program_page(tmp_path: Path) -> None:
     else:
         assert build_site(root=root, out_dir=tmp_path / "strict", strict=True, now=NOW).problems, \
             "--strict refuses lint errors, not warnings"
+
+
+@pytest.mark.parametrize(("n", "step"), [(1, 1), (48, 1), (49, 3), (144, 3), (145, 12), (400, 12)])
+def test_long_progress_is_sampled_keeping_the_latest_month(n: int, step: int) -> None:
+    from kcdata.site.model import Progress, sample_progress
+
+    months = tuple(f"{2000 + i // 12}-{i % 12 + 1:02d}" for i in range(n))
+    p = Progress(months=months, ever_published=tuple(range(n)), on_portal=tuple(range(n)), unrecorded=0)
+    s = sample_progress(p)
+    assert s.months[-1] == months[-1] and s.ever_published[-1] == n - 1
+    assert len(s.months) <= 48 or step == 1
+    idx = [months.index(m) for m in s.months]
+    assert all(b - a == step for a, b in itertools.pairwise(idx))

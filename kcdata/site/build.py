@@ -191,7 +191,7 @@ def _render_program(env: Any, common: dict[str, Any], views: list[model.DatasetV
     series = [charts.Series(key=s.value, label=model.STATUS_LABELS[s], color=model.STATUS_COLORS[s])
               for s in model.STATUS_ORDER]
     dep_rows = model.by_department_status(views)
-    progress = model.release_progress(views, today)
+    progress = model.sample_progress(model.release_progress(views, today))
     bands = model.priority_bands(views) if with_priority else []
     coverage = model.goal_coverage(views, goals)
     late = model.overdue(views)
@@ -232,9 +232,18 @@ def _render_program(env: Any, common: dict[str, Any], views: list[model.DatasetV
         **common, base="", page="program", views=views,
         dep_table=[(name, *counts, sum(counts)) for name, counts in dep_rows], progress=progress,
         progress_table=list(zip(progress.months, progress.ever_published, progress.on_portal, strict=True)),
-        unrecorded=progress.unrecorded, bands=bands, coverage=coverage, late=late, problems=problems,
+        unrecorded=progress.unrecorded, bands=bands, progress_step=_step_words(progress.months),
+        coverage=coverage, late=late, problems=problems,
         with_priority=with_priority, published=published, policy=policy,
         svg={k: Markup(v) for k, v in svg.items()}))  # noqa: S704 - charts escape every text they draw
+
+
+def _step_words(months: tuple[str, ...]) -> str:
+    if len(months) < 2:
+        return ""
+    (y0, m0), (y1, m1) = (map(int, months[0].split("-")), map(int, months[1].split("-")))
+    gap = (y1 - y0) * 12 + m1 - m0
+    return {1: "", 3: "quarterly", 12: "yearly"}.get(gap, "")
 
 
 def default_out_dir(root: Path) -> Path:

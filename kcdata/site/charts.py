@@ -137,6 +137,8 @@ def lines(*, chart_id: str, title: str, desc: str, labels: Sequence[str],
             parts.append(f'<polyline class="line" points="{line}" fill="none" stroke="{_e(s.color)}" '
                          f'stroke-width="3"{dash}/>')
             for label, v, (x, y) in zip(labels, vals, coords, strict=True):
+                if n > 40:  # dots would merge into a thick line
+                    break
                 parts.append(f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{_e(s.color)}">'
                              f'<title>{_e(label)}: {v} {_e(s.label.lower())}</title></circle>')
         # Room for a label: the first and last are anchored at their ends, so leave 1.5 label widths.

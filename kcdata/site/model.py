@@ -210,6 +210,17 @@ def release_progress(views: Sequence[DatasetView], today: dt.date) -> Progress:
     return Progress(months=tuple(months), ever_published=tuple(ever), on_portal=tuple(live), unrecorded=unrecorded)
 
 
+def sample_progress(p: Progress, *, max_points: int = 48) -> Progress:
+    """Fewer points for a long history: quarterly, or yearly (always keeping the latest month)."""
+    n = len(p.months)
+    if n <= max_points:
+        return p
+    step = 3 if n <= 3 * max_points else 12
+    keep = [i for i in range(n) if (n - 1 - i) % step == 0]
+    return Progress(months=tuple(p.months[i] for i in keep), ever_published=tuple(p.ever_published[i] for i in keep),
+                    on_portal=tuple(p.on_portal[i] for i in keep), unrecorded=p.unrecorded)
+
+
 def priority_bands(views: Sequence[DatasetView]) -> list[tuple[str, int]]:
     """Unreleased datasets per priority band (P1..P3 always shown), then excluded by a gate, then unscored."""
     bands: Counter[str] = Counter({"P1": 0, "P2": 0, "P3": 0})
