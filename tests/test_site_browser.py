@@ -118,7 +118,8 @@ def test_catalog_loads_clean_and_search_narrows(server: str, watch: PageWatch) -
     total = page.locator("#catalog-list li.card").count()
     assert total > 3
     assert _visible_cards(page) == total
-    page.screenshot(path=str(SHOTS / "catalog.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "catalog.png"))
+    page.screenshot(path=str(SHOTS / "catalog-full.png"), full_page=True)
     first_title = page.locator("#catalog-list li.card h3").first.inner_text()
     word = max(first_title.split(), key=len)
     page.fill("#q", word)

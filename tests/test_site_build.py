@@ -373,3 +373,10 @@ def test_long_progress_is_sampled_keeping_the_latest_month(n: int, step: int) ->
     assert len(s.months) <= 48 or step == 1
     idx = [months.index(m) for m in s.months]
     assert all(b - a == step for a, b in itertools.pairwise(idx))
+
+
+def test_cli_usage_error_is_exit_2(cli, program: Path) -> None:
+    r = cli(["--root", str(program), "site", "build", "--no-such-option"])
+    assert r.exit_code == 2
+    r = cli(["--root", str(program), "site", "build", "--json", "-o"])
+    assert r.exit_code == 2
