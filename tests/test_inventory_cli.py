@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
+import pytest
 import yaml
 
 from kcdata.cli.app import to_jsonable
@@ -88,7 +90,8 @@ def test_lint_json_equals_library(cli, tmp_path):
 
 
 def test_lint_unparsable_exit_3_others_still_reported(cli, tmp_path):
-    root = make_inventory(tmp_path, {"bad.yaml": "department: [\n", "water.yaml": WATER.replace("license:", "licence:")})
+    root = make_inventory(tmp_path, {"bad.yaml": "department: [\n",
+                                     "water.yaml": WATER.replace("license:", "licence:")})
     r = run(cli, root, "inventory", "lint")
     assert r.exit_code == 3 and "Traceback" not in r.stderr + r.stdout
     assert "inventory/bad.yaml" in r.stdout and "licence" in r.stdout
@@ -236,3 +239,95 @@ def test_init_refuses_non_empty_dir_unless_force(cli, tmp_path):
     assert not (tmp_path / "inventory").exists()
     assert cli(["init", str(tmp_path), "--force"]).exit_code == 0
     assert (tmp_path / "keep.txt").read_text() == "mine" and (tmp_path / "inventory/public-works.yaml").exists()
+
+
+def test_export_unwritable_output_exit_3(cli, tmp_path):
+    root = make_inventory(tmp_path)
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked").chmod(0o500)
+    try:
+        r = run(cli, root, "inventory", "export", "--format", "csv", "-o", str(tmp_path / "locked" / "x.csv"))
+    finally:
+        (tmp_path / "locked").chmod(0o700)
+    import os
+
+    if os.geteuid() == 0:  # root ignores permissions: use a path under a file instead
+        r = run(cli, root, "inventory", "export", "--format", "csv", "-o",
+                str(tmp_path / "inventory" / "water.yaml" / "x.csv"))
+    assert r.exit_code == 3 and "cannot write" in flat(r.stderr)
+
+
+def test_two_concurrent_add_commands_lose_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import subprocess_env
+
+    root = make_inventory(tmp_path)
+    procs = [subprocess.Popen([sys.executable, "-m", "kcdata", "--root", str(root),
+                               *[a if a != "water-quality-tests" else f"water-quality-{n}" for a in ADD]],
+                              env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for n in range(2)]
+    for p in procs:
+        assert p.wait(timeout=60) == 0, p.stderr.read()
+    ids = [d["id"] for d in yaml.safe_load((root / "inventory/water.yaml").read_text())["datasets"]]
+    assert sorted(ids[2:]) == ["water-quality-0", "water-quality-1"]
+
+
+BAD_FILES = {
+    "malformed": ("department: {id: x\n", 3),
+    "tabs": ("department:\n\tid: tabs\n", 3),
+    "list": ("- id: a\n", 1),
+    "unknown-key": (None, 1),
+    "enum": (None, 1),
+    "alias-bomb": ("a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n", 3),
+    "big": (b"# pad\n" * 9_000_000, 3),
+    "latin1": (b"department:\n  name: Caf\xe9\n", 3),
+    "empty": ("", 1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_input_through_the_cli(cli, tmp_path, case):
+    text, code = BAD_FILES[case]
+    if case == "unknown-key":
+        files = {"water.yaml": WATER.replace("theme:", "theem:")}
+    elif case == "enum":
+        files = {"water.yaml": WATER.replace("status: approved", "status: aproved")}
+    else:
+        files = {f"{case}.yaml": text}
+    root = make_inventory(tmp_path, files)
+    r = run(cli, root, "inventory", "lint")
+    assert r.exit_code == code
+    assert "Traceback" not in r.stdout + r.stderr
+    assert re.search(r"inventory/\S+\.yaml\n\s+\d+:\d+\s+error", r.stdout), r.stdout
+    env = run(cli, root, "inventory", "lint", "--json").json()
+    assert env["exit_code"] == code and env["data"]["problems"][0]["line"] is not None
+
+
+def test_demo_runs_lint_and_list_in_process(tmp_path, monkeypatch, capsys):
+    import kcdata.demo as demo
+
+    monkeypatch.setattr(demo, "REPO", make_inventory(tmp_path))
+    assert demo.main([]) == 0
+    out = capsys.readouterr().out
+    assert "Lint the inventory" in out and "List the inventory" in out
+    assert "3 datasets in 2 department files; lint: 0 error(s)" in out
+    assert "approved 1, inventoried 1, withheld 1" in out
+
+
+def test_show_json_equals_library(cli, tmp_path):
+    from kcdata.cli.cmd_inventory import dataset_json
+    from kcdata.inventory import load_inventory
+
+    root = make_inventory(tmp_path)
+    expected = dataset_json(load_inventory(root).inventory.get("water-customer-accounts"))
+    data = run(cli, root, "inventory", "show", "water-customer-accounts", "--json").json()["data"]
+    assert data["dataset"] == json.loads(json.dumps(expected)) and data["datasets"] == [data["dataset"]]
+
+
+def test_add_json_equals_written_entry(cli, tmp_path):
+    root = make_inventory(tmp_path)
+    r = run(cli, root, *ADD, "--json")
+    written = yaml.safe_load((root / "inventory/water.yaml").read_text())["datasets"][-1]
+    assert r.json()["data"]["dataset"] == json.loads(json.dumps(written, default=str))

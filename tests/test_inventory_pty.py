@@ -38,10 +38,10 @@ def test_interactive_add_prompts_defaults_choices_and_reasks(tmp_path):
         child.sendline("public")
         child.expect(r"Classification \(public, sensitive, protected\) \[public\]: ")
         child.sendline("")
-        child.expect(r"Contains personal information\? \[no\]: ")
-        child.sendline("")
         child.expect(r"Status \(inventoried, proposed, in_review, approved, published, withheld, retired\) "
                      r"\[inventoried\]: ")
+        child.sendline("")
+        child.expect(r"Contains personal information\? \[no\]: ")
         child.sendline("")
         child.expect(r"Keywords \(comma-separated\): ")
         child.sendline("water, lab")
@@ -54,8 +54,12 @@ def test_interactive_add_prompts_defaults_choices_and_reasks(tmp_path):
         child.expect("not an ISO 8601 repeating duration")
         child.expect(r"Update frequency .* \[irregular\]: ")
         child.sendline("R/P1W")
-        for label in ("Source system", "Methodology", r"Data file \(path or URL\)", "Table Schema path",
-                      r"Row identifier \(schema field\)"):
+        for label in ("Source system", "Methodology"):
+            child.expect(label + ": ")
+            child.sendline("")
+        child.expect(r"Data file \(path or URL\): ")
+        child.sendline("data/samples/no-such-file.csv")  # only the whole-entry check can see it is missing
+        for label in ("Table Schema path", r"Row identifier \(schema field\)"):
             child.expect(label + ": ")
             child.sendline("")
         child.expect(r"KCStat goal ids \(comma-separated\) \[known: infrastructure-accessibility, public-safety\]: ")
@@ -72,6 +76,9 @@ def test_interactive_add_prompts_defaults_choices_and_reasks(tmp_path):
         child.expect("is not a date")
         child.expect("Target release date")
         child.sendline("2027-01-15")
+        child.expect("data: file not found: data/samples/no-such-file.csv")
+        child.expect(r"Data file \(path or URL\) \[data/samples/no-such-file.csv\]: ")  # asked again
+        child.sendline("data/samples/water-main-breaks.csv")
         child.expect(r"Add this dataset to inventory/water.yaml\? \[Y/n\]: ")
         child.sendline("y")
         child.expect("added water-quality-tests to inventory/water.yaml")
@@ -85,6 +92,7 @@ def test_interactive_add_prompts_defaults_choices_and_reasks(tmp_path):
     assert entry["id"] == "water-quality-tests" and entry["contact"]["name"] == "Water Open Data Liaison"
     assert entry["accrual_periodicity"] == "R/P1W" and entry["kcstat_goals"] == ["infrastructure-accessibility"]
     assert entry["requests"] == 7 and str(entry["target_release"]) == "2027-01-15"
+    assert entry["data"] == "data/samples/water-main-breaks.csv"
     assert lint_inventory(root=root).problems == ()
 
 
@@ -111,3 +119,29 @@ def test_interactive_add_declined_writes_nothing(tmp_path):
     finally:
         child.close()
     assert (root / "inventory/fire.yaml").read_bytes() == before
+
+
+def test_interactive_add_asks_rights_when_withheld(tmp_path):
+    root = make_inventory(tmp_path)
+    child = pexpect.spawn(sys.executable, ["-m", "kcdata", "--root", str(root), "--no-color", "inventory", "add",
+                                           "-d", "fire", "--title", "Arson Investigations", "--description", "d",
+                                           "--contact-name", "Fire", "--contact-email", "fire@example.org",
+                                           "--access-level", "non-public", "--classification", "protected",
+                                           "--no-pii", "--status", "withheld"],
+                          env=subprocess_env(NO_COLOR="1"), encoding="utf-8", timeout=20, dimensions=(50, 200))
+    try:
+        child.expect(r"\[arson-investigations\]: ")
+        child.sendline("")
+        child.expect(r"Justification for restricting it \(rights\): ")
+        child.sendline("")  # required here: asked again
+        child.expect("is required here")
+        child.expect(r"Justification for restricting it \(rights\): ")
+        child.sendline("Open criminal investigations are closed records (RSMo 610.100).")
+        while child.expect([r"\[Y/n\]: ", r": "]) == 1:
+            child.sendline("")
+        child.sendline("y")
+        child.expect("added arson-investigations")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert lint_inventory(root=root).problems == ()

@@ -140,7 +140,26 @@ def collect_entry(app: App, *, root: Path, department: str | None, from_file: Pa
             return value
 
         set_field(entry, spec.name, _ask(app, label, default=default, check=check))
+    _fix_remaining(app, entry, root=root, department=department, goals=goals)
     return _ordered(entry), department, header
+
+
+def _fix_remaining(app: App, entry: dict[str, Any], *, root: Path, department: str,
+                   goals: tuple[str, ...] | None) -> None:
+    """Ask again for fields that only the whole-entry check rejects (e.g. a data path that does not
+    exist), so a liaison never loses the answers already typed."""
+    from kcdata.inventory.entry import get_field, parse_value, set_field, spec_for
+    from kcdata.inventory.lint import lint_entry
+
+    for _ in range(5):
+        problems = [p for p in lint_entry(entry, root=root, department_id=department) if p.severity.value == "error"]
+        fixable = [(p, spec) for p in problems if (spec := spec_for(p.keypath)) is not None]
+        if not fixable:
+            return
+        for problem, spec in fixable:
+            app.err.print(f"  {problem.keypath}: {problem.message}", style="red")
+            set_field(entry, spec.name, _ask(app, spec.label, default=get_field(entry, spec.name),
+                                             check=lambda text, spec=spec: parse_value(spec, text)))
 
 
 def _raise(message: str) -> Any:

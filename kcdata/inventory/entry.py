@@ -49,11 +49,11 @@ FIELDS: tuple[FieldSpec, ...] = (
               default="public", required=lambda e: True),
     FieldSpec(name="classification", label="Classification", kind="choice", choices=tuple(Classification),
               default="public"),
+    FieldSpec(name="status", label="Status", kind="choice", choices=tuple(Status), default="inventoried",
+              required=lambda e: True),
     FieldSpec(name="contains_pii", label="Contains personal information?", kind="bool", default=False),
     FieldSpec(name="rights", label="Justification for restricting it (rights)", required=_needs_rights,
               ask=_needs_rights),
-    FieldSpec(name="status", label="Status", kind="choice", choices=tuple(Status), default="inventoried",
-              required=lambda e: True),
     FieldSpec(name="keywords", label="Keywords (comma-separated)", kind="list", required=_release),
     FieldSpec(name="theme", label="Theme (portal category)", required=_release),
     FieldSpec(name="license", label="License URL", default=CC0, required=_release),
@@ -70,6 +70,14 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(name="target_release", label="Target release date (YYYY-MM-DD)", kind="date"),
 )
 FIELD_NAMES = tuple(f.name for f in FIELDS)
+
+
+def spec_for(keypath: str) -> FieldSpec | None:
+    """The field to ask again for a problem at ``keypath`` (``kcstat_goals[0]`` -> ``kcstat_goals``)."""
+    name = keypath.split("[", 1)[0]
+    if name == "contact":
+        name = "contact.name"
+    return next((f for f in FIELDS if f.name == name), None)
 
 
 def slugify(text: str) -> str:
