@@ -79,9 +79,12 @@ CELLS = {
     "number": st.one_of(st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr),
                         st.sampled_from(["", "1e3", "NaN", "1,5", ".5", "-0"])),
     "boolean": st.sampled_from(["true", "false", "1", "0", "yes", "", "TRUE"]),
-    "date": st.one_of(st.dates().map(str), st.sampled_from(["2021-02-30", "2021-1-5", "", "x"])),
+    "date": st.one_of(st.dates().map(str),
+                      st.sampled_from(["2021-02-30", "2021-1-5", "", "x", "0000-01-01", "2024-02-29"])),
     "datetime": st.one_of(st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S")),
-                          st.sampled_from(["2021-01-01T24:00:00", "2021-01-01T10:00:00Z", "", "2021-01-01"])),
+                          st.sampled_from(["2021-01-01T24:00:00", "2021-01-01T10:00:00Z", "", "2021-01-01",
+                                          "2021-01-01T10:00:00.500", "2021-02-30T10:00:00.1", "2021-01-01 10:00:00",
+                                          "0000-01-01T00:00:00", "2024-02-29T00:00:00", "2023-02-29T00:00:00"])),
     "year": st.sampled_from(["2021", "21", "", "abcd"]),
 }
 CONSTRAINTS = {
@@ -129,3 +132,59 @@ def test_random_tables_match_frictionless(tmp_path: Path, table: tuple[dict[str,
     report = validate_table(data=data, schema=schema_path, max_errors=0)
     assert triples(report.errors) == expected
     assert dict(report.error_counts) == counts
+
+
+def test_many_batches_with_ragged_rows_match_frictionless(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tiny blocks force hundreds of batches: ragged rows, duplicates and blank rows across batch edges."""
+    import random
+
+    from kcdata.validate import fast
+
+    monkeypatch.setattr(fast, "BLOCK_SIZE", 1 << 10)
+    monkeypatch.setattr(fast._RaggedLocator, "CHUNK", 257)
+    rnd = random.Random(3)
+    lines = ["id,kind,when,n"]
+    for i in range(3000):
+        cells = [f"K{i}", rnd.choice(["a", "b", "c"]), f"2024-01-{1 + i % 28:02d}T10:00:00", str(i % 50)]
+        roll = rnd.random()
+        if roll < 0.02:
+            cells = cells[:2]
+        elif roll < 0.04:
+            cells = [*cells, "x"]
+        elif roll < 0.05:
+            cells = ["", "", "", ""]
+        elif roll < 0.07:
+            cells[0] = f"K{max(0, i - rnd.randrange(1, 900))}"
+        elif roll < 0.08:
+            cells[2] = "2024-02-30T10:00:00"
+        elif roll < 0.09:
+            cells[3] = "1_0"
+        lines.append(",".join(cells))
+    data = tmp_path / "many.csv"
+    data.write_text("\n".join(lines) + "\n")
+    schema = tmp_path / "many.schema.json"
+    schema.write_text(json.dumps({"fields": [
+        {"name": "id", "type": "string", "constraints": {"unique": True, "required": True}},
+        {"name": "kind", "type": "string", "constraints": {"enum": ["a", "b"]}},
+        {"name": "when", "type": "datetime"},
+        {"name": "n", "type": "integer", "constraints": {"maximum": 40}}], "primaryKey": ["id"]}))
+    rows, expected, counts = oracle(data, schema)
+    report = validate_table(data=data, schema=schema, max_errors=0, engine="fast")
+    assert report.rows == rows
+    assert dict(report.error_counts) == counts
+    assert triples(report.errors) == expected
+    limited = validate_table(data=data, schema=schema, max_errors=50, engine="fast")
+    assert limited.errors == report.errors[:50]
+
+
+@pytest.mark.parametrize("case", ["rows-missing-extra-blank", "unique-and-primary-key", "constraints-all",
+                                  "missing-values", "composite-primary-key", "header-duplicate-label",
+                                  "dates-times", "integer-variants"])
+def test_error_order_matches_frictionless(case: str) -> None:
+    """The first N listed errors are frictionless's first N: same order, not just the same set."""
+    data, schema_path = FIXTURES / f"{case}.csv", FIXTURES / f"{case}.schema.json"
+    loaded = load_schema(schema_path)
+    ref = validate_frictionless(data=data, schema=loaded, dialect=loaded.dialect, max_errors=0)
+    mine = validate_table(data=data, schema=schema_path, max_errors=0, engine="fast")
+    assert [(e.code, e.row, e.field, e.message) for e in mine.errors] == \
+        [(e.code, e.row, e.field, e.message) for e in ref.errors]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
@@ -107,7 +108,8 @@ def validate_datasets(*, inventory: Inventory, ids: Sequence[str] | None = None,
         if use_cache and data.is_file() and schema.is_file():
             hit = cache.load(root, data_sha=_sha(data, root), schema_sha=_schema_sha(schema), max_errors=max_errors)
             if hit is not None and (engine == "auto" or hit.engine == engine):
-                reports.append(hit)
+                # the cache is keyed by content: two datasets may share one entry
+                reports.append(_relative(dataclasses.replace(hit, id=ds.id, path=data.as_posix()), root))
                 continue
         progress = (lambda r, b, _id=ds.id: on_progress(_id, r, b)) if on_progress else None
         report = validate_table(data=data, schema=schema, dataset_id=ds.id, max_errors=max_errors, engine=engine,
@@ -119,8 +121,6 @@ def validate_datasets(*, inventory: Inventory, ids: Sequence[str] | None = None,
 
 
 def _relative(report: TableReport, root: Path) -> TableReport:
-    import dataclasses
-
     try:
         rel = Path(report.path).resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
@@ -140,4 +140,5 @@ def last_result(*, root: Path, dataset: Dataset) -> TableReport | None:
         return None
     if not data.is_file() or not schema.is_file():
         return None
-    return cache.load(root, data_sha=_sha(data, root), schema_sha=_schema_sha(schema))
+    hit = cache.load(root, data_sha=_sha(data, root), schema_sha=_schema_sha(schema))
+    return None if hit is None else _relative(dataclasses.replace(hit, id=dataset.id, path=data.as_posix()), root)

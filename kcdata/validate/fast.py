@@ -33,7 +33,7 @@ CELL_GROUP, EXTRA_GROUP, MISSING_GROUP = 0, 1, 2
 MEMO_LIMIT = 200_000
 
 
-class Fallback(Exception):  # noqa: N818 - a signal, not an error
+class Fallback(Exception):
     """The fast engine cannot promise frictionless's answer for this file; the reason says why."""
 
 
@@ -50,15 +50,18 @@ class _Field:
     memo: dict[str, tuple[Any, tuple[tuple[str, str], ...]]] = field(default_factory=dict)
 
 
+_Item = tuple[str, "str | None", Callable[[], str]]  # code, field, message maker
+
+
 @dataclass(slots=True)
 class _Errors:
     """Errors of one batch as parallel arrays; messages are only built for the listed ones."""
 
     rows: list[np.ndarray] = field(default_factory=list)
     keys: list[np.ndarray] = field(default_factory=list)
-    items: list[list[tuple[str, str | None, Callable[[], str]]]] = field(default_factory=list)
+    items: list[list[_Item]] = field(default_factory=list)
 
-    def add(self, rows: np.ndarray, keys: np.ndarray | int, items: list[tuple[str, str | None, Callable[[], str]]]) -> None:
+    def add(self, rows: np.ndarray, keys: np.ndarray | int, items: list[_Item]) -> None:
         if len(rows):
             self.rows.append(np.asarray(rows, dtype=np.int64))
             self.keys.append(np.broadcast_to(np.asarray(keys, dtype=np.int64), (len(rows),)))
@@ -105,8 +108,7 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     import pyarrow as pa
     import pyarrow.csv as pacsv
     from frictionless import errors as ferrors
-    from frictionless.table import Header, Row
-    from frictionless.table.row import create_cell_handlers
+    from frictionless.table import Header
 
     if data.suffix.lower() not in CSV_SUFFIXES:
         raise Fallback(f"'{data.suffix or 'no suffix'}' is not a CSV file (non-CSV sources are read by frictionless)")
@@ -135,7 +137,6 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
         raise Fallback(f"the header has {len(labels)} labels and the schema {len(fschema.fields)} fields")
     header = Header(labels, fields=fschema.fields, row_numbers=[1])
     expected = header.get_expected_fields()
-    handlers = create_cell_handlers(expected)
 
     fields: list[_Field] = []
     pk = list(fschema.primary_key)
@@ -189,9 +190,11 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
                 if "UTF8" in msg or "utf8" in msg.lower():
                     raise Fallback("the file is not valid UTF-8 (frictionless detects the encoding)") from None
                 if "straddling" in msg or "block" in msg:
-                    raise InputError(f"{data}: a row longer than {BLOCK_SIZE >> 20} MB (a single-line or corrupt file?)",
+                    raise InputError(f"{data}: a row longer than {BLOCK_SIZE >> 20} MB "
+                                     "(a single-line or corrupt file?)",
                                      hint="check the file is a CSV export with one record per line") from None
-                raise InputError(f"{data}: cannot parse as CSV: {msg}", hint="check the delimiter and quoting") from None
+                raise InputError(f"{data}: cannot parse as CSV: {msg}",
+                                 hint="check the delimiter and quoting") from None
             # Place every ragged row reported so far (pyarrow reports them in file order).
             new = ragged_texts[ragged_done:]  # the reader thread may append meanwhile
             ragged_done += len(new)
@@ -212,7 +215,7 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
             pending = [r for r in ragged_rows if r[0] < last_row]
             ragged_rows = [r for r in ragged_rows if r[0] >= last_row]
             for row_number, text in pending:
-                _check_ragged(text, row_number, dialect, handlers, fields, errs, tracker, Row)
+                _check_ragged(text, row_number, dialect, fields, errs, tracker, ferrors)
             _collect(errs, counts, listed, limit)
             if on_progress is not None:
                 on_progress(accepted + ragged_done, size)
@@ -223,7 +226,9 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     if ragged_texts:
         locator.verify(1 + accepted + len(ragged_texts))
     locator.close()
-    key_counts, key_listed = tracker.finish(limit=limit)
+    skips = np.asarray(skip_t, dtype=np.int64)
+    key_counts, key_listed = tracker.finish(
+        limit=limit, row_of=lambda idx: idx + 2 + np.searchsorted(skips, idx, side="right"))
     counts.update(key_counts)
     listed.extend(key_listed)
     listed.sort(key=lambda t: (t[0], t[1]))
@@ -242,17 +247,15 @@ def _kernel(desc: dict[str, Any], *, keyed: bool) -> Callable[[Any], np.ndarray]
 
 def _check_batch(batch: Any, rows: np.ndarray, fields: list[_Field], errs: _Errors, tracker: KeyTracker,
                  ferrors: Any) -> None:
-    import pyarrow.compute as pc
 
     n = batch.num_rows
     cols = [batch.column(i) for i in range(len(fields))]
-    missing = [np.asarray(pc.is_in(c, value_set=f.missing).to_numpy(zero_copy_only=False), dtype=bool)
-               for c, f in zip(cols, fields, strict=True)]
+    missing = [_missing(c, f.missing) for c, f in zip(cols, fields, strict=True)]
     blank = np.logical_and.reduce(missing) if missing else np.zeros(n, dtype=bool)
     if blank.any():
         brows = rows[blank]
         errs.add(brows, 0, [("blank-row", None, _msg(ferrors.BlankRowError, rowNumber=r)) for r in brows.tolist()])
-    values: dict[str, tuple[Any, np.ndarray]] = {}
+    values: dict[str, tuple[Any, np.ndarray, Any]] = {}
     for col, f, miss in zip(cols, fields, missing, strict=True):
         if f.required:
             req = miss & ~blank
@@ -269,9 +272,19 @@ def _check_batch(batch: Any, rows: np.ndarray, fields: list[_Field], errs: _Erro
         if todo.any():
             canon = _slow_cells(col, np.nonzero(todo)[0], rows, f, errs, ferrors)
         if f.keyed:
-            values[f.name] = (col, miss, canon) if canon is not None else (col, miss, None)
+            values[f.name] = (col, miss, canon)
     if tracker.active:
         tracker.add(rows, values, n)
+
+
+def _missing(col: Any, values: Any) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    if len(values) == 1 and values[0].as_py() == "":
+        mask = pc.equal(pc.binary_length(col), 0)  # the default: a length test, no hash lookup
+    else:
+        mask = pc.is_in(col, value_set=values)
+    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _slow_cells(col: Any, pos: np.ndarray, rows: np.ndarray, f: _Field, errs: _Errors, ferrors: Any) -> Any:
@@ -320,19 +333,49 @@ def _canon(value: Any) -> str | None:
     return value if isinstance(value, str) else repr(value)
 
 
-def _check_ragged(text: str, row_number: int, dialect: Dialect, handlers: Any, fields: list[_Field], errs: _Errors,
-                  tracker: KeyTracker, row_cls: Any) -> None:
+def _check_ragged(text: str, row_number: int, dialect: Dialect, fields: list[_Field], errs: _Errors,
+                  tracker: KeyTracker, ferrors: Any) -> None:
+    """A row with too few or too many cells, judged as frictionless's ``Row`` judges it.
+
+    Same cell readers, same order, same blank-row rule; frictionless's own error objects cost about
+    a millisecond each to build, so only their message templates are used.
+    """
     cells = next(csv.reader(io.StringIO(text, newline=""), delimiter=dialect.delimiter, quotechar=dialect.quote_char,
                             doublequote=dialect.double_quote), [])
-    row = row_cls(cells, handlers=handlers, row_number=row_number)
-    order = {"type-error": CELL_GROUP, "constraint-error": CELL_GROUP, "blank-row": CELL_GROUP,
-             "extra-cell": EXTRA_GROUP, "missing-cell": MISSING_GROUP}
-    for j, err in enumerate(row.errors):
-        key = order.get(err.type, 3) * 10**7 + (getattr(err, "field_number", 0) or 0) * 16 + j % 16
-        e = error_from_frictionless(err)
-        errs.add(np.array([row_number]), key, [(e.code, e.field, lambda m=e.message: m)])
+    found: list[tuple[int, _Item]] = []
+    blank = 0
+    values: dict[str, str | None] = {}
+    for i, f in enumerate(fields):
+        source = cells[i] if i < len(cells) else None
+        target, notes = f.reader(source)
+        notes = dict(notes or {})
+        type_note = notes.pop("type", None)
+        if target is None and not type_note:
+            blank += 1
+        cell = str(source)
+        if type_note:
+            found.append((CELL_GROUP * 10**7 + f.number * 16, ("type-error", f.name, _msg(
+                ferrors.TypeError, cell=cell, rowNumber=row_number, fieldName=f.name, fieldNumber=f.number,
+                note=type_note))))
+        for j, note in enumerate(notes.values()):
+            found.append((CELL_GROUP * 10**7 + f.number * 16 + j, ("constraint-error", f.name, _msg(
+                ferrors.ConstraintError, cell=cell, rowNumber=row_number, fieldName=f.name, fieldNumber=f.number,
+                note=note))))
+        values[f.name] = None if type_note else _canon(target)
+    for number in range(len(fields) + 1, len(cells) + 1):
+        found.append((EXTRA_GROUP * 10**7 + number * 16, ("extra-cell", None, _msg(
+            ferrors.ExtraCellError, cell=cells[number - 1], rowNumber=row_number, fieldName="", fieldNumber=number,
+            note=""))))
+    for f in fields[len(cells):]:
+        found.append((MISSING_GROUP * 10**7 + f.number * 16, ("missing-cell", f.name, _msg(
+            ferrors.MissingCellError, cell="", rowNumber=row_number, fieldName=f.name, fieldNumber=f.number,
+            note=""))))
+    if blank == len(fields):
+        found = [(0, ("blank-row", None, _msg(ferrors.BlankRowError, rowNumber=row_number, note="")))]
+    for key, item in found:
+        errs.add(np.array([row_number]), key, [item])
     if tracker.active:
-        tracker.add_row(row_number, {f.name: _canon(row[f.name]) for f in fields if f.keyed})
+        tracker.add_row(row_number, {f.name: values[f.name] for f in fields if f.keyed})
 
 
 def _collect(errs: _Errors, counts: Counter[str], listed: list[tuple[int, int, ValidationError]],
@@ -350,6 +393,10 @@ def _collect(errs: _Errors, counts: Counter[str], listed: list[tuple[int, int, V
             code, name, message = items[i]
             listed.append((int(rows[i]), int(keys[i]),
                            ValidationError(code=code, row=int(rows[i]), field=name, message=message())))
+
+
+def _const(message: str) -> Callable[[], str]:
+    return lambda: message
 
 
 def _msg(cls: Any, **values: Any) -> Callable[[], str]:
@@ -441,7 +488,7 @@ class _RaggedLocator:
         start = self._i
         while True:
             at = self._buf.find(needle, start)
-            if at < 0 or at + len(needle) >= len(self._buf) and not self._eof:
+            if at < 0 or (at + len(needle) >= len(self._buf) and not self._eof):
                 self._advance(max(self._i, len(self._buf) - len(needle) - 1))
                 if not self._more() and at < 0:
                     raise Fallback("could not place a malformed row in the file")
