@@ -64,3 +64,11 @@ def test_sample_review_run(cli, program):
     assert inventoried.id in agenda and "## 4. Overdue target release dates" in agenda
     for path in (program / "inventory").glob("*.yaml"):
         yaml.safe_load(path.read_text(encoding="utf-8"))  # every file still parses
+    sensitive = next(d for d in inv.datasets if d.contains_pii and d.status.value == "inventoried")
+    assert cli(["--root", str(program), "review", "privacy", sensitive.id, "--by", "Law", "--note", "names dropped"]
+               ).exit_code == 0
+    assert cli(["--root", str(program), "score", "override", inventoried.id, "--band", "P1", "--by", "Committee",
+                "--why", "Council priority"]).exit_code == 0
+    # everything kcdata wrote (history, privacy_review, priority_override) passes the inventory's own lint
+    lint = cli(["--root", str(program), "inventory", "lint", "--json"])
+    assert lint.exit_code == 0, lint.stdout

@@ -131,3 +131,8 @@ def test_demand_file(cli, root, tmp_path):
     (tmp_path / "bad.csv").write_text("id,views\nx,many\n", encoding="utf-8")
     r = cli(["--root", str(root), "score", "--demand", str(tmp_path / "bad.csv")])
     assert r.exit_code == 3 and "not a whole number" in r.stderr
+
+
+def test_bad_status_is_usage_error(cli, root):
+    r = cli(["--root", str(root), "score", "--status", "publishd", "--json"])
+    assert r.exit_code == 2 and r.json()["errors"][0]["code"] == "usage-error"

@@ -71,8 +71,7 @@ def _transition_command(action: str) -> click.Command:
 
         app.finish(data=to_jsonable(result), render=render)
 
-    run.__doc__ = f"{text}\n\n    \b\n    Example:\n      {example}\n    "
-    return click.command(action)(run)
+    return click.command(action, help=f"{text}\n\n\b\nExample:\n  {example}\n")(run)
 
 
 for _action in _HELP:

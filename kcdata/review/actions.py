@@ -33,9 +33,18 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 
 
 def _load(root: Path, dataset_id: str) -> Dataset:
+    from kcdata.errors import NotFoundError
     from kcdata.inventory import load_inventory
 
-    return load_inventory(root).inventory.get(dataset_id)  # NotFoundError with did-you-mean
+    result = load_inventory(root)
+    try:
+        return result.inventory.get(dataset_id)  # NotFoundError with did-you-mean
+    except NotFoundError as exc:
+        # The entry may exist in a file (or entry) that cannot be read: say so rather than "unknown".
+        broken = [str(p) for p in result.problems if p.code in {"yaml-error", "invalid-entry"}]
+        if broken:
+            exc.hint = f"{exc.hint}; note: some entries could not be read: {'; '.join(broken[:3])}"
+        raise
 
 
 def transition(*, root: Path, dataset_id: str, action: Action | str, by: str, note: str | None = None,
@@ -108,5 +117,6 @@ def record_privacy_review(*, root: Path, dataset_id: str, by: str, note: str,
     if dataset.status in {Status.WITHHELD, Status.RETIRED}:
         raise RefusedError(f"{dataset_id} is {dataset.status.value}: a privacy review changes nothing",
                            code="illegal-transition")
-    record = {"by": by.strip(), "when": when or dt.date.today(), "note": note.strip()}
+    # An ISO string, not a YAML date: the inventory schema types nested `when` values as strings.
+    record = {"by": by.strip(), "when": (when or dt.date.today()).isoformat(), "note": note.strip()}
     return update_dataset(root=Path(root), dataset_id=dataset_id, set_fields={"privacy_review": record})

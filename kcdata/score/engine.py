@@ -216,8 +216,15 @@ def _readiness(ds: Dataset, m: Method, validation: ValidationLike | None) -> tup
         missing.append("no update schedule")
     elif schedule == "irregular":
         missing.append("irregular updates")
-    text = "ready: data, schema, passing validation, scheduled updates" if not missing else \
-        ", ".join(missing)
+    present = [name for name, ok in (("data file", ds.data), ("schema", ds.schema),
+                                     ("passing validation", validation is not None and validation.valid),
+                                     ("update schedule", schedule and schedule != "irregular")) if ok]
+    if not missing:
+        text = "ready: data file, schema, passing validation, update schedule"
+    elif present:
+        text = f"has {', '.join(present)}; {', '.join(missing)}"
+    else:
+        text = ", ".join(missing)
     facts = {"data": ds.data is not None, "schema": ds.schema is not None,
              "validation_passing": None if validation is None else bool(validation.valid),
              "accrual_periodicity": schedule}
