@@ -123,3 +123,32 @@ def test_unreachable_portal_exit_4(tmp_path: Path, cli: Any) -> None:
 def test_bad_at_is_usage_error(program: dict[str, Any], cli: Any) -> None:
     res = cli(["--root", str(program["root"]), "freshness", "--at", "yesterday"], env=program["env"])
     assert res.exit_code == 2
+
+
+def test_policy_sun10_reads_views_anonymously(program: dict[str, Any], portal: Any, cli: Any) -> None:
+    root = program["root"]
+    inv = load_inventory(root).inventory
+    args = ["--root", str(root), "policy", "check", "--rule", "SUN-10", "--portal", "--json"]
+    env = {**program["env"], "KCDATA_PORTAL_USERNAME": portal.username, "KCDATA_PORTAL_PASSWORD": portal.password}
+    ok = cli(args, env=env)  # credentials in the environment are deliberately not used
+    assert ok.exit_code == 0, ok.stdout
+    assert ok.json()["data"]["rules"][0]["passed"] == 3
+    client = portal.client()
+    client.set_permission(inv.get("weekly-breaks").portal_id, "private")
+    client.delete(inv.get("irregular-breaks").portal_id)
+    client.close()
+    res = cli(args, env=env)
+    assert res.exit_code == 1
+    messages = {f["subject"]: f["message"] for f in res.json()["data"]["findings"]}
+    assert set(messages) == {"weekly-breaks", "irregular-breaks"}
+    assert "needs a login (HTTP 403)" in messages["weekly-breaks"]
+    assert "has no view" in messages["irregular-breaks"]
+    # without --portal the rule looks at the inventory only
+    assert cli([*args[:-2], "--json"], env=env).exit_code == 0
+
+
+def test_policy_portal_unreachable_exit_4(tmp_path: Path, cli: Any) -> None:
+    root = make_program(tmp_path / "p", {"water": [good_dataset()]})
+    env = {"KCDATA_PORTAL_URL": f"http://127.0.0.1:{_closed_port()}"}
+    res = cli(["--root", str(root), "policy", "check", "--rule", "SUN-10", "--portal"], env=env)
+    assert res.exit_code == 4 and "cannot reach" in res.stderr

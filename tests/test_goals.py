@@ -97,3 +97,19 @@ def test_repo_goals_are_the_kcstat_areas() -> None:
 
     names = {g.name for g in load_goals(load_settings(REPO))}
     assert {"Finance & Governance", "Public Safety", "Housing & Healthy Communities"} <= names
+
+
+def test_lint_and_goals_agree_on_unknown_goal_ids(tmp_path: Path, cli: Any) -> None:
+    root = _root(tmp_path, [good_dataset(), SAFETY, TYPO])
+    lint = cli(["--root", str(root), "inventory", "lint", "--json"])
+    assert lint.exit_code == 1
+    assert "infrastucture-accessibility" in lint.stdout and "unknown-goal" in lint.stdout
+    goals = cli(["--root", str(root), "goals", "--json"]).json()["data"]
+    assert [(r["dataset"], r["goal"]) for r in goals["unknown_refs"]] == [("street-lights",
+                                                                           "infrastucture-accessibility")]
+
+
+def test_purpose_built_program_is_lint_clean(tmp_path: Path, cli: Any) -> None:
+    root = _root(tmp_path, [good_dataset(), SAFETY])
+    res = cli(["--root", str(root), "inventory", "lint"])
+    assert res.exit_code == 0, res.stdout

@@ -136,3 +136,23 @@ def test_docs_name_every_rule_and_command() -> None:
 def test_help_has_an_example(cli: Any, args: list[str]) -> None:
     res = cli([*args, "--help"])
     assert res.exit_code == 0 and "kcdata " in res.stdout and "--json" in res.stdout
+
+
+@pytest.mark.parametrize("args", [["policy", "check", "--bogus"], ["export", "datajson", "--bogus"],
+                                  ["goals", "--bogus"], ["freshness", "--attempts", "0"]])
+def test_usage_errors_exit_2(cli: Any, args: list[str]) -> None:
+    assert cli(args).exit_code == 2
+
+
+def test_commands_import_no_heavy_libraries() -> None:
+    import subprocess
+    import sys
+
+    from conftest import subprocess_env
+
+    code = ("import sys, kcdata.cli.cmd_policy, kcdata.cli.cmd_export, kcdata.cli.cmd_goals, "
+            "kcdata.cli.cmd_freshness; heavy = {'rich', 'jsonschema', 'sodapy', 'pandas', 'pyarrow', 'yaml'}; "
+            "print(sorted(heavy & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], env=subprocess_env(), capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"

@@ -32,6 +32,7 @@ def test_personal_values(value: str, kind: PiiKind) -> None:
 @pytest.mark.parametrize("value", [
     "000-12-3456", "666-12-3456", "2026-01-15", "39.0997", "-94.5786", "1200 Main St", "Water Main Break",
     "Grand Boulevard", "KC Water", "64106", "A Pothole", "not-an-email@", "Swope Park", "", "12345",
+    "Grace Church", "Mary Harris Park", "James Elementary School", "Linda Hall Library", "Joe Smith LLC",
 ])
 def test_city_values_are_not_personal(value: str) -> None:
     assert looks_like(value) is None

@@ -121,7 +121,8 @@ def test_rule_fails(tmp_path: Path, rule_id: str) -> None:
 
 def test_unknown_goal_gets_a_suggestion(tmp_path: Path) -> None:
     result = _run(tmp_path, CASES["SUN-03"][1], "SUN-03")
-    assert "did you mean 'infrastructure-accessibility'" in result.findings[0].message
+    (finding,) = [f for f in result.findings if f.kind == "dataset"]
+    assert "did you mean 'infrastructure-accessibility'" in finding.message
 
 
 def test_non_public_without_rights_fails_sun04(tmp_path: Path) -> None:
@@ -256,3 +257,12 @@ def test_schema_yaml_is_read(tmp_path: Path) -> None:
 def test_sun11_licence_spellings(tmp_path: Path, url: str, ok: bool) -> None:
     result = _run(tmp_path, case({"license": url}), "SUN-11")
     assert (result.status is RuleStatus.PASS) is ok
+
+
+def test_sun03_program_share(tmp_path: Path) -> None:
+    unlinked = [good_dataset(id=f"w{i}", kcstat_goals=[]) for i in range(2)]
+    result = _run(tmp_path, case(extra=unlinked, policy={"min_goal_share": 0.5}), "SUN-03")
+    program = [f for f in result.findings if f.subject == "program"]
+    assert program and "1 of 3 datasets" in program[0].message
+    result = _run(tmp_path / "b", case(extra=unlinked, policy={"min_goal_share": 0.3}), "SUN-03")
+    assert "program" not in {f.subject for f in result.findings}

@@ -65,6 +65,9 @@ def good_dataset(**overrides: Any) -> dict[str, Any]:
         "history": [],
     }
     entry.update(overrides)
+    for key in ("target_release", "last_reviewed"):  # real YAML dates, as liaisons write them
+        if isinstance(entry.get(key), str):
+            entry[key] = dt.date.fromisoformat(entry[key])
     return entry
 
 

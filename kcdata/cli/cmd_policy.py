@@ -29,9 +29,12 @@ def command() -> None:
               help="Only this rule (repeatable), e.g. SUN-04 or SUN-07-PII.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Check as of this date (YYYY-MM-DD) instead of today.")
+@click.option("--portal", "use_portal", is_flag=True,
+              help="Also check that published views can be read WITHOUT a login on the portal in "
+                   "KCDATA_PORTAL_URL (SUN-10); credentials are deliberately not used.")
 @json_option
 @pass_app
-def check_cmd(app: App, rule_ids: tuple[str, ...], today: Any, as_json: bool) -> None:
+def check_cmd(app: App, rule_ids: tuple[str, ...], today: Any, use_portal: bool, as_json: bool) -> None:
     """Run every policy rule and show a program scorecard, then per-rule results.
 
     Exit 1 when a rule with severity "error" fails; rules set to "warning" in kcdata.yaml
@@ -41,10 +44,22 @@ def check_cmd(app: App, rule_ids: tuple[str, ...], today: Any, as_json: bool) ->
     Examples:
       kcdata policy check
       kcdata policy check --rule SUN-11 --rule SUN-27 --json
+      KCDATA_PORTAL_URL=https://data.kcmo.org kcdata policy check --portal
     """
+    import contextlib
+
     from kcdata.policy import check_program
 
-    report = check_program(root=app.root, rule_ids=rule_ids or None, today=today.date() if today else None)
+    with contextlib.ExitStack() as stack:
+        portal_view = None
+        if use_portal:
+            from kcdata.config import portal_credentials
+            from kcdata.policy.freshness import portal_views
+
+            creds = portal_credentials()
+            portal_view = stack.enter_context(portal_views(url=creds.url, app_token=creds.app_token))
+        report = check_program(root=app.root, rule_ids=rule_ids or None, today=today.date() if today else None,
+                               portal_view=portal_view)
     app.finish(data=report_json(report), render=lambda: render(app, report), exit_code=1 if report.failed else 0)
 
 
@@ -102,10 +117,13 @@ def render(app: App, report: PolicyReport) -> None:
     findings = report.findings
     if findings:
         detail = Table(title=f"Findings ({len(findings)})")
-        for col in ("rule", "severity", "where", "subject", "message"):
-            detail.add_column(col)
+        detail.add_column("rule", no_wrap=True)
+        detail.add_column("subject", overflow="fold", ratio=2)
+        detail.add_column("where", overflow="fold", ratio=2)
+        detail.add_column("message", overflow="fold", ratio=4)
         for f in findings:
-            detail.add_row(f.rule, f.severity.value, f.location(), f.subject, f.message)
+            detail.add_row(f.rule, f.subject, f.location() if f.file else "-", f.message,
+                           style=None if f.severity == "error" else "yellow")
         app.out.print(detail)
 
 

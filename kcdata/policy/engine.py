@@ -69,17 +69,20 @@ def run_policy(*, root: Path, inventory: Inventory, settings: PolicySettings, pr
                goal_ids: Iterable[str], problems: Sequence[Problem] = (), today: dt.date | None = None,
                scores: Mapping[str, ScoreInfo] | None = None, score_method: Any = None,
                validation: Callable[[Dataset], ValidationInfo | None] | None = None,
-               rule_ids: Iterable[str] | None = None) -> PolicyReport:
-    """Check the program against the Sunlight rules. Pure over its inputs (no network, no writes)."""
+               rule_ids: Iterable[str] | None = None,
+               portal_view: Callable[[str], Mapping[str, Any] | None] | None = None) -> PolicyReport:
+    """Check the program against the Sunlight rules. Pure over its inputs (no writes; the network only
+    through ``portal_view``, an anonymous view reader used by SUN-10 when given)."""
     ctx = Context(root=Path(root), inventory=inventory, problems=tuple(problems), settings=settings,
                   program=program, goal_ids=frozenset(goal_ids), today=today or dt.date.today(), scores=scores,
-                  score_method=score_method, validation=validation)
+                  score_method=score_method, validation=validation, portal_view=portal_view)
     results = tuple(run_rule(r, ctx) for r in select_rules(rule_ids))
     return PolicyReport(checked_on=ctx.today, scorecard=build_scorecard(ctx, results), rules=results)
 
 
 def check_program(*, root: Path, rule_ids: Iterable[str] | None = None, today: dt.date | None = None,
-                  use_scores: bool = True, use_validation: bool = True) -> PolicyReport:
+                  use_scores: bool = True, use_validation: bool = True,
+                  portal_view: Callable[[str], Mapping[str, Any] | None] | None = None) -> PolicyReport:
     """Load everything under ``root`` (inventory, settings, scores, validation results) and run the rules."""
     from kcdata.config import load_settings
     from kcdata.inventory.load import load_inventory
@@ -96,4 +99,5 @@ def check_program(*, root: Path, rule_ids: Iterable[str] | None = None, today: d
     validation = validation_lookup(root=root) if use_validation else None
     return run_policy(root=root, inventory=loaded.inventory, settings=settings, program=raw.get("program") or {},
                       goal_ids=[g.id for g in goals], problems=loaded.problems, today=today, scores=scores,
-                      score_method=method, validation=validation, rule_ids=[r.id for r in selected])
+                      score_method=method, validation=validation, rule_ids=[r.id for r in selected],
+                      portal_view=portal_view)

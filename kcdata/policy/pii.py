@@ -54,6 +54,16 @@ pedro rosa carmen ana sofia mohamed ahmed fatima aisha wei li chen nguyen linh
 """
 FIRST_NAMES = frozenset(_FIRST_NAMES_TEXT.split())
 
+# Words that make "Grace Church" or "Mary Harris Park" a place or an organisation, not a person.
+_NOT_PERSON_WORDS = frozenset({
+    "park", "parks", "church", "school", "academy", "center", "centre", "library", "hospital", "clinic", "street",
+    "st", "ave", "avenue", "blvd", "boulevard", "rd", "road", "dr", "drive", "ln", "lane", "pkwy", "parkway", "way",
+    "plaza", "square", "hall", "house", "building", "station", "llc", "inc", "co", "corp", "company", "foundation",
+    "association", "trust", "bank", "market", "shop", "store", "cafe", "restaurant", "grill", "bar", "hotel",
+    "apartments", "homes", "village", "court", "field", "garden", "gardens", "lake", "creek", "bridge", "elementary",
+    "middle", "high", "university", "college", "department", "services", "group", "partners", "associates",
+})
+
 _NAME_HEADER_TOKENS = frozenset({"first", "last", "full", "given", "surname", "middle", "firstname", "lastname",
                                  "fullname", "complainant", "resident", "applicant", "employee", "victim",
                                  "suspect", "owner", "tenant", "patient", "person", "caller", "officer"})
@@ -101,6 +111,8 @@ def looks_like(value: str) -> PiiKind | None:
 
 
 def _is_person_name(v: str) -> bool:
+    if any(w.lower() in _NOT_PERSON_WORDS for w in _WORD.findall(v)):
+        return False
     if "," in v:  # "Smith, John A."
         last, _, first = v.partition(",")
         words = _WORD.findall(first)

@@ -68,7 +68,7 @@ class PolicySettings:
     min_published_share: float = 0.5  # SUN-01: share of release-eligible datasets that are on the portal
     unpublished_max_days: int = 365  # SUN-01: how long a release-eligible item may sit unpublished
     review_max_days: int = 365  # SUN-31 and the What Works Cities "updated in 12 months" criterion
-    min_goal_share: float = 0.5  # program scorecard: share of datasets linked to a KCStat goal
+    min_goal_share: float = 0.5  # SUN-03: share of datasets linked to a KCStat goal
     open_formats: tuple[str, ...] = DEFAULT_OPEN_FORMATS
     open_licenses: tuple[str, ...] = DEFAULT_OPEN_LICENSES
     citation: str | None = None  # program-wide recommended citation template (SUN-12)
