@@ -240,6 +240,19 @@ def test_phone_viewport_has_no_horizontal_scroll(server: str, browser: object) -
         w.close()
 
 
+def test_catalog_without_javascript_lists_everything(server: str, browser: object) -> None:
+    w = PageWatch(browser, java_script_enabled=False)
+    try:
+        w.page.goto(server + "index.html")
+        cards = w.page.locator("#catalog-list li.card")
+        assert cards.count() > 3
+        assert w.page.locator("#catalog-list li.card:visible").count() == cards.count()
+        assert not w.page.locator("#filters").is_visible(), "controls that cannot work without JS stay hidden"
+        assert w.problems == []
+    finally:
+        w.close()
+
+
 def test_works_from_file_url(built_site: Path, watch: PageWatch) -> None:
     page = watch.page
     page.goto((built_site / "index.html").as_uri())
