@@ -218,3 +218,17 @@ def test_cli_bad_settings_exit_3(cli, tmp_path: Path) -> None:
     root = write_program(tmp_path / "p", extra_settings={"site": {"hashtag": "#"}})
     r = cli(["--root", str(root), "announce", "--json"])
     assert r.exit_code == 3 and r.json()["errors"][0]["code"] == "bad-input"
+
+
+def test_base_url_makes_feed_links_absolute(cli, tmp_path: Path) -> None:
+    root = write_program(tmp_path / "p", extra_settings={"site": {"base_url": "https://opendata.example.org/inventory"}})
+    r = cli(["--root", str(root), "announce", "--since", "2026-01-01", "--format", "atom"])
+    assert r.exit_code == 0
+    feed = ET.fromstring(r.stdout.encode("utf-8"))
+    links = {lk.get("rel"): lk.get("href") for lk in feed.findall(f"{A}link")}
+    assert links == {"self": "https://opendata.example.org/inventory/feed.xml",
+                     "alternate": "https://opendata.example.org/inventory/index.html"}
+    plain = write_program(tmp_path / "q")
+    r = cli(["--root", str(plain), "announce", "--since", "2026-01-01", "--format", "atom"])
+    links = {lk.get("rel"): lk.get("href") for lk in ET.fromstring(r.stdout.encode()).findall(f"{A}link")}
+    assert links == {"self": "feed.xml"}, "no catalog link next to a feed written outside the site"

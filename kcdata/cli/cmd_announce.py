@@ -49,7 +49,8 @@ def command(app: App, since: dt.datetime | None, fmt: str, out_dir: Path | None,
     loaded = load_inventory(root)
     site = site_settings(load_settings(root))
     result = announcements(inventory=loaded.inventory, settings=site, since=since_date)
-    feed = atom_feed(result=result, settings=site, now=now)
+    # Outside the site there is no index.html next to the feed: link the catalog only when it is hosted.
+    feed = atom_feed(result=result, settings=site, now=now, site_href="index.html" if site.base_url else None)
     text = drafts_text(result)
     for reason in result.skipped:
         app.warn(reason)

@@ -182,11 +182,12 @@ def _iso(when: dt.datetime) -> str:
 
 
 def atom_feed(*, result: AnnounceResult, settings: SiteSettings, now: dt.datetime,
-              self_href: str = "feed.xml", site_href: str = "index.html") -> bytes:
+              self_href: str = "feed.xml", site_href: str | None = "index.html") -> bytes:
     """The announcements as an Atom 1.0 (RFC 4287) feed document, UTF-8 encoded.
 
     ``self_href``/``site_href`` are made absolute with ``site.base_url`` when it is set; Atom
-    allows relative references (resolved against the feed's own address) otherwise.
+    allows relative references (resolved against the feed's own address) otherwise. ``site_href=None``
+    leaves out the link to the catalog (a feed written outside the site).
     """
     ET.register_namespace("", ATOM_NS)
 
@@ -206,7 +207,8 @@ def atom_feed(*, result: AnnounceResult, settings: SiteSettings, now: dt.datetim
     updated = max((a.at for a in result.announcements), default=now)
     el(feed, "updated", _iso(updated))
     el(feed, "link", rel="self", type="application/atom+xml", href=base + self_href)
-    el(feed, "link", rel="alternate", type="text/html", href=base + site_href)
+    if site_href is not None:
+        el(feed, "link", rel="alternate", type="text/html", href=base + site_href)
     author = el(feed, "author")
     el(author, "name", settings.publisher)
     if settings.publisher_email:
