@@ -163,6 +163,14 @@ def test_dataset_page_opens_from_list(server: str, watch: PageWatch) -> None:
     assert "/datasets/" in page.url
     assert page.locator("h1").inner_text() == title
     assert page.locator("#history").count() == 1
+    department = page.locator(".breadcrumb a").nth(1)
+    name = department.inner_text()
+    department.click()
+    page.wait_for_selector("#filters:not([hidden])")
+    assert page.locator("#f-department option:checked").inner_text() == name
+    shown = page.locator("#catalog-list li.card:visible .meta").all_inner_texts()
+    assert shown and all(name in m for m in shown), "the breadcrumb opens the catalog filtered to the department"
+    page.go_back()
     page.screenshot(path=str(SHOTS / "dataset.png"), full_page=True)
     assert watch.problems == []
 

@@ -76,6 +76,7 @@ def test_links_are_relative_and_resolve(program: Path, tmp_path: Path) -> None:
                 continue
             assert not value.startswith("/"), f"{page.name}: absolute link {value}"
             target, _, frag = value.partition("#")
+            target = target.partition("?")[0]
             resolved = (page.parent / target).resolve() if target else page
             assert resolved.exists(), f"{page.relative_to(out)}: broken link {value}"
             if frag and resolved == page:
