@@ -19,6 +19,12 @@ STEPS: list[tuple[str, list[str]]] = [
     ("Lint the inventory", ["inventory", "lint"]),
     ("List the inventory", ["inventory", "list"]),
 ]
+# The public face comes last: the site shows what every earlier step produced (see FINAL_STEPS).
+FINAL_STEPS: list[tuple[str, list[str]]] = [
+    # The sample program's latest releases are from 2024 and 2025.
+    ("Draft announcements for releases since 2024", ["announce", "--since", "2024-01-01"]),
+    ("Build the public catalog site", ["site", "build"]),
+]
 
 
 def run(args: list[str], *, capture: bool = False) -> tuple[int, str]:
@@ -57,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         print("by status: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))
     except (ValueError, KeyError):
         print("inventory could not be read (see the errors above)")
+    for title, args in FINAL_STEPS:
+        print(f"\n== {title}: kcdata --root {REPO.name} {' '.join(args)}", flush=True)
+        code, _ = run(args)
+        codes.append(code)
+        print(f"-> exit {code}", flush=True)
     worst = max(codes, default=0)
     return worst if worst >= 3 else 0
 
