@@ -182,3 +182,31 @@ def test_frictionless_fallback_is_reported(cli, tmp_path: Path) -> None:
 def test_help_has_an_example(cli) -> None:
     res = cli(["validate", "--help"])
     assert res.exit_code == 0 and "kcdata validate" in res.stdout
+
+
+@pytest.mark.parametrize("suffix", ["json", "xlsx"])
+def test_json_and_excel_go_through_frictionless(tmp_path: Path, suffix: str) -> None:
+    from kcdata.validate import validate_table
+    from kcdata.validate.reference import validate_frictionless
+    from kcdata.validate.schema import load_schema
+
+    rows = [["id", "status"], [1, "open"], ["x", "broken"]]
+    data = tmp_path / f"d.{suffix}"
+    if suffix == "json":
+        data.write_text(json.dumps(rows))
+    else:
+        import openpyxl
+
+        wb = openpyxl.Workbook()
+        for r in rows:
+            wb.active.append(r)
+        wb.save(data)
+    schema = tmp_path / "s.json"
+    schema.write_text(json.dumps(SCHEMA))
+    report = validate_table(data=data, schema=schema)
+    assert report.engine == "frictionless" and "not a CSV" in (report.engine_reason or "")
+    loaded = load_schema(schema)
+    ref = validate_frictionless(data=data, schema=loaded, dialect=loaded.dialect, max_errors=0)
+    assert report.rows == ref.rows == 2
+    assert {(e.code, e.row, e.field) for e in report.errors} == {(e.code, e.row, e.field) for e in ref.errors}
+    assert dict(report.error_counts) == ref.counts and {"type-error", "constraint-error"} <= ref.counts.keys()
