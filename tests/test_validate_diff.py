@@ -77,7 +77,7 @@ CELLS = {
     "string": st.text(alphabet=string.ascii_letters + " -,\"\n", max_size=6),
     "integer": st.one_of(st.integers(-10**20, 10**20).map(str), st.sampled_from(["", "1_0", "x", "+3", " 7", "01"])),
     "number": st.one_of(st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr),
-                        st.sampled_from(["", "1e3", "NaN", "1,5", ".5", "-0"])),
+                        st.sampled_from(["", "1e3", "NaN", "1,5", ".5", "-0", "nan(1)", "inf", "1e400", "+.5", " 2"])),
     "boolean": st.sampled_from(["true", "false", "1", "0", "yes", "", "TRUE"]),
     "date": st.one_of(st.dates().map(str),
                       st.sampled_from(["2021-02-30", "2021-1-5", "", "x", "0000-01-01", "2024-02-29"])),
