@@ -110,6 +110,7 @@ def test_adhoc_file_and_max_errors_limits_listing_not_counting(cli) -> None:
 @pytest.mark.parametrize("make, needle", [
     (lambda d: None, "data file not found"),
     (lambda d: (d / "x.csv").write_bytes(b"\x00\x01\x02binary\x00" * 100), "binary"),
+    (lambda d: (d / "x.csv").write_bytes(bytes(range(1, 256)) * 50), "binary"),
     (lambda d: (d / "x.csv").write_text("id;status\n1;open\n"), "wrong delimiter"),
 ])
 def test_bad_input_exits_3_without_traceback(cli, tmp_path: Path, make, needle: str) -> None:

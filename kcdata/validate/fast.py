@@ -79,8 +79,10 @@ def read_header(data: Path, dialect: Dialect) -> tuple[list[str], bytes]:
                 break
             buf += more
         head = bytes(buf)
-    if b"\x00" in head[:65536]:
-        raise InputError(f"{data}: looks like a binary file, not CSV text (it contains NUL bytes)",
+    sample = head[:65536]
+    controls = sum(sample.count(bytes([c])) for c in (*range(0, 9), *range(14, 32)))
+    if b"\x00" in sample or controls > len(sample) // 20:
+        raise InputError(f"{data}: looks like a binary file, not CSV text (NUL or other control bytes)",
                          hint="validate the CSV export of this data, or check the dataset's `data:` path")
     if len(head) >= HEADER_LIMIT and b"\n" not in head and b"\r" not in head:
         raise InputError(f"{data}: no line break in the first {HEADER_LIMIT >> 20} MB: not a CSV table "
