@@ -125,6 +125,8 @@ def test_bad_input_exits_3_without_traceback(cli, tmp_path: Path, make, needle: 
 def test_invalid_schema_and_unknown_type_exit_3(cli, tmp_path: Path) -> None:
     data = tmp_path / "x.csv"
     data.write_text("a\n1\n")
+    res = cli(["validate", str(data), "--schema", str(tmp_path / "nope.json")])
+    assert res.exit_code == 3 and "schema file not found" in res.stderr
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     assert cli(["validate", str(data), "--schema", str(bad)]).exit_code == 3
