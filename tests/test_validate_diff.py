@@ -70,6 +70,15 @@ def test_listing_is_limited_counting_is_not() -> None:
     limited = validate_table(data=data, schema=schema, max_errors=1000)
     assert full.error_count == limited.error_count == 1100
     assert len(limited.errors) == 1000 and limited.errors == full.errors[:1000]
+    # frictionless's own default stops at 1000 errors: the same first 1000
+    from frictionless import validate
+
+    from kcdata.validate.reference import make_resource
+
+    loaded = load_schema(schema)
+    capped = validate(make_resource(data=data, schema=loaded, dialect=loaded.dialect))
+    assert [(e.type, e.row_number, e.field_name) for e in capped.tasks[0].errors] == \
+        [(e.code, e.row, e.field) for e in limited.errors]
 
 
 # -- hypothesis: random schemas, random valid and invalid cells -------------------------------------------------
