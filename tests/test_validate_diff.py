@@ -152,7 +152,10 @@ def test_many_batches_with_ragged_rows_match_frictionless(tmp_path: Path, monkey
 
     from kcdata.validate import fast
 
+    from kcdata.validate import uniqueness
+
     monkeypatch.setattr(fast, "BLOCK_SIZE", 1 << 10)
+    monkeypatch.setattr(uniqueness, "BUCKET_HASHES", 200)  # 16 buckets for 3000 rows
     rnd = random.Random(3)
     lines = ["id,kind,when,n"]
     for i in range(3000):

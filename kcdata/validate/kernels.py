@@ -139,9 +139,9 @@ def _timestamp(rx: str) -> Kernel:
         # One RE2 pass that knows the calendar (29 February is left to the cell reader, as are
         # fractions, zones, 24:00:00 and everything else frictionless may still accept).
         ok = _np(pc.match_substring_regex(col, rx))
-        if rx is _DATETIME_RX and not ok.all():
+        if rx is _DATETIME_RX and not ok.all():  # (empty and short cells cannot carry a fraction)
             # Socrata exports write fractions ("...T10:00:00.000"): a second chance for the rejects only
-            rejects = np.nonzero(~ok)[0]
+            rejects = np.nonzero(~ok & _np(pc.greater(pc.binary_length(col), 19)))[0]
             sub = col.take(pa.array(rejects))
             ok[rejects] = _np(pc.match_substring_regex(sub, _FRACTION_RX))
         return ok
