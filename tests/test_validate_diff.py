@@ -150,9 +150,7 @@ def test_many_batches_with_ragged_rows_match_frictionless(tmp_path: Path, monkey
     """Tiny blocks force hundreds of batches: ragged rows, duplicates and blank rows across batch edges."""
     import random
 
-    from kcdata.validate import fast
-
-    from kcdata.validate import uniqueness
+    from kcdata.validate import fast, uniqueness
 
     monkeypatch.setattr(fast, "BLOCK_SIZE", 1 << 10)
     monkeypatch.setattr(uniqueness, "BUCKET_HASHES", 200)  # 16 buckets for 3000 rows
