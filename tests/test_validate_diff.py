@@ -201,3 +201,12 @@ def test_error_order_matches_frictionless(case: str) -> None:
     mine = validate_table(data=data, schema=schema_path, max_errors=0, engine="fast")
     assert [(e.code, e.row, e.field, e.message) for e in mine.errors] == \
         [(e.code, e.row, e.field, e.message) for e in ref.errors]
+
+
+@pytest.mark.parametrize("case", ["quoting", "non-utf8-bytes", "rows-missing-extra-blank"])
+def test_data_sha256_is_the_files(case: str) -> None:
+    import hashlib
+
+    data = FIXTURES / f"{case}.csv"
+    report = validate_table(data=data, schema=FIXTURES / f"{case}.schema.json")
+    assert report.data_sha256 == hashlib.sha256(data.read_bytes()).hexdigest()

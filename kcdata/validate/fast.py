@@ -173,8 +173,9 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
         return "skip"
 
     names = [f"c{i}" for i in range(len(labels))]
+    source = _HashingFile(data)
     reader = pacsv.open_csv(
-        str(data),
+        source,
         read_options=pacsv.ReadOptions(use_threads=False, block_size=BLOCK_SIZE, skip_rows=1, column_names=names),
         parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter, quote_char=dialect.quote_char,
                                          double_quote=dialect.double_quote, newlines_in_values=True,
@@ -235,8 +236,10 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     listed.sort(key=lambda t: (t[0], t[1]))
     if limit is not None:
         listed = listed[:limit]
+    digest = source.hexdigest()
+    source.close()
     return EngineResult(rows=accepted + len(ragged), errors=tuple(e for _, _, e in listed),
-                        counts={k: v for k, v in counts.items() if v})
+                        counts={k: v for k, v in counts.items() if v}, data_sha256=digest)
 
 
 def _kernel(desc: dict[str, Any], *, keyed: bool) -> Callable[[Any], np.ndarray] | None:
@@ -459,6 +462,39 @@ def _const(message: str) -> Callable[[], str]:
 
 def _msg(cls: Any, **values: Any) -> Callable[[], str]:
     return lambda: cls.template.format(**values)
+
+
+class _HashingFile(io.RawIOBase):
+    """The data file as pyarrow reads it, hashed on the way: the sha256 costs no second read."""
+
+    def __init__(self, path: Path) -> None:
+        import hashlib
+
+        super().__init__()
+        self._fh = path.open("rb", buffering=0)
+        self._sha = hashlib.sha256()
+        self._complete = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._fh.readinto(buffer)
+        if n:
+            self._sha.update(memoryview(buffer)[:n])
+        else:
+            self._complete = True
+        return n or 0
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+    def hexdigest(self) -> str | None:
+        """The file's sha256 once pyarrow has read it to the end, else None."""
+        if not self._complete and not self._fh.read(1):
+            self._complete = True  # pyarrow stopped exactly at the end
+        return self._sha.hexdigest() if self._complete else None
 
 
 class _Prefetch:
