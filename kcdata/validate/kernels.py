@@ -27,6 +27,9 @@ _DATETIME_RX = f"^{_DAY}T{_CLOCK}$"
 _FRACTION_RX = f"^{_DAY}T{_CLOCK}\\.[0-9]{{1,6}}$"
 # Regex syntax on which RE2 and Python agree (or RE2 is stricter): literals, classes, groups, quantifiers.
 _SAFE_PATTERN = re.compile(r"^(?:[A-Za-z0-9 _\-:/,.@#]|\\[dDwWsS.\-()\[\]{}+*?|^$]|[\[\]()|?*+{}^]|(?<=\[)\^)*$")
+# ...except where the two dialects part: "{,3}" (Python: 0-3 times, RE2: a literal), "[[:digit:]]"
+# (RE2: a POSIX class, Python: a set), "(?...)" groups and flags.
+_RE2_DIFFERS = re.compile(r"\(\?|\[:|\[\[|\{(?!\d+(?:,\d*)?\})")
 _CONSTRAINT_KEYS = frozenset({"required", "unique"})
 
 
@@ -58,9 +61,13 @@ def kernel_for(descriptor: dict[str, Any]) -> Kernel | None:
             checks.append(lambda col: pc.less_equal(pc.utf8_length(col), hi))
         if "pattern" in cons:
             pattern = str(cons.pop("pattern"))
-            if not _SAFE_PATTERN.match(pattern):
+            if not _SAFE_PATTERN.match(pattern) or _RE2_DIFFERS.search(pattern):
                 return None
             rx = f"^(?:{pattern})$"
+            try:
+                pc.match_substring_regex(pa.array([""], pa.string()), rx)
+            except pa.ArrowInvalid:  # RE2 cannot compile it: the cell reader decides
+                return None
             checks.append(lambda col: pc.match_substring_regex(col, rx))
         if cons:
             return None
