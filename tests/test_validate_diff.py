@@ -258,8 +258,9 @@ KERNEL_FIELDS = [
 NEAR_VALID = st.one_of(
     st.text(alphabet="0123456789-+.eE:TZ _ninfa", max_size=22),
     st.datetimes().map(lambda d: d.isoformat()),
-    st.builds(lambda y, m, d, h: f"{y:04d}-{m:02d}-{d:02d}T{h:02d}:00:00.5", st.integers(0, 9999),
-              st.integers(0, 13), st.integers(0, 32), st.integers(0, 25)),
+    st.builds(lambda y, m, d, h, z: f"{y:04d}-{m:02d}-{d:02d}T{h:02d}:00:00.5{z}", st.integers(0, 9999),
+              st.integers(0, 13), st.integers(0, 32), st.integers(0, 25),
+              st.sampled_from(["", "Z", "+02:00", "-23:59", "+24:00", "+2:00", "z", "+0200"])),
     st.builds(lambda y, m, d: f"{y:04d}-{m:02d}-{d:02d}", st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32)),
 )
 
