@@ -2,8 +2,9 @@
 
 Why it is exact: frictionless decides each cell with a pure function of the cell text (the field's
 cell reader). Vectorised kernels accept the common, certainly-valid cells; every other cell is decided
-by that very reader (once per distinct value). Rows pyarrow cannot parse into the header's width are
-evaluated with frictionless's own ``Row``. Header errors come from frictionless's ``Header``.
+by that very reader (once per distinct value). Rows pyarrow cannot fit to the header's width (numbered
+by pyarrow as frictionless numbers them) are judged cell by cell with the same readers and the rules of
+frictionless's ``Row``. Header errors come from frictionless's ``Header``.
 """
 
 from __future__ import annotations
@@ -23,18 +24,14 @@ from kcdata.validate.kernels import kernel_for
 from kcdata.validate.model import ValidationError
 from kcdata.validate.reference import EngineResult, error_from_frictionless
 from kcdata.validate.schema import Dialect, LoadedSchema, frictionless_schema
+from kcdata.validate.source import Fallback, HashingFile, Prefetch, guess_delimiter, read_header
 from kcdata.validate.uniqueness import KeyTracker
 
 BLOCK_SIZE = 2 << 20  # larger blocks are barely faster and cost the engine's memory bound
-HEADER_LIMIT = 64 << 20  # a "header" longer than this is a single-line (or binary) file
 CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 UTF8 = frozenset({"utf-8", "utf8", "utf-8-sig", "ascii", "us-ascii"})
 CELL_GROUP, EXTRA_GROUP, MISSING_GROUP = 0, 1, 2
 MEMO_LIMIT = 200_000
-
-
-class Fallback(Exception):
-    """The fast engine cannot promise frictionless's answer for this file; the reason says why."""
 
 
 @dataclass(slots=True)
@@ -47,6 +44,7 @@ class _Field:
     kernel: Callable[[Any], np.ndarray] | None
     type_note: str
     keyed: bool  # unique or part of the primary key: its cast values are tracked
+    empty_is_missing: bool = True
     memo: dict[str, tuple[Any, tuple[tuple[str, str], ...]]] = field(default_factory=dict)
 
 
@@ -66,41 +64,6 @@ class _Errors:
             self.rows.append(np.asarray(rows, dtype=np.int64))
             self.keys.append(np.broadcast_to(np.asarray(keys, dtype=np.int64), (len(rows),)))
             self.items.append(items)
-
-
-def read_header(data: Path, dialect: Dialect) -> tuple[list[str], bytes]:
-    """Labels of the first row, and the raw first bytes (for binary / delimiter diagnostics)."""
-    with data.open("rb") as fh:
-        buf = bytearray(fh.read(1 << 20))
-        while b"\n" not in buf and b"\r" not in buf and len(buf) < HEADER_LIMIT:
-            more = fh.read(1 << 20)
-            if not more:
-                break
-            buf += more
-        head = bytes(buf)
-    if b"\x00" in head[:65536]:
-        raise InputError(f"{data}: looks like a binary file, not CSV text (it contains NUL bytes)",
-                         hint="validate the CSV export of this data, or check the dataset's `data:` path")
-    if len(head) >= HEADER_LIMIT and b"\n" not in head and b"\r" not in head:
-        raise InputError(f"{data}: no line break in the first {HEADER_LIMIT >> 20} MB: not a CSV table "
-                         "(a single-line file?)", hint="check the file is a CSV export with one record per line")
-    text_head = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
-    cut = max(text_head.rfind(b"\n"), text_head.rfind(b"\r"))
-    try:
-        text = text_head[:cut + 1 if cut >= 0 else len(text_head)].decode("utf-8")
-    except UnicodeDecodeError:
-        raise Fallback("the file is not valid UTF-8 (frictionless detects the encoding)") from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=dialect.delimiter, quotechar=dialect.quote_char,
-                        doublequote=dialect.double_quote)
-    labels = next(reader, [])
-    return labels, head
-
-
-def _guess_delimiter(head: bytes, declared: str) -> str | None:
-    line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
-    counts = {d: line.count(d) for d in (",", ";", "\t", "|") if d != declared}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else None
 
 
 def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_errors: int,
@@ -127,7 +90,7 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     fschema = frictionless_schema(schema)
     labels, head = read_header(data, dialect)
     if len(labels) == 1 and len(fschema.fields) > 1:
-        guess = _guess_delimiter(head, dialect.delimiter)
+        guess = guess_delimiter(head, dialect.delimiter)
         if guess is not None:
             shown = {"\t": "\\t"}.get(guess, guess)
             raise InputError(
@@ -147,7 +110,7 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
                              missing=pa.array([str(v) for v in mv], pa.string()), required=bool(cons.get("required")),
                              kernel=_kernel(desc, keyed=bool(cons.get("unique")) or fobj.name in pk),
                              type_note=f'type is "{fobj.type}/{fobj.format}"',
-                             keyed=bool(cons.get("unique")) or fobj.name in pk))
+                             keyed=bool(cons.get("unique")) or fobj.name in pk, empty_is_missing="" in mv))
     tracker = KeyTracker(unique=[f.name for f in fields if f.keyed and f.name in {
         e.name for e in expected if (e.constraints or {}).get("unique")}], primary_key=pk,
         numbers={f.name: f.number for f in fields})
@@ -159,16 +122,20 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
         listed.append((1, 0, error_from_frictionless(err)))
     limit = max_errors if max_errors > 0 else None
 
-    ragged_texts: list[str] = []
+    # Rows pyarrow cannot fit to the header's width: (row number, text). Single-threaded parsing numbers
+    # them as frictionless does (CSV records, header = 1, quoted line breaks inside one record).
+    ragged: list[tuple[int, str]] = []
 
     def on_invalid(row: Any) -> str:
-        ragged_texts.append(row.text)
+        if row.number is None:
+            raise Fallback("pyarrow did not number a malformed row")
+        ragged.append((int(row.number), row.text))
         return "skip"
 
     names = [f"c{i}" for i in range(len(labels))]
-    locator = _RaggedLocator(data)
+    source = HashingFile(data)
     reader = pacsv.open_csv(
-        str(data),
+        source,
         read_options=pacsv.ReadOptions(use_threads=False, block_size=BLOCK_SIZE, skip_rows=1, column_names=names),
         parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter, quote_char=dialect.quote_char,
                                          double_quote=dialect.double_quote, newlines_in_values=True,
@@ -176,19 +143,10 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
         convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
                                              quoted_strings_can_be_null=False))
     accepted = 0
-    ragged_done = 0
     skip_t: list[int] = []  # for ragged row j: the accepted-row index before which it sits
     ragged_rows: list[tuple[int, str]] = []  # located but not yet evaluated (row number, text)
-    located: list[tuple[int, str]] = []  # (line number, text) of ragged rows, filled by the reader thread
-    located_done = 0
-
-    def locate_new() -> None:
-        nonlocal ragged_done
-        new = ragged_texts[ragged_done:]
-        ragged_done += len(new)
-        located.extend((locator.locate(text), text) for text in new)
-
-    batches = _Prefetch(reader, after_read=locate_new)
+    batches = Prefetch(reader)
+    seen = 0
     try:
         while True:
             try:
@@ -203,9 +161,9 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
                                      hint="check the file is a CSV export with one record per line") from None
                 raise InputError(f"{data}: cannot parse as CSV: {msg}",
                                  hint="check the delimiter and quoting") from None
-            # Ragged rows up to this batch's end are located (pyarrow reports them in file order).
-            new = located[located_done:]
-            located_done += len(new)
+            # Ragged rows up to this batch's end are known (pyarrow reports them in file order).
+            new = ragged[seen:]
+            seen += len(new)
             for row_number, text in new:
                 skip_t.append(row_number - len(skip_t) - 2)
                 ragged_rows.append((row_number, text))
@@ -225,14 +183,11 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
                 _check_ragged(text, row_number, dialect, fields, errs, tracker, ferrors)
             _collect(errs, counts, listed, limit)
             if on_progress is not None:
-                on_progress(accepted + ragged_done, size)
+                on_progress(accepted + seen, size)
             if batch is None:
                 break
     finally:
         batches.stop()
-    if ragged_texts:
-        locator.verify(1 + accepted + len(ragged_texts))
-    locator.close()
     skips = np.asarray(skip_t, dtype=np.int64)
     key_counts, key_listed = tracker.finish(
         limit=limit, row_of=lambda idx: idx + 2 + np.searchsorted(skips, idx, side="right"))
@@ -241,8 +196,10 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     listed.sort(key=lambda t: (t[0], t[1]))
     if limit is not None:
         listed = listed[:limit]
-    return EngineResult(rows=accepted + len(ragged_texts), errors=tuple(e for _, _, e in listed),
-                        counts={k: v for k, v in counts.items() if v})
+    digest = source.hexdigest()
+    source.close()
+    return EngineResult(rows=accepted + len(ragged), errors=tuple(e for _, _, e in listed),
+                        counts={k: v for k, v in counts.items() if v}, data_sha256=digest)
 
 
 def _kernel(desc: dict[str, Any], *, keyed: bool) -> Callable[[Any], np.ndarray] | None:
@@ -261,6 +218,14 @@ def _check_batch(batch: Any, rows: np.ndarray, fields: list[_Field], errs: _Erro
     cols = [batch.column(i) for i in range(width)]
     present, absent = fields[:width], fields[width:]  # absent: schema fields with no label (missing-label)
     missing = [_missing(c, f.missing) for c, f in zip(cols, present, strict=True)]
+    if not all(f.empty_is_missing for f in present):
+        import pyarrow.compute as pc
+
+        empty = np.logical_and.reduce([_np_bool(pc.equal(pc.binary_length(c), 0)) for c in cols])
+        if empty.any():
+            # pyarrow reads an empty line as a row of "" cells, frictionless as a row with no cells:
+            # the same thing only when "" is a missing value
+            raise Fallback('a row of empty cells (or an empty line) where "" is not a missing value')
     blank = np.logical_and.reduce(missing) if missing else np.ones(n, dtype=bool)
     if blank.any():
         brows = rows[blank]
@@ -312,6 +277,10 @@ class _Cell:
         return format(str(self.col[self.pos].as_py()), spec)
 
 
+def _np_bool(mask: Any) -> np.ndarray:
+    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _missing(col: Any, values: Any) -> np.ndarray:
     import pyarrow.compute as pc
 
@@ -357,14 +326,30 @@ def _slow_cells(col: Any, pos: np.ndarray, rows: np.ndarray, f: _Field, errs: _E
         return None
     canon_u = np.array([_canon(r[0]) if not any(k == "type" for k, _ in r[1]) else None for r in results],
                        dtype=object)
-    return pos, canon_u[which]
+    canon = canon_u[which]
+    for k in np.nonzero(canon == _NAN)[0].tolist():
+        canon[k] = _unique_nan(int(rows[pos[k]]))
+    return pos, canon
+
+
+_NAN = "\x00nan"
+
+
+def _unique_nan(row: int) -> str:
+    # NaN != NaN: frictionless's dict lookups never find a NaN again, so no NaN is a duplicate
+    return f"{_NAN}:{row}"
 
 
 def _canon(value: Any) -> str | None:
+    """The text two cast values share exactly when frictionless's dict lookup treats them as equal."""
     if value is None:
         return None
     if hasattr(value, "normalize") and hasattr(value, "as_tuple"):  # Decimal: 1.0 and 1 are one value
-        return str(value.normalize())
+        if value.is_nan():
+            return _NAN
+        return "0" if value.is_zero() else str(value.normalize())  # -0.0 == 0
+    if isinstance(value, float) and value != value:
+        return _NAN
     return value if isinstance(value, str) else repr(value)
 
 
@@ -396,7 +381,8 @@ def _check_ragged(text: str, row_number: int, dialect: Dialect, fields: list[_Fi
             found.append((CELL_GROUP * 10**7 + f.number * 16 + j, ("constraint-error", f.name, _msg(
                 ferrors.ConstraintError, cell=cell, rowNumber=row_number, fieldName=f.name, fieldNumber=f.number,
                 note=note))))
-        values[f.name] = None if type_note else _canon(target)
+        canon = None if type_note else _canon(target)
+        values[f.name] = _unique_nan(row_number) if canon == _NAN else canon
     for number in range(len(fields) + 1, len(cells) + 1):
         found.append((EXTRA_GROUP * 10**7 + number * 16, ("extra-cell", None, _msg(
             ferrors.ExtraCellError, cell=cells[number - 1], rowNumber=row_number, fieldName="", fieldNumber=number,
@@ -436,123 +422,3 @@ def _const(message: str) -> Callable[[], str]:
 
 def _msg(cls: Any, **values: Any) -> Callable[[], str]:
     return lambda: cls.template.format(**values)
-
-
-class _Prefetch:
-    """Parses the next batches in a thread (pyarrow releases the GIL) while this one is checked."""
-
-    def __init__(self, reader: Any, *, after_read: Callable[[], None], depth: int = 2) -> None:
-        import queue
-        import threading
-
-        self._q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
-        self._reader = reader
-        self._after_read = after_read  # runs in this thread, before the batch is handed over
-        self._thread = threading.Thread(target=self._work, name="kcdata-csv-reader", daemon=True)
-        self._thread.start()
-
-    def _work(self) -> None:
-        import queue
-
-        while not self._stop.is_set():
-            try:
-                try:
-                    item: tuple[str, Any] = ("batch", self._reader.read_next_batch())
-                except StopIteration:
-                    item = ("end", None)
-                self._after_read()
-            except BaseException as exc:
-                item = ("error", exc)
-            while not self._stop.is_set():
-                try:
-                    self._q.put(item, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
-            if item[0] != "batch":
-                return
-
-    def next(self) -> Any:
-        """The next record batch, or None at the end; re-raises the reader's exception."""
-        kind, value = self._q.get()
-        if kind == "error":
-            raise value
-        return value if kind == "batch" else None
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-
-class _RaggedLocator:
-    """Finds the line number of a row pyarrow skipped (it reports the row's text, not its position).
-
-    Reads the file forward in chunks (not mmap: touched pages would count against our memory), so
-    locating every ragged row costs one sequential pass at most.
-    """
-
-    CHUNK = 8 << 20
-
-    def __init__(self, data: Path) -> None:
-        self._fh = data.open("rb")
-        self._buf = b""
-        self._i = 0  # current position in self._buf
-        self._eof = False
-        self._lines = 0  # newlines in the file before self._buf[self._i]
-        self._last = b""
-        self._prev = 10  # the byte before self._buf[0]: a virtual newline before the file
-
-    def _more(self) -> bool:
-        if self._eof:
-            return False
-        chunk = self._fh.read(self.CHUNK)
-        if not chunk:
-            self._eof = True
-            return False
-        self._last = chunk[-1:]
-        keep = self._buf[self._i:]
-        if self._i:
-            self._prev = self._buf[self._i - 1]
-        self._buf, self._i = keep + chunk, 0
-        return True
-
-    def _advance(self, to: int) -> None:
-        self._lines += self._buf.count(b"\n", self._i, to)
-        self._i = to
-
-    def locate(self, text: str) -> int:
-        needle = text.encode("utf-8")
-        start = self._i
-        while True:
-            at = self._buf.find(needle, start)
-            if at < 0 or (at + len(needle) >= len(self._buf) and not self._eof):
-                self._advance(max(self._i, len(self._buf) - len(needle) - 1))
-                if not self._more() and at < 0:
-                    raise Fallback("could not place a malformed row in the file")
-                start = self._i
-                continue
-            end = at + len(needle)
-            before_ok = (self._buf[at - 1] if at > 0 else self._prev) in (10, 13)
-            after_ok = end == len(self._buf) or self._buf[end] in (10, 13)
-            if before_ok and after_ok:
-                self._advance(at)
-                line = self._lines + 1  # line numbers are row numbers when no quoted cell spans lines (verify)
-                self._advance(end)
-                return line
-            start = at + 1
-
-    def verify(self, logical_lines: int) -> None:
-        """Row numbers from line numbers are right only if no quoted cell spans lines: count them."""
-        while True:
-            self._advance(len(self._buf))
-            if not self._more():
-                break
-        total = self._lines
-        if self._last not in (b"\n", b""):
-            total += 1
-        if total != logical_lines:
-            raise Fallback("rows with a wrong number of cells in a file whose quoted cells span lines")
-
-    def close(self) -> None:
-        self._fh.close()

@@ -20,6 +20,7 @@ class EngineResult:
     rows: int
     errors: tuple[ValidationError, ...]
     counts: dict[str, int]
+    data_sha256: str | None = None  # when the engine hashed the bytes it read anyway
 
 
 # Errors that mean "could not read this as a table": bad input (exit 3), not findings in the data.
@@ -42,7 +43,8 @@ def error_from_frictionless(err: Any) -> ValidationError:
 def make_resource(*, data: Path, schema: LoadedSchema, dialect: Dialect) -> Any:
     """A frictionless Resource with the dialect pinned, so frictionless does not sniff a different one."""
     from frictionless import Dialect as FDialect
-    from frictionless import Resource, formats
+    from frictionless import formats
+    from frictionless.resources import TableResource
 
     from kcdata.validate.schema import frictionless_schema
 
@@ -56,7 +58,8 @@ def make_resource(*, data: Path, schema: LoadedSchema, dialect: Dialect) -> Any:
     if dialect.encoding:
         options["encoding"] = dialect.encoding
     # frictionless refuses absolute paths as "not safe"; a basepath plus a bare file name is allowed.
-    return Resource(path=data.name, basepath=str(data.resolve().parent), **options)
+    # TableResource: a plain Resource would treat a .json data file as metadata, not as a table.
+    return TableResource(path=data.name, basepath=str(data.resolve().parent), **options)
 
 
 def validate_frictionless(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_errors: int) -> EngineResult:
