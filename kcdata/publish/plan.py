@@ -107,6 +107,7 @@ class DatasetPlan:
     _upsert_keys: frozenset[str] | None = field(default=frozenset(), repr=False)  # None: every source row
     _delete_keys: tuple[str, ...] = field(default=(), repr=False)
     _refresh_manifest: bool = field(default=False, repr=False)
+    _view: Mapping[str, Any] | None = field(default=None, repr=False)  # the portal view as planned against
 
 
 def column_changes(mapping: TableMapping, view: Mapping[str, Any]) -> ColumnChanges:
@@ -223,6 +224,6 @@ def compute_plan(*, desired: Desired, remote: Remote | None, options: PlanOption
                        portal_id=portal_id, rows=counts, metadata_changes=meta, columns=cols, reason=None,
                        identity=remote.identity, replace=options.replace, source_rows=len(local),
                        portal_rows=base, state_from=state_from,
-                       _upsert_keys=None if options.replace else frozenset(creates + updates),
+                       _upsert_keys=None if options.replace else frozenset(creates + updates), _view=remote.view,
                        _delete_keys=deletes,
                        _refresh_manifest=bool(counts.total or options.replace) or not remote.manifest_ok)
