@@ -179,8 +179,12 @@ def test_plan_refuses_schema_drift_unless_allowed() -> None:
     p = compute_plan(desired=d, remote=r)
     assert p.action is Action.REFUSED and "schema drift" in (p.reason or "")
     assert p.columns.added == ("v",) and p.columns.removed == ("w",)
-    ok = compute_plan(desired=d, remote=r, options=PlanOptions(allow_schema_change=True))
-    assert ok.action is Action.UPDATE
+    still = compute_plan(desired=d, remote=r, options=PlanOptions(allow_schema_change=True))
+    assert still.action is Action.REFUSED and "cannot drop or retype" in (still.reason or "")
+    only_added = Remote(view={**view, "columns": _view(d)["columns"][:1]}, identity="inventory-id",  # type: ignore[index]
+                        row_count=1, hashes=_rh({"1": 1}), hash_kind="source")
+    ok = compute_plan(desired=d, remote=only_added, options=PlanOptions(allow_schema_change=True))
+    assert ok.action is Action.UPDATE and ok.columns.added == ("v",)
 
 
 def test_plan_passes_refusals_through() -> None:

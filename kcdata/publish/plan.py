@@ -211,6 +211,12 @@ def compute_plan(*, desired: Desired, remote: Remote | None, options: PlanOption
             + [f"removed {', '.join(cols.removed)}"] * bool(cols.removed) + list(cols.retyped))
             + "): re-run with --allow-schema-change", rows=counts, metadata_changes=meta, columns=cols,
             state_from=state_from)
+    if cols.removed or cols.retyped:
+        # Even when allowed: the producer API can add columns but not drop or retype them.
+        return _refused(desired, remote, "the portal cannot drop or retype columns through this API ("
+                        + "; ".join([f"removed {', '.join(cols.removed)}"] * bool(cols.removed) + list(cols.retyped))
+                        + "): change them in the portal, or publish as a new dataset", rows=counts,
+                        metadata_changes=meta, columns=cols, state_from=state_from)
     base = remote.row_count or len(theirs)
     if deletes and not options.force and len(deletes) > options.max_delete_share * max(base, 1):
         share = len(deletes) / max(base, 1)
