@@ -116,6 +116,15 @@ class PortalHandle:
                                                                "adapter": requests.adapters.HTTPAdapter()},
                        timeout=timeout, **creds)
 
+    @contextlib.contextmanager
+    def faulty(self, plan: Any) -> Any:
+        """``with portal.faulty(FaultPlan(every_nth=2, kind="500")):`` — faults only inside the block."""
+        self.server.faults = plan
+        try:
+            yield self.server
+        finally:
+            self.server.faults = None
+
 
 @pytest.fixture(scope="session")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Any:

@@ -26,6 +26,28 @@ COLUMNS = [
 ]
 
 
+def raw_http(domain: str, request: bytes) -> tuple[bytes, bytes]:
+    """Send raw bytes; return (status line + headers, body) once Content-Length bytes (or EOF) arrived."""
+    import socket
+
+    host, port = domain.split(":")
+    data = b""
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        while True:
+            if b"\r\n\r\n" in data:
+                head, body = data.split(b"\r\n\r\n", 1)
+                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), None)
+                if length is not None and len(body) >= length:
+                    return head, body[:length]
+            chunk = sock.recv(65536)
+            if not chunk:  # closed: whatever arrived (an HTTP/0.9 answer has no head)
+                head, _, body = data.partition(b"\r\n\r\n")
+                return (head, body) if body or data.startswith(b"HTTP/") else (b"", data)
+            data += chunk
+
+
 def new_dataset(client: Any, *, name: str = "Earthquakes", public: bool = True, columns: list[dict] | None = None,
                 row_identifier: str | None = "earthquake_id", **extra: Any) -> str:
     view = client.create(name, columns=columns or COLUMNS, row_identifier=row_identifier, **extra)
@@ -106,7 +128,10 @@ def test_publish_and_permissions(portal: Any) -> None:
     with pytest.raises(requests.HTTPError) as err:
         anon.get(ds)
     assert str(err.value) == "403 Client Error: Forbidden.\n\tYou must be logged in to access this resource"
-    assert err.value.response.json()["code"] == "permission_denied"
+    body = err.value.response.json()
+    recorded = fixture("sodapy_403-response.json")
+    assert set(recorded) <= set(body) and body["message"] == recorded["message"] and body["error"] is True
+    assert body["code"] == "permission_denied"
     with pytest.raises(requests.HTTPError, match="403"):
         anon.get_metadata(ds)
     published = client.publish(ds)
@@ -161,15 +186,15 @@ def test_csv_upsert_with_deleted_column(portal: Any) -> None:
     client = portal.client()
     ds = new_dataset(client)
     client.upsert(ds, [{"earthquake_id": "c1"}, {"earthquake_id": "c2"}, {"earthquake_id": "c3"}])
-    body = io.BytesIO(b"Earthquake ID,region,magnitude,:deleted\nc1,North,2.50,false\nc2,,,true\n"
-                      b"c9,\"South, far\",1,false\n")
+    body = io.BytesIO(b"Earthquake ID,region,magnitude,Datetime,:deleted\nc1,North,2.50,,false\nc2,,,,true\n"
+                      b"c9,\"South, far\",1,03/26/2014 10:38:01 PM,false\n")
     report = client.upsert(ds, body)
     assert report["Rows Updated"] == 1 and report["Rows Deleted"] == 1 and report["Rows Created"] == 1
     assert report["Errors"] == 0
     rows = {r["earthquake_id"]: r for r in client.get(ds)}
     assert set(rows) == {"c1", "c3", "c9"}
     assert rows["c1"] == {"earthquake_id": "c1", "region": "North", "magnitude": "2.5"}
-    assert rows["c9"]["region"] == "South, far"
+    assert rows["c9"]["region"] == "South, far" and rows["c9"]["datetime"] == "2014-03-26T22:38:01.000"
 
 
 def test_replace_truncates_and_reports_created(portal: Any) -> None:
@@ -271,25 +296,88 @@ def test_errors_are_json_objects_and_unknown_paths_404_wrong_verbs_405(portal: A
     assert r.status_code == 405 and r.json()["code"] == "method-not-allowed"
 
 
-def test_body_over_the_limit_is_413(portal: Any) -> None:
+def test_body_over_the_limit_is_413_and_applies_nothing(portal: Any) -> None:
+    client = portal.client()
+    ds = new_dataset(client)
     old = portal.server.max_body_bytes
     portal.server.max_body_bytes = 1000
     try:
-        client = portal.client()
-        ds = new_dataset(client)
-        with pytest.raises(requests.exceptions.RequestException) as err:
+        with pytest.raises(requests.HTTPError) as err:
             client.upsert(ds, [{"earthquake_id": f"b{i}", "region": "x" * 50} for i in range(100)])
-        if isinstance(err.value, requests.HTTPError):
-            assert err.value.response.status_code == 413
+        assert err.value.response.status_code == 413
+        assert err.value.response.json()["code"] == "req.body.too-large"
+        assert client.upsert(ds, [{"earthquake_id": "small"}])["Rows Created"] == 1  # under the limit: fine
     finally:
         portal.server.max_body_bytes = old
-    r = requests.post(f"{portal.url}/resource/{ds}.json", data=b"x" * 2000, timeout=10,
-                      auth=(portal.username, portal.password))
-    assert r.status_code == 200 or r.status_code == 400  # limit restored: body parsed (and rejected as JSON)
+    assert client.get(ds) == [{"earthquake_id": "small"}]
 
 
-def test_download_attachments_and_close(portal: Any, tmp_path: Any) -> None:
+def test_non_data_files_and_attachments(portal: Any, tmp_path: Any) -> None:
+    client = portal.client()
+    created = client.create_non_data_file({"name": "Transit feed"},
+                                          {"file": ("gtfs.zip", io.BytesIO(b"PK\x03\x04zip"))})
+    recorded = fixture("sodapy_create-blob-response_9hh8-5vbg.json")
+    assert {"blobId", "blobFilename", "blobFileSize", "blobMimeType", "viewType", "id", "name"} <= set(recorded)
+    assert created["viewType"] == "blobby" and created["blobFilename"] == "gtfs.zip"
+    assert created["blobFileSize"] == 7 and created["name"] == "Transit feed"
+    replaced = client.replace_non_data_file(created["id"], {}, {"file": ("gtfs.zip", io.BytesIO(b"new bytes"))})
+    assert replaced["blobFileSize"] == 9 and replaced["blobId"] != created["blobId"]
+    # a tabular dataset whose metadata lists the file as an attachment (by assetId and by legacy blobId)
+    ds = new_dataset(client)
+    view = client.get_metadata(ds)
+    attachments = [{"filename": "dictionary.zip", "assetId": replaced["blobId"], "name": "Data dictionary"},
+                   {"filename": "old.zip", "assetId": "", "blobId": replaced["blobId"], "name": "Old"}]
+    client.update_metadata(ds, {"metadata": dict(view["metadata"], attachments=attachments)})
+    paths = client.download_attachments(ds, download_dir=str(tmp_path))
+    assert [Path(p).name for p in paths] == ["dictionary.zip", "old.zip"]
+    assert all(Path(p).read_bytes() == b"new bytes" for p in paths)
+    # no attachments: nothing downloaded
+    assert client.download_attachments(new_dataset(client), download_dir=str(tmp_path)) == []
+    client.close()
+
+
+def test_private_files_are_not_served_anonymously(portal: Any) -> None:
+    client = portal.client()
+    created = client.create_non_data_file({}, {"file": ("secret.csv", io.BytesIO(b"a,b\n"))})
+    url = f"{portal.url}/api/assets/{created['blobId']}?download=true"
+    assert requests.get(url, timeout=10).status_code == 403
+    authed = requests.get(url, timeout=10, auth=(portal.username, portal.password))
+    assert authed.status_code == 200 and authed.content == b"a,b\n"
+    assert authed.headers["Content-Type"] == "application/octet-stream"
+    assert 'filename="secret.csv"' in authed.headers["Content-Disposition"]
+    client.set_permission(created["id"], "public")
+    assert requests.get(url, timeout=10).content == b"a,b\n"
+
+
+def test_a_key_repeated_within_one_batch_is_applied_in_order(portal: Any) -> None:
     client = portal.client()
     ds = new_dataset(client)
-    assert client.download_attachments(ds, download_dir=str(tmp_path)) == []
-    client.close()
+    report = client.upsert(ds, [{"earthquake_id": "d", "region": "one"}, {"earthquake_id": "d", "depth": 5},
+                                {"earthquake_id": "e"}, {"earthquake_id": "e", ":deleted": True},
+                                {"earthquake_id": "e", "region": "back"}, {"earthquake_id": "d", "region": None}])
+    assert (report["Rows Created"], report["Rows Updated"], report["Rows Deleted"]) == (3, 2, 1)
+    assert client.get(ds, order="earthquake_id") == [{"earthquake_id": "d", "depth": "5"},
+                                                     {"earthquake_id": "e", "region": "back"}]
+
+
+def test_odd_requests_get_clean_errors(portal: Any) -> None:
+    client = portal.client()
+    empty = client.create("No columns yet")["id"]
+    assert client.get(empty) == [] and client.get(empty, content_type="csv") == [[]]  # an empty header row
+    for request in (b"POST /resource/x.json HTTP/1.1\r\nHost: h\r\nContent-Length: -5\r\n\r\n",
+                    b"POST /resource/x.json HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n"):
+        head, body = raw_http(portal.domain, request)
+        assert head.startswith(b"HTTP/1.1 400") and json.loads(body)["code"] == "req.content-length.invalid"
+    r = requests.get(f"{portal.url}/resource/{empty}.json", params={"$where": "'%"}, timeout=10,
+                     auth=(portal.username, portal.password))
+    assert r.status_code == 400 and r.json()["code"].startswith("query.soql.")
+
+
+def test_protocol_errors_are_json_too(portal: Any) -> None:
+    head, body = raw_http(portal.domain, b"BREW /coffee HTTP/1.1\r\nHost: h\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 501") and b"Content-Type: application/json" in head
+    assert json.loads(body)["code"] == "not-implemented"
+    head, body = raw_http(portal.domain, b"HEAD /api/catalog/v1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 405") and b"Content-Type: application/json" in head and body == b""
+    head, body = raw_http(portal.domain, b"GARBAGE\r\n\r\n")  # HTTP/0.9-style: the answer is a bare body
+    assert json.loads(head + body)["code"] == "bad-request"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import signal
@@ -60,6 +61,7 @@ def serve(app: App, host: str, port: int, data_dir: Path | None, username: str |
       kcdata portal serve --port 0 --data-dir /tmp/portal
     """
     from kcdata.portal import PortalServer
+    from kcdata.portal.store import DataDirBusyError
 
     username = username or os.environ.get(ENV_PORTAL_USERNAME) or None
     password = password or os.environ.get(ENV_PORTAL_PASSWORD) or None
@@ -74,6 +76,8 @@ def serve(app: App, host: str, port: int, data_dir: Path | None, username: str |
     try:
         server = PortalServer(data_dir=directory, host=host, port=port, username=username, password=password,
                               max_body_bytes=max_body_mb * 1024 * 1024)
+    except DataDirBusyError as exc:
+        raise InputError(str(exc), hint="Stop the other portal, or pass a different --data-dir.") from exc
     except OSError as exc:
         raise InputError(f"cannot serve on {host}:{port}: {exc.strerror or exc}",
                          hint="Pick another --port (0 chooses a free one) or stop what is using it.") from exc
@@ -85,10 +89,6 @@ def serve(app: App, host: str, port: int, data_dir: Path | None, username: str |
     click.echo(server.url)
     sys.stdout.flush()
     app.info(f"kcdata portal serving {server.url} (data in {directory}); Ctrl-C stops it")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.store.close()
     app.info("kcdata portal stopped")

@@ -109,9 +109,9 @@ def search(views: Sequence[dict[str, Any]], params: dict[str, list[str]], *, dom
             test = is_public if name == "public" else (lambda v: v.get("publicationStage") == "published")
             hits = [v for v in hits if bool(test(v)) == want]
     if q := params.get("q"):
-        terms = q[-1].lower().split()
-        hits = [v for v in hits if all(t in f"{v.get('name', '')} {v.get('description', '')} "
-                                       f"{' '.join(map(str, v.get('tags') or []))}".lower() for t in terms)]
+        terms = re.findall(r"\w+", q[-1].lower())
+        hits = [v for v in hits if set(terms) <= set(re.findall(r"\w+", f"{v.get('name', '')} "
+                f"{v.get('description', '')} {' '.join(map(str, v.get('tags') or []))}".lower()))]
     if order := params.get("order"):
         parts = order[-1].split()
         key_name = parts[0] if parts else "relevance"

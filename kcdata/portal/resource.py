@@ -172,8 +172,11 @@ def handle(ctx: Context, rest: list[str]) -> Reply:
     if method == "GET":
         query, filters, system = _query(ctx, fields)
         compiled = compile_query(query, table=table_name(view["id"]), fields=fields, system=system, filters=filters)
-        rows = portal.store.query(compiled, view["id"])
         headers = _headers(view, compiled)
+        if ext == "json" and compiled.json_sql is not None:
+            texts = portal.store.query_json(compiled)
+            return Reply(body=("[" + "\n,".join(texts) + "]\n").encode(), content_type=ROWS_CT, headers=headers)
+        rows = portal.store.query(compiled, view["id"])
         if ext == "json":
             body = json.dumps(_rows_json(compiled, rows), ensure_ascii=False, separators=(",", ":")).encode()
             return Reply(body=body, content_type=ROWS_CT, headers=headers)
@@ -206,7 +209,7 @@ def _csv(compiled: Compiled, rows: list[tuple[Any, ...]]) -> bytes:
     writer.writerow(compiled.names)
     types = compiled.data_types
     for row in rows:
-        writer.writerow([_cell(types[i], v) for i, v in enumerate(row)])
+        writer.writerow([_cell(t, v) for t, v in zip(types, row, strict=False)])
     return out.getvalue().encode()
 
 

@@ -14,13 +14,12 @@ import logging
 import socket
 import threading
 from dataclasses import dataclass
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from kcdata.portal import resource, views
+from kcdata.portal import blobs, resource, views
 from kcdata.portal.catalog import CatalogError, search
 from kcdata.portal.soql import SoqlError
 from kcdata.portal.store import Store, StoreError
@@ -79,6 +78,11 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "kcdata-portal"
     portal: PortalServer  # set on the subclass made per server
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body leave in separate writes; without NODELAY, Nagle + delayed ACK add ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
@@ -97,6 +101,19 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._handle("PATCH")
 
+    def do_HEAD(self) -> None:
+        self._send_error(HttpError(405, "method-not-allowed", "HEAD is not supported; use GET"))
+
+    def do_OPTIONS(self) -> None:
+        self._send_error(HttpError(405, "method-not-allowed", "OPTIONS is not supported"))
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol-level errors (bad request line, unknown verb) as JSON objects too."""
+        self.close_connection = True
+        codes = {400: "bad-request", 414: "request-uri-too-long", 431: "headers-too-large", 501: "not-implemented"}
+        self._send_error(HttpError(code, codes.get(code, "bad-request" if code < 500 else "internal-error"),
+                                   message or explain or f"HTTP error {code}"))
+
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks: list[bytes] = []
@@ -114,7 +131,13 @@ class _Handler(BaseHTTPRequestHandler):
                                     f"Request body exceeds the limit of {self.portal.max_body_bytes} bytes")
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            raise HttpError(400, "req.content-length.invalid", "Content-Length must be a non-negative integer")
         if length > self.portal.max_body_bytes:
             self.close_connection = True
             raise HttpError(413, "req.body.too-large",
@@ -143,7 +166,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _fault(self) -> None:
         plan = self.portal.faults
-        assert plan is not None
+        if plan is None:  # cleared between the decision and here
+            return
         if plan.kind == "drop":
             self.close_connection = True
             with contextlib.suppress(OSError):
@@ -192,11 +216,15 @@ class PortalServer:
         self.store = Store(Path(data_dir))
         self.username, self._password = username, password
         self.max_body_bytes = max_body_bytes
-        self.faults: FaultPlan | None = None
+        self._faults: FaultPlan | None = None
         self._fault_count = 0
         self._fault_lock = threading.Lock()
         handler = type("PortalHandler", (_Handler,), {"portal": self})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
+        try:
+            self.httpd = ThreadingHTTPServer((host, port), handler)
+        except OSError:
+            self.store.close()
+            raise
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -229,14 +257,16 @@ class PortalServer:
             self.httpd.serve_forever()
         finally:
             self.httpd.server_close()
+            self.store.close()
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        """Stop serving, close the socket and release the data dir."""
         if self._thread is not None:
+            self.httpd.shutdown()
             self._thread.join(timeout=10)
             self._thread = None
+        self.httpd.server_close()
+        self.store.close()
 
     def __enter__(self) -> PortalServer:
         return self.start()
@@ -245,8 +275,19 @@ class PortalServer:
         self.stop()
 
     # -- faults and auth
+    @property
+    def faults(self) -> FaultPlan | None:
+        """The active :class:`FaultPlan` (None: no faults). Setting it restarts the request count."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, plan: FaultPlan | None) -> None:
+        with self._fault_lock:
+            self._faults = plan
+            self._fault_count = 0
+
     def _fault_due(self, method: str) -> bool:
-        plan = self.faults
+        plan = self._faults
         if plan is None or (plan.only_writes and method not in ("POST", "PUT", "DELETE", "PATCH")):
             return False
         with self._fault_lock:
@@ -287,6 +328,14 @@ class PortalServer:
         ctx = resource.Context(portal=self, method=method, params=params, headers=headers, body=body, authed=authed)
         if segments[:1] == ["resource"] and len(segments) in (2, 3):
             return resource.handle(ctx, segments[1:])
+        if segments[:2] == ["api", "imports2"] and dict(params).get("method") == "blob":
+            if method != "POST":
+                raise _not_allowed(method)
+            return blobs.create(ctx)
+        if segments[:2] == ["api", "assets"] and len(segments) == 3:
+            if method != "GET":
+                raise _not_allowed(method)
+            return blobs.download(ctx, segments[2])
         if segments[:2] == ["api", "views.json"] and len(segments) == 2:
             return self._views(ctx, [])
         if segments[:2] == ["api", "views"]:
@@ -308,7 +357,15 @@ class PortalServer:
             if method != "POST":
                 raise _not_allowed(method)
             return self._create(ctx)
+        if len(rest) == 1 and rest[0].endswith(".txt") and dict(ctx.params).get("method") == "replaceBlob":
+            if method != "POST":
+                raise _not_allowed(method)
+            return blobs.replace(ctx, rest[0].removesuffix(".txt"))
         view_id = rest[0].removesuffix(".json")
+        if len(rest) == 3 and rest[1] == "files":
+            if method != "GET":
+                raise _not_allowed(method)
+            return blobs.download(ctx, rest[2], view_id)
         if len(rest) == 2 and rest[1] == "publication.json":
             if method != "POST":
                 raise _not_allowed(method)
@@ -361,4 +418,4 @@ def _not_allowed(method: str) -> HttpError:
     return HttpError(405, "method-not-allowed", f"Method {method} is not allowed on this path")
 
 
-__all__ = ["FaultPlan", "HTTPStatus", "HttpError", "PortalServer", "Reply"]
+__all__ = ["FaultPlan", "HttpError", "PortalServer", "Reply"]

@@ -7,6 +7,7 @@ canonical decimal text, so equality compares text (index-friendly) and ordering/
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from kcdata.portal import soql
 from kcdata.portal.soql import SoqlError
 from kcdata.portal.types import (
+    JSON_STORED,
     NUMERIC,
     SODA2_TYPES,
     ValueProblem,
@@ -57,6 +59,9 @@ class Compiled:
     types: list[str]  # X-SODA2-Types names
     decoders: list[Callable[[Any], Any] | None]
     data_types: list[str] = field(default_factory=list)  # internal type per output column
+    # The same query producing each row as finished JSON text (SQLite's C JSON quoting), when every
+    # output is a plain column: the bulk-read fast path. Nulls are left out, as Socrata does.
+    json_sql: str | None = None
 
 
 def _num(c: C) -> str:
@@ -307,7 +312,9 @@ def compile_query(query: soql.Query, *, table: str, fields: Mapping[str, str], s
     for _name, c, _node in items:
         select_sql.append(c.sql)
         params += c.params
-    sql = f"SELECT {', '.join(select_sql)} FROM {table}"
+    head = f"SELECT {', '.join(select_sql) or 'NULL'} FROM {table}"  # a dataset may have no columns yet
+    select_params = len(params)
+    sql = head
 
     conditions: list[C] = []
     if query.where is not None:
@@ -359,10 +366,40 @@ def compile_query(query: soql.Query, *, table: str, fields: Mapping[str, str], s
     sql += " LIMIT ? OFFSET ?"
     params += [DEFAULT_LIMIT if query.limit is None else query.limit, query.offset or 0]
 
+    json_sql = None
+    if select_params == 0 and all(isinstance(node, soql.Column) and name not in comp.aliases
+                                  for name, _c, node in items):
+        json_sql = f"SELECT {_json_row(items)} FROM {table}" + sql[len(head):]
     return Compiled(sql=sql, params=params, names=[n for n, _c, _e in items],
                     types=[_soda2(c.type) for _n, c, _e in items],
                     decoders=[_decoder(c.type) for _n, c, _e in items],
-                    data_types=[c.type for _n, c, _e in items])
+                    data_types=[c.type for _n, c, _e in items], json_sql=json_sql)
+
+
+_ROW_ID_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyz"
+
+
+def _row_id_sql(column: str) -> str:
+    """SQL text rendering an integer id exactly like :func:`kcdata.portal.types.format_row_id`."""
+    chars = [f"substr('{_ROW_ID_ALPHABET}', (({column} >> {5 * k}) & 31) + 1, 1)" for k in range(11, -1, -1)]
+    groups = [" || ".join(chars[i:i + 4]) for i in (0, 4, 8)]
+    return "'row-' || " + " || '~' || ".join(groups)
+
+
+def _json_row(items: Sequence[tuple[str, C, soql.Expr | None]]) -> str:
+    parts = []
+    for name, c, _node in items:
+        key = json.dumps(name)  # field names are [a-z0-9_] or system names; dumps keeps any alias safe
+        if c.type == "checkbox":
+            part = f"CASE {c.sql} WHEN 1 THEN ',{key}:true' WHEN 0 THEN ',{key}:false' END"
+        elif c.type in JSON_STORED:
+            part = f"',{key}:' || {c.sql}"
+        elif c.type == "rowid":
+            part = f"',{key}:\"' || {_row_id_sql(c.sql)} || '\"'"
+        else:
+            part = f"CASE WHEN {c.sql} IS NOT NULL THEN ',{key}:' || json_quote({c.sql}) END"  # json_quote(NULL)='null'
+        parts.append(f"COALESCE({part}, '')")
+    return "'{' || substr(" + " || ".join(parts) + ", 2) || '}'" if parts else "'{}'"
 
 
 def _search(comp: Compiler, fields: Mapping[str, str], text: str) -> C:

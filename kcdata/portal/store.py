@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import fcntl
 import json
 import secrets
 import sqlite3
@@ -25,6 +26,10 @@ from kcdata.portal.types import ValueProblem, encoder, parse_row_id
 DB_FILE = "portal.sqlite3"
 _ID_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyz"
 _SYSTEM_KEYS = frozenset({":id", ":deleted", ":created_at", ":updated_at", ":version"})
+
+
+class DataDirBusyError(RuntimeError):
+    """The data dir is in use by another portal process or server."""
 
 
 class StoreError(Exception):
@@ -88,6 +93,13 @@ class Store:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.data_dir / DB_FILE
+        # The view cache below is per process, so one data dir must have one server at a time.
+        self._lock_file = open(self.data_dir / "portal.lock", "a+b")  # noqa: SIM115 - held for the Store's life
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lock_file.close()
+            raise DataDirBusyError(f"another kcdata portal is already serving {self.data_dir}") from None
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._views: dict[str, dict[str, Any]] = {}
@@ -96,6 +108,8 @@ class Store:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("CREATE TABLE IF NOT EXISTS views (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
         conn.execute("CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+        conn.execute("CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, filename TEXT NOT NULL, "
+                     "mime TEXT NOT NULL, data BLOB NOT NULL)")
         for view_id, body in conn.execute("SELECT id, body FROM views"):
             self._views[view_id] = json.loads(body)
 
@@ -112,11 +126,13 @@ class Store:
         return conn
 
     def close(self) -> None:
-        """Close this thread's connection (others close when their threads end)."""
+        """Close this thread's connection (others close when their threads end) and free the data dir."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+        if not self._lock_file.closed:
+            self._lock_file.close()
 
     # -- views -------------------------------------------------------------------------------------
     def view(self, view_id: str) -> dict[str, Any] | None:
@@ -125,7 +141,7 @@ class Store:
 
     def views(self) -> list[dict[str, Any]]:
         """All views, oldest first."""
-        return sorted(self._views.values(), key=lambda v: (v.get("createdAt", 0), v["id"]))
+        return sorted(self._views.values(), key=lambda v: (v.get("createdAt", 0), v.get("tableId", 0), v["id"]))
 
     def _next_counter(self, conn: sqlite3.Connection, name: str, start: int) -> int:
         row = conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
@@ -220,10 +236,28 @@ class Store:
             del self._views[view_id]
             return True
 
+    # -- file blobs (non-data datasets, attachments) ----------------------------------------------
+    def put_blob(self, blob_id: str, *, filename: str, mime: str, data: bytes) -> None:
+        """Store (or replace) one file."""
+        with self._write_lock:
+            self._conn().execute("INSERT INTO blobs (id, filename, mime, data) VALUES (?, ?, ?, ?) ON CONFLICT(id) "
+                                 "DO UPDATE SET filename = excluded.filename, mime = excluded.mime, "
+                                 "data = excluded.data", (blob_id, filename, mime, data))
+
+    def blob(self, blob_id: str) -> tuple[str, str, bytes] | None:
+        """``(filename, mime, data)`` of a stored file."""
+        row = self._conn().execute("SELECT filename, mime, data FROM blobs WHERE id = ?", (blob_id,)).fetchone()
+        return (str(row[0]), str(row[1]), bytes(row[2])) if row else None
+
     # -- rows ----------------------------------------------------------------------------------------
     def query(self, compiled: Compiled, view_id: str) -> list[tuple[Any, ...]]:
         """Run a compiled SoQL query (the SQL names the dataset's table)."""
         return self._conn().execute(compiled.sql, compiled.params).fetchall()
+
+    def query_json(self, compiled: Compiled) -> list[str]:
+        """Run the JSON-text form of a compiled query: one finished JSON object per row."""
+        assert compiled.json_sql is not None
+        return [row[0] for row in self._conn().execute(compiled.json_sql, compiled.params)]
 
     def row_count(self, view_id: str) -> int:
         return int(self._conn().execute(f"SELECT COUNT(*) FROM {table_name(view_id)}").fetchone()[0])
@@ -250,6 +284,8 @@ class Store:
     def delete_row(self, view: dict[str, Any], row_id: str) -> int | None:
         """Delete one row by row identifier or ``:id``; its internal id, or None when missing."""
         with self._write_lock:
+            if view["id"] not in self._views:
+                raise StoreError(404, "dataset.missing", "Not found", {"id": view["id"]})
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -275,6 +311,8 @@ class Store:
         """Upsert (or replace with) ``rows``; structural problems raise :class:`StoreError` before any change."""
         plan = _plan(view, rows)
         with self._write_lock:
+            if view["id"] not in self._views:  # deleted while this batch was being read
+                raise StoreError(404, "dataset.missing", "Not found", {"id": view["id"]})
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -298,50 +336,61 @@ class _Plan:
 def _plan(view: dict[str, Any], rows: Sequence[Any]) -> _Plan:
     types = fields_of(view)
     encoders = {name: encoder(t) for name, t in types.items()}
+    user = set(encoders)
+    allowed = user | _SYSTEM_KEYS
     key = row_identifier_field(view)
     report = UpsertReport()
     ops: list[tuple[str, Any, tuple[str, ...], tuple[Any, ...]]] = []
+    plain: list[bool] = []  # rows without system keys take the fast path below
     for index, row in enumerate(rows):
         if not isinstance(row, dict):
             raise StoreError(400, "soda.row.upsert-row-not-an-object",
                              f"Row {index} of the upsert is a {type(row).__name__}, not an object")
-        for name in row:
-            if name not in encoders and name not in _SYSTEM_KEYS:
-                raise StoreError(400, "soda.row.column-not-found",
-                                 f"One or more rows expected column '{name}' which was not found on the dataset",
-                                 {"column": name})
+        if row.keys() <= user:
+            plain.append(True)
+            continue
+        if not row.keys() <= allowed:
+            name = next(n for n in row if n not in allowed)
+            raise StoreError(400, "soda.row.column-not-found",
+                             f"One or more rows expected column '{name}' which was not found on the dataset",
+                             {"column": name})
+        plain.append(False)
+    by_names: dict[tuple[str, ...], tuple[list[Any], int]] = {}
     for index, row in enumerate(rows):
-        deleted = row.get(":deleted")
-        is_delete = deleted is True or (isinstance(deleted, str) and deleted.strip().lower() == "true")
-        names, values = [], []
+        names = tuple(row) if plain[index] else tuple(n for n in row if n not in _SYSTEM_KEYS)
+        cached = by_names.get(names)
+        if cached is None:
+            cached = by_names[names] = ([encoders[n] for n in names], names.index(key) if key in names else -1)
+        encs, key_at = cached
         try:
-            for name, value in row.items():
-                if name in _SYSTEM_KEYS:
-                    continue
-                names.append(name)
-                values.append(None if value is None else encoders[name](value))
+            if plain[index]:
+                values = tuple([None if v is None else f(v) for f, v in zip(encs, row.values(), strict=True)])
+            else:
+                values = tuple([None if row[n] is None else f(row[n]) for f, n in zip(encs, names, strict=True)])
         except ValueProblem as exc:
             report.errors += 1
-            report.problems.append(f"row {index}: {name}: {exc}")
+            report.problems.append(f"row {index}: {exc}")
             continue
-        key_value = values[names.index(key)] if key and key in names else None
+        deleted = None if plain[index] else row.get(":deleted")
+        is_delete = deleted is True or (isinstance(deleted, str) and deleted.strip().lower() == "true")
+        key_value = values[key_at] if key_at >= 0 else None
         if key_value is not None:
-            ops.append(("delete_key" if is_delete else "upsert_key", key_value, tuple(names), tuple(values)))
+            ops.append(("delete_key" if is_delete else "upsert_key", key_value, names, values))
             continue
-        sid = row.get(":id")
+        sid = None if plain[index] else row.get(":id")
         if sid is not None:
             internal = parse_row_id(str(sid))
             if internal is None:
                 report.errors += 1
                 report.problems.append(f"row {index}: bad :id {sid!r}")
                 continue
-            ops.append(("delete_sid" if is_delete else "update_sid", internal, tuple(names), tuple(values)))
+            ops.append(("delete_sid" if is_delete else "update_sid", internal, names, values))
             continue
         if key or is_delete:
             report.errors += 1
             report.problems.append(f"row {index}: no row identifier")
             continue
-        ops.append(("insert", None, tuple(names), tuple(values)))
+        ops.append(("insert", None, names, values))
     return _Plan(ops=ops, report=report)
 
 
@@ -388,27 +437,26 @@ def _apply(conn: sqlite3.Connection, view: dict[str, Any], plan: _Plan, *, repla
 
     statements: dict[tuple[str, tuple[str, ...]], str] = {}
     for kind, ident, names, values in plan.ops:
-        cols = ", ".join(sql_column(n) for n in names)
-        if kind == "upsert_key":
+        if kind == "upsert_key" and ident in existing:
             sql = statements.get((kind, names))
             if sql is None:
+                cols = ", ".join(sql_column(n) for n in names)
                 sets = ", ".join(f"{sql_column(n)} = excluded.{sql_column(n)}" for n in names)
                 sql = (f"INSERT INTO {table} (_created_at, _updated_at, {cols}) VALUES (?, ?{', ?' * len(names)}) "
                        f"ON CONFLICT({key_sql}) DO UPDATE SET {sets}, _updated_at = excluded._updated_at")
                 statements[(kind, names)] = sql
             queue(sql, (stamp, stamp, *values))
-            if ident in existing:
-                report.updated += 1
-                report.by_row_identifier += 1
-            else:
-                report.created += 1
+            report.updated += 1
+            report.by_row_identifier += 1
+        elif kind in ("insert", "upsert_key"):  # a new key: plain INSERT (we hold the write lock)
+            if kind == "upsert_key":
                 existing.add(ident)
-        elif kind == "insert":
-            sql = statements.get((kind, names))
+            sql = statements.get(("insert", names))
             if sql is None:
+                cols = ", ".join(sql_column(n) for n in names)
                 sql = (f"INSERT INTO {table} (_created_at, _updated_at{', ' + cols if cols else ''}) "
                        f"VALUES (?, ?{', ?' * len(names)})")
-                statements[(kind, names)] = sql
+                statements[("insert", names)] = sql
             queue(sql, (stamp, stamp, *values))
             report.created += 1
         elif kind == "delete_key":
