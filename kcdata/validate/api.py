@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
@@ -41,7 +42,15 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
     if not data.is_file():
         raise InputError(f"{data}: data file not found", hint="check the path, or the dataset's `data:` entry")
     dia = _dialect(loaded.dialect, dialect or {})
+    if data.suffix.lower() == ".tsv" and "delimiter" not in (dialect or {}) and dia.delimiter == ",":
+        dia = dataclasses.replace(dia, delimiter="\t")  # what frictionless assumes for .tsv
     started = time.perf_counter()
+    # hashing the data (for the cache key) overlaps validation: hashlib releases the GIL
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcdata-sha")
+    data_sha = pool.submit(_sha, data)
+    pool.shutdown(wait=False)
     reason = None
     if engine != "frictionless":
         try:
@@ -63,7 +72,7 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
                        error_count=sum(result.counts.values()), errors=result.errors,
                        error_counts=dict(sorted(result.counts.items())),
                        warnings=missing_descriptions(loaded.descriptor), engine_reason=reason,
-                       data_sha256=_sha(data), schema_sha256=loaded.sha256, seconds=round(seconds, 3))
+                       data_sha256=data_sha.result(), schema_sha256=loaded.sha256, seconds=round(seconds, 3))
 
 
 def _dialect(base: Dialect, override: Mapping[str, Any]) -> Dialect:
@@ -101,7 +110,8 @@ def validate_datasets(*, inventory: Inventory, ids: Sequence[str] | None = None,
         if use_cache and data.is_file() and schema.is_file():
             hit = cache.load(root, data_sha=_sha(data, root), schema_sha=_schema_sha(schema), max_errors=max_errors)
             if hit is not None and (engine == "auto" or hit.engine == engine):
-                reports.append(hit)
+                # the cache is keyed by content: two datasets may share one entry
+                reports.append(_relative(dataclasses.replace(hit, id=ds.id, path=data.as_posix()), root))
                 continue
         progress = (lambda r, b, _id=ds.id: on_progress(_id, r, b)) if on_progress else None
         report = validate_table(data=data, schema=schema, dataset_id=ds.id, max_errors=max_errors, engine=engine,
@@ -113,8 +123,6 @@ def validate_datasets(*, inventory: Inventory, ids: Sequence[str] | None = None,
 
 
 def _relative(report: TableReport, root: Path) -> TableReport:
-    import dataclasses
-
     try:
         rel = Path(report.path).resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
@@ -134,4 +142,5 @@ def last_result(*, root: Path, dataset: Dataset) -> TableReport | None:
         return None
     if not data.is_file() or not schema.is_file():
         return None
-    return cache.load(root, data_sha=_sha(data, root), schema_sha=_schema_sha(schema))
+    hit = cache.load(root, data_sha=_sha(data, root), schema_sha=_schema_sha(schema))
+    return None if hit is None else _relative(dataclasses.replace(hit, id=dataset.id, path=data.as_posix()), root)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import mmap
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from kcdata.validate.reference import EngineResult, error_from_frictionless
 from kcdata.validate.schema import Dialect, LoadedSchema, frictionless_schema
 from kcdata.validate.uniqueness import KeyTracker
 
-BLOCK_SIZE = 8 << 20
+BLOCK_SIZE = 2 << 20  # larger blocks are barely faster and cost the engine's memory bound
 HEADER_LIMIT = 64 << 20  # a "header" longer than this is a single-line (or binary) file
 CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 UTF8 = frozenset({"utf-8", "utf8", "utf-8-sig", "ascii", "us-ascii"})
@@ -34,7 +33,7 @@ CELL_GROUP, EXTRA_GROUP, MISSING_GROUP = 0, 1, 2
 MEMO_LIMIT = 200_000
 
 
-class Fallback(Exception):  # noqa: N818 - a signal, not an error
+class Fallback(Exception):
     """The fast engine cannot promise frictionless's answer for this file; the reason says why."""
 
 
@@ -51,15 +50,18 @@ class _Field:
     memo: dict[str, tuple[Any, tuple[tuple[str, str], ...]]] = field(default_factory=dict)
 
 
+_Item = tuple[str, "str | None", Callable[[], str]]  # code, field, message maker
+
+
 @dataclass(slots=True)
 class _Errors:
     """Errors of one batch as parallel arrays; messages are only built for the listed ones."""
 
     rows: list[np.ndarray] = field(default_factory=list)
     keys: list[np.ndarray] = field(default_factory=list)
-    items: list[list[tuple[str, str | None, Callable[[], str]]]] = field(default_factory=list)
+    items: list[list[_Item]] = field(default_factory=list)
 
-    def add(self, rows: np.ndarray, keys: np.ndarray | int, items: list[tuple[str, str | None, Callable[[], str]]]) -> None:
+    def add(self, rows: np.ndarray, keys: np.ndarray | int, items: list[_Item]) -> None:
         if len(rows):
             self.rows.append(np.asarray(rows, dtype=np.int64))
             self.keys.append(np.broadcast_to(np.asarray(keys, dtype=np.int64), (len(rows),)))
@@ -69,12 +71,13 @@ class _Errors:
 def read_header(data: Path, dialect: Dialect) -> tuple[list[str], bytes]:
     """Labels of the first row, and the raw first bytes (for binary / delimiter diagnostics)."""
     with data.open("rb") as fh:
-        head = fh.read(1 << 20)
-        while b"\n" not in head and b"\r" not in head and len(head) < HEADER_LIMIT:
+        buf = bytearray(fh.read(1 << 20))
+        while b"\n" not in buf and b"\r" not in buf and len(buf) < HEADER_LIMIT:
             more = fh.read(1 << 20)
             if not more:
                 break
-            head += more
+            buf += more
+        head = bytes(buf)
     if b"\x00" in head[:65536]:
         raise InputError(f"{data}: looks like a binary file, not CSV text (it contains NUL bytes)",
                          hint="validate the CSV export of this data, or check the dataset's `data:` path")
@@ -106,8 +109,7 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     import pyarrow as pa
     import pyarrow.csv as pacsv
     from frictionless import errors as ferrors
-    from frictionless.table import Header, Row
-    from frictionless.table.row import create_cell_handlers
+    from frictionless.table import Header
 
     if data.suffix.lower() not in CSV_SUFFIXES:
         raise Fallback(f"'{data.suffix or 'no suffix'}' is not a CSV file (non-CSV sources are read by frictionless)")
@@ -132,11 +134,8 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
                 f"{data}:1: the header has a single column but the schema expects {len(fschema.fields)} fields: "
                 f"wrong delimiter? (declared {dialect.delimiter!r}, the header looks {shown!r}-separated)",
                 hint=f"pass --delimiter '{shown}' or declare \"dialect\": {{\"delimiter\": \"{shown}\"}} in the schema")
-    if len(labels) != len(fschema.fields):
-        raise Fallback(f"the header has {len(labels)} labels and the schema {len(fschema.fields)} fields")
     header = Header(labels, fields=fschema.fields, row_numbers=[1])
     expected = header.get_expected_fields()
-    handlers = create_cell_handlers(expected)
 
     fields: list[_Field] = []
     pk = list(fschema.primary_key)
@@ -160,14 +159,17 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
         listed.append((1, 0, error_from_frictionless(err)))
     limit = max_errors if max_errors > 0 else None
 
-    ragged_texts: list[str] = []
+    # Rows pyarrow cannot fit to the header's width: (row number, text). Single-threaded parsing numbers
+    # them as frictionless does (CSV records, header = 1, quoted line breaks inside one record).
+    ragged: list[tuple[int, str]] = []
 
     def on_invalid(row: Any) -> str:
-        ragged_texts.append(row.text)
+        if row.number is None:
+            raise Fallback("pyarrow did not number a malformed row")
+        ragged.append((int(row.number), row.text))
         return "skip"
 
     names = [f"c{i}" for i in range(len(labels))]
-    locator = _RaggedLocator(data)
     reader = pacsv.open_csv(
         str(data),
         read_options=pacsv.ReadOptions(use_threads=False, block_size=BLOCK_SIZE, skip_rows=1, column_names=names),
@@ -177,57 +179,61 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
         convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
                                              quoted_strings_can_be_null=False))
     accepted = 0
-    ragged_done = 0
     skip_t: list[int] = []  # for ragged row j: the accepted-row index before which it sits
     ragged_rows: list[tuple[int, str]] = []  # located but not yet evaluated (row number, text)
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            batch = None
-        except pa.ArrowInvalid as exc:
-            msg = str(exc)
-            if "UTF8" in msg or "utf8" in msg.lower():
-                raise Fallback("the file is not valid UTF-8 (frictionless detects the encoding)") from None
-            if "straddling" in msg or "block" in msg:
-                raise InputError(f"{data}: a row longer than {BLOCK_SIZE >> 20} MB (a single-line or corrupt file?)",
-                                 hint="check the file is a CSV export with one record per line") from None
-            raise InputError(f"{data}: cannot parse as CSV: {msg}", hint="check the delimiter and quoting") from None
-        # Place every ragged row reported so far (pyarrow reports them in file order).
-        for text in ragged_texts[ragged_done:]:
-            row_number = locator.locate(text)
-            skip_t.append(row_number - len(skip_t) - 2)
-            ragged_rows.append((row_number, text))
-        ragged_done = len(ragged_texts)
-        errs = _Errors()
-        if batch is not None and batch.num_rows:
-            n = batch.num_rows
-            idx = np.arange(accepted, accepted + n, dtype=np.int64)
-            rows = idx + 2 + np.searchsorted(np.asarray(skip_t, dtype=np.int64), idx, side="right")
-            _check_batch(batch, rows, fields, errs, tracker, ferrors)
-            accepted += n
-            last_row = int(rows[-1])
-        else:
-            last_row = 1 << 62
-        pending = [r for r in ragged_rows if r[0] < last_row]
-        ragged_rows = [r for r in ragged_rows if r[0] >= last_row]
-        for row_number, text in pending:
-            _check_ragged(text, row_number, dialect, handlers, fields, errs, tracker, Row)
-        _collect(errs, counts, listed, limit)
-        if on_progress is not None:
-            on_progress(accepted + ragged_done, locator.tell_hint(reader))
-        if batch is None:
-            break
-    if ragged_texts:
-        locator.verify(1 + accepted + len(ragged_texts))
-    locator.close()
-    key_counts, key_listed = tracker.finish(limit=limit)
+    batches = _Prefetch(reader)
+    seen = 0
+    try:
+        while True:
+            try:
+                batch = batches.next()
+            except pa.ArrowInvalid as exc:
+                msg = str(exc)
+                if "UTF8" in msg or "utf8" in msg.lower():
+                    raise Fallback("the file is not valid UTF-8 (frictionless detects the encoding)") from None
+                if "straddling" in msg or "block" in msg:
+                    raise InputError(f"{data}: a row longer than {BLOCK_SIZE >> 20} MB "
+                                     "(a single-line or corrupt file?)",
+                                     hint="check the file is a CSV export with one record per line") from None
+                raise InputError(f"{data}: cannot parse as CSV: {msg}",
+                                 hint="check the delimiter and quoting") from None
+            # Ragged rows up to this batch's end are known (pyarrow reports them in file order).
+            new = ragged[seen:]
+            seen += len(new)
+            for row_number, text in new:
+                skip_t.append(row_number - len(skip_t) - 2)
+                ragged_rows.append((row_number, text))
+            errs = _Errors()
+            if batch is not None and batch.num_rows:
+                n = batch.num_rows
+                idx = np.arange(accepted, accepted + n, dtype=np.int64)
+                rows = idx + 2 + np.searchsorted(np.asarray(skip_t, dtype=np.int64), idx, side="right")
+                _check_batch(batch, rows, fields, errs, tracker, ferrors)
+                accepted += n
+                last_row = int(rows[-1])
+            else:
+                last_row = 1 << 62
+            pending = [r for r in ragged_rows if r[0] < last_row]
+            ragged_rows = [r for r in ragged_rows if r[0] >= last_row]
+            for row_number, text in pending:
+                _check_ragged(text, row_number, dialect, fields, errs, tracker, ferrors)
+            _collect(errs, counts, listed, limit)
+            if on_progress is not None:
+                on_progress(accepted + seen, size)
+            if batch is None:
+                break
+    finally:
+        batches.stop()
+    skips = np.asarray(skip_t, dtype=np.int64)
+    key_counts, key_listed = tracker.finish(
+        limit=limit, row_of=lambda idx: idx + 2 + np.searchsorted(skips, idx, side="right"))
     counts.update(key_counts)
     listed.extend(key_listed)
     listed.sort(key=lambda t: (t[0], t[1]))
     if limit is not None:
         listed = listed[:limit]
-    return EngineResult(rows=accepted + len(ragged_texts), errors=tuple(e for _, _, e in listed), counts=dict(counts))
+    return EngineResult(rows=accepted + len(ragged), errors=tuple(e for _, _, e in listed),
+                        counts={k: v for k, v in counts.items() if v})
 
 
 def _kernel(desc: dict[str, Any], *, keyed: bool) -> Callable[[Any], np.ndarray] | None:
@@ -239,36 +245,72 @@ def _kernel(desc: dict[str, Any], *, keyed: bool) -> Callable[[Any], np.ndarray]
 
 def _check_batch(batch: Any, rows: np.ndarray, fields: list[_Field], errs: _Errors, tracker: KeyTracker,
                  ferrors: Any) -> None:
-    import pyarrow.compute as pc
+    import pyarrow as pa
 
     n = batch.num_rows
-    cols = [batch.column(i) for i in range(len(fields))]
-    missing = [np.asarray(pc.is_in(c, value_set=f.missing).to_numpy(zero_copy_only=False), dtype=bool)
-               for c, f in zip(cols, fields, strict=True)]
-    blank = np.logical_and.reduce(missing) if missing else np.zeros(n, dtype=bool)
+    width = min(batch.num_columns, len(fields))
+    cols = [batch.column(i) for i in range(width)]
+    present, absent = fields[:width], fields[width:]  # absent: schema fields with no label (missing-label)
+    missing = [_missing(c, f.missing) for c, f in zip(cols, present, strict=True)]
+    blank = np.logical_and.reduce(missing) if missing else np.ones(n, dtype=bool)
     if blank.any():
         brows = rows[blank]
         errs.add(brows, 0, [("blank-row", None, _msg(ferrors.BlankRowError, rowNumber=r)) for r in brows.tolist()])
-    values: dict[str, tuple[Any, np.ndarray]] = {}
-    for col, f, miss in zip(cols, fields, missing, strict=True):
+    values: dict[str, tuple[Any, np.ndarray, Any]] = {}
+    for col, f, miss in zip(cols, present, missing, strict=True):
         if f.required:
             req = miss & ~blank
             if req.any():
-                r = rows[req]
+                pos = np.nonzero(req)[0]
                 note = 'constraint "required" is "True"'
-                errs.add(r, CELL_GROUP * 10**7 + f.number * 16, [
-                    ("constraint-error", f.name, _msg(ferrors.ConstraintError, cell="", rowNumber=x,
+                errs.add(rows[pos], CELL_GROUP * 10**7 + f.number * 16, [
+                    ("constraint-error", f.name, _msg(ferrors.ConstraintError, cell=_Cell(col, p), rowNumber=x,
                                                       fieldName=f.name, fieldNumber=f.number, note=note))
-                    for x in r.tolist()])
+                    for p, x in zip(pos.tolist(), rows[pos].tolist(), strict=True)])
         ok = f.kernel(col) if f.kernel is not None else np.zeros(n, dtype=bool)
         todo = ~miss & ~ok
         canon = None
         if todo.any():
             canon = _slow_cells(col, np.nonzero(todo)[0], rows, f, errs, ferrors)
         if f.keyed:
-            values[f.name] = (col, miss, canon) if canon is not None else (col, miss, None)
+            values[f.name] = (col, miss, canon)
+    live = rows[~blank]
+    for f in absent:
+        # frictionless reads a cell that is not there as None: required fails, then missing-cell
+        _, notes = f.reader(None)
+        for j, note in enumerate((notes or {}).values()):
+            errs.add(live, CELL_GROUP * 10**7 + f.number * 16 + j, [
+                ("constraint-error", f.name, _msg(ferrors.ConstraintError, cell="None", rowNumber=x, fieldName=f.name,
+                                                  fieldNumber=f.number, note=note)) for x in live.tolist()])
+        errs.add(live, MISSING_GROUP * 10**7 + f.number * 16, [
+            ("missing-cell", f.name, _msg(ferrors.MissingCellError, cell="", rowNumber=x, fieldName=f.name,
+                                          fieldNumber=f.number, note="")) for x in live.tolist()])
+        if f.keyed:
+            values[f.name] = (pa.array([""] * n, pa.string()), np.ones(n, dtype=bool), None)
     if tracker.active:
         tracker.add(rows, values, n)
+
+
+class _Cell:
+    """A cell's text, fetched only if its message is built."""
+
+    __slots__ = ("col", "pos")
+
+    def __init__(self, col: Any, pos: int) -> None:
+        self.col, self.pos = col, pos
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.col[self.pos].as_py()), spec)
+
+
+def _missing(col: Any, values: Any) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    if len(values) == 1 and values[0].as_py() == "":
+        mask = pc.equal(pc.binary_length(col), 0)  # the default: a length test, no hash lookup
+    else:
+        mask = pc.is_in(col, value_set=values)
+    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _slow_cells(col: Any, pos: np.ndarray, rows: np.ndarray, f: _Field, errs: _Errors, ferrors: Any) -> Any:
@@ -306,30 +348,77 @@ def _slow_cells(col: Any, pos: np.ndarray, rows: np.ndarray, f: _Field, errs: _E
         return None
     canon_u = np.array([_canon(r[0]) if not any(k == "type" for k, _ in r[1]) else None for r in results],
                        dtype=object)
-    return pos, canon_u[which]
+    canon = canon_u[which]
+    for k in np.nonzero(canon == _NAN)[0].tolist():
+        canon[k] = _unique_nan(int(rows[pos[k]]))
+    return pos, canon
+
+
+_NAN = "\x00nan"
+
+
+def _unique_nan(row: int) -> str:
+    # NaN != NaN: frictionless's dict lookups never find a NaN again, so no NaN is a duplicate
+    return f"{_NAN}:{row}"
 
 
 def _canon(value: Any) -> str | None:
+    """The text two cast values share exactly when frictionless's dict lookup treats them as equal."""
     if value is None:
         return None
     if hasattr(value, "normalize") and hasattr(value, "as_tuple"):  # Decimal: 1.0 and 1 are one value
-        return str(value.normalize())
+        if value.is_nan():
+            return _NAN
+        return "0" if value.is_zero() else str(value.normalize())  # -0.0 == 0
+    if isinstance(value, float) and value != value:
+        return _NAN
     return value if isinstance(value, str) else repr(value)
 
 
-def _check_ragged(text: str, row_number: int, dialect: Dialect, handlers: Any, fields: list[_Field], errs: _Errors,
-                  tracker: KeyTracker, row_cls: Any) -> None:
+def _check_ragged(text: str, row_number: int, dialect: Dialect, fields: list[_Field], errs: _Errors,
+                  tracker: KeyTracker, ferrors: Any) -> None:
+    """A row with too few or too many cells, judged as frictionless's ``Row`` judges it.
+
+    Same cell readers, same order, same blank-row rule; frictionless's own error objects cost about
+    a millisecond each to build, so only their message templates are used.
+    """
     cells = next(csv.reader(io.StringIO(text, newline=""), delimiter=dialect.delimiter, quotechar=dialect.quote_char,
                             doublequote=dialect.double_quote), [])
-    row = row_cls(cells, handlers=handlers, row_number=row_number)
-    order = {"type-error": CELL_GROUP, "constraint-error": CELL_GROUP, "blank-row": CELL_GROUP,
-             "extra-cell": EXTRA_GROUP, "missing-cell": MISSING_GROUP}
-    for j, err in enumerate(row.errors):
-        key = order.get(err.type, 3) * 10**7 + (getattr(err, "field_number", 0) or 0) * 16 + j % 16
-        e = error_from_frictionless(err)
-        errs.add(np.array([row_number]), key, [(e.code, e.field, lambda m=e.message: m)])
+    found: list[tuple[int, _Item]] = []
+    blank = 0
+    values: dict[str, str | None] = {}
+    for i, f in enumerate(fields):
+        source = cells[i] if i < len(cells) else None
+        target, notes = f.reader(source)
+        notes = dict(notes or {})
+        type_note = notes.pop("type", None)
+        if target is None and not type_note:
+            blank += 1
+        cell = str(source)
+        if type_note:
+            found.append((CELL_GROUP * 10**7 + f.number * 16, ("type-error", f.name, _msg(
+                ferrors.TypeError, cell=cell, rowNumber=row_number, fieldName=f.name, fieldNumber=f.number,
+                note=type_note))))
+        for j, note in enumerate(notes.values()):
+            found.append((CELL_GROUP * 10**7 + f.number * 16 + j, ("constraint-error", f.name, _msg(
+                ferrors.ConstraintError, cell=cell, rowNumber=row_number, fieldName=f.name, fieldNumber=f.number,
+                note=note))))
+        canon = None if type_note else _canon(target)
+        values[f.name] = _unique_nan(row_number) if canon == _NAN else canon
+    for number in range(len(fields) + 1, len(cells) + 1):
+        found.append((EXTRA_GROUP * 10**7 + number * 16, ("extra-cell", None, _msg(
+            ferrors.ExtraCellError, cell=cells[number - 1], rowNumber=row_number, fieldName="", fieldNumber=number,
+            note=""))))
+    for f in fields[len(cells):]:
+        found.append((MISSING_GROUP * 10**7 + f.number * 16, ("missing-cell", f.name, _msg(
+            ferrors.MissingCellError, cell="", rowNumber=row_number, fieldName=f.name, fieldNumber=f.number,
+            note=""))))
+    if blank == len(fields):
+        found = [(0, ("blank-row", None, _msg(ferrors.BlankRowError, rowNumber=row_number, note="")))]
+    for key, item in found:
+        errs.add(np.array([row_number]), key, [item])
     if tracker.active:
-        tracker.add_row(row_number, {f.name: _canon(row[f.name]) for f in fields if f.keyed})
+        tracker.add_row(row_number, {f.name: values[f.name] for f in fields if f.keyed})
 
 
 def _collect(errs: _Errors, counts: Counter[str], listed: list[tuple[int, int, ValidationError]],
@@ -349,53 +438,53 @@ def _collect(errs: _Errors, counts: Counter[str], listed: list[tuple[int, int, V
                            ValidationError(code=code, row=int(rows[i]), field=name, message=message())))
 
 
+def _const(message: str) -> Callable[[], str]:
+    return lambda: message
+
+
 def _msg(cls: Any, **values: Any) -> Callable[[], str]:
     return lambda: cls.template.format(**values)
 
 
-class _RaggedLocator:
-    """Finds the line number of a row pyarrow skipped (it reports the row's text, not its position)."""
+class _Prefetch:
+    """Parses the next batches in a thread (pyarrow releases the GIL) while this one is checked."""
 
-    def __init__(self, data: Path) -> None:
-        self._fh = data.open("rb")
-        self._mm: mmap.mmap | None = None
-        self._pos = 0
-        self._lines = 0  # newlines before self._pos
+    def __init__(self, reader: Any, depth: int = 2) -> None:
+        import queue
+        import threading
 
-    def locate(self, text: str) -> int:
-        if self._mm is None:
-            self._mm = mmap.mmap(self._fh.fileno(), 0, access=mmap.ACCESS_READ)
-        mm = self._mm
-        needle = text.encode("utf-8")
-        start = self._pos
-        while True:
-            at = mm.find(needle, start)
-            if at < 0:
-                raise Fallback("could not place a malformed row in the file")
-            before_ok = at == 0 or mm[at - 1] in (10, 13)
-            end = at + len(needle)
-            after_ok = end == len(mm) or mm[end] in (10, 13)
-            if before_ok and after_ok:
-                break
-            start = at + 1
-        self._lines += mm[self._pos:at].count(b"\n")
-        self._pos = at
-        return self._lines + 1  # rows are numbered like lines when no cell spans lines (checked in verify)
+        self._q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._reader = reader
+        self._thread = threading.Thread(target=self._work, name="kcdata-csv-reader", daemon=True)
+        self._thread.start()
 
-    def verify(self, logical_lines: int) -> None:
-        """Row numbers from line numbers are right only if no quoted cell spans lines: count them."""
-        assert self._mm is not None
-        mm = self._mm
-        total = self._lines + mm[self._pos:].count(b"\n")
-        if len(mm) and mm[len(mm) - 1] != 10:
-            total += 1
-        if total != logical_lines or mm.find(b"\r", 0, 1 << 20) >= 0 and b"\n" not in mm[:1 << 20]:
-            raise Fallback("rows with a wrong number of cells in a file whose quoted cells span lines")
+    def _work(self) -> None:
+        import queue
 
-    def tell_hint(self, reader: Any) -> int:
-        return 0
+        while not self._stop.is_set():
+            try:
+                item: tuple[str, Any] = ("batch", self._reader.read_next_batch())
+            except StopIteration:
+                item = ("end", None)
+            except BaseException as exc:
+                item = ("error", exc)
+            while not self._stop.is_set():
+                try:
+                    self._q.put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if item[0] != "batch":
+                return
 
-    def close(self) -> None:
-        if self._mm is not None:
-            self._mm.close()
-        self._fh.close()
+    def next(self) -> Any:
+        """The next record batch, or None at the end; re-raises the reader's exception."""
+        kind, value = self._q.get()
+        if kind == "error":
+            raise value
+        return value if kind == "batch" else None
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

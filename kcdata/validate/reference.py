@@ -23,7 +23,7 @@ class EngineResult:
 
 
 # Errors that mean "could not read this as a table": bad input (exit 3), not findings in the data.
-FATAL = frozenset({"scheme-error", "format-error", "source-error", "schema-error", "resource-error",
+FATAL = frozenset({"scheme-error", "format-error", "schema-error", "resource-error",
                    "dialect-error", "control-error"})
 
 
@@ -41,14 +41,17 @@ def error_from_frictionless(err: Any) -> ValidationError:
 
 def make_resource(*, data: Path, schema: LoadedSchema, dialect: Dialect) -> Any:
     """A frictionless Resource with the dialect pinned, so frictionless does not sniff a different one."""
+    from frictionless import Dialect as FDialect
     from frictionless import Resource, formats
 
     from kcdata.validate.schema import frictionless_schema
 
     options: dict[str, Any] = {"schema": frictionless_schema(schema)}
     if data.suffix.lower() in (".csv", ".tsv", ".txt", ""):
-        options["control"] = formats.CsvControl(delimiter=dialect.delimiter, quote_char=dialect.quote_char,
-                                                double_quote=dialect.double_quote, skip_initial_space=False)
+        control = formats.CsvControl(delimiter=dialect.delimiter, quote_char=dialect.quote_char,
+                                     double_quote=dialect.double_quote, skip_initial_space=False)
+        # The header is row 1: frictionless would otherwise guess a later row when row widths vary.
+        options["dialect"] = FDialect(header_rows=[1], controls=[control])
         options["format"] = "csv"
     if dialect.encoding:
         options["encoding"] = dialect.encoding

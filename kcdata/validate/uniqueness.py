@@ -1,13 +1,14 @@
 """unique and primaryKey checks over millions of rows in bounded memory.
 
-Each row keeps only a 64-bit hash of its cast value (plus its row number), not the value: 12 bytes a
-row per key. Duplicates are found at the end by sorting the hashes. Two different values with the
-same 64-bit hash would be reported as a duplicate; for 10 million rows the chance is about 3e-6.
+Each row keeps only a 64-bit hash of its cast value, not the value: 8 bytes a row per key.
+Duplicates are found at the end by sorting the hashes. Two different values with the same
+64-bit hash would be reported as a duplicate; for 10 million rows the chance is about 3e-6.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,21 +27,26 @@ def _hash(values: np.ndarray) -> np.ndarray:
 
 
 class KeyTracker:
-    """Collects hashed key values batch by batch; ``finish`` reports unique-error and primary-key errors."""
+    """Collects hashed key values batch by batch; ``finish`` reports unique-error and primary-key errors.
+
+    Per parsed row and keyed field only the uint64 hash of the cast value is kept (0 = no value:
+    missing or a type error); row numbers are recomputed at the end for the few duplicated rows.
+    Rows judged one by one (ragged rows) keep their row number beside their hash.
+    """
 
     def __init__(self, *, unique: list[str], primary_key: list[str], numbers: dict[str, int]) -> None:
         self.unique = unique
         self.primary_key = primary_key
         self.numbers = numbers
         self.active = bool(unique or primary_key)
-        self._rows: list[np.ndarray] = []
-        self._hashes: dict[str, list[np.ndarray]] = {name: [] for name in {*unique, *primary_key}}
-        self._nulls: dict[str, list[np.ndarray]] = {name: [] for name in {*unique, *primary_key}}
+        names = list(dict.fromkeys([*unique, *primary_key]))
+        self._parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+        self._ragged_rows: list[int] = []
+        self._ragged: dict[str, list[int]] = {name: [] for name in names}
 
     def add(self, rows: np.ndarray, values: dict[str, tuple[Any, np.ndarray, Any]], n: int) -> None:
         """One batch: per keyed field (string column, missing mask, (positions, cast values) of slow cells)."""
-        self._rows.append(rows.astype(np.uint32))
-        for name in self._hashes:
+        for name in self._parts:
             col, miss, slow = values[name]
             obj = col.to_numpy(zero_copy_only=False)
             if not obj.flags.writeable:
@@ -51,80 +57,120 @@ class KeyTracker:
                 obj[pos] = canon
                 null[pos] |= np.array([c is None for c in canon], dtype=bool)
             obj[null] = _NULL
-            self._hashes[name].append(_hash(obj))
-            self._nulls[name].append(null)
+            self._parts[name].append(_finish_hash(_hash(obj), null))
 
     def add_row(self, row: int, values: dict[str, str | None]) -> None:
-        """One row evaluated by frictionless itself (a ragged row)."""
-        self._rows.append(np.array([row], dtype=np.uint32))
-        for name in self._hashes:
+        """One row evaluated on its own (a ragged row)."""
+        self._ragged_rows.append(row)
+        for name in self._parts:
             v = values.get(name)
-            self._hashes[name].append(_hash(np.array([_NULL if v is None else v], dtype=object)))
-            self._nulls[name].append(np.array([v is None]))
+            h = _hash(np.array([_NULL if v is None else v], dtype=object))
+            self._ragged[name].append(int(_finish_hash(h, np.array([v is None]))[0]))
 
-    def finish(self, *, limit: int | None) -> tuple[Counter[str], list[tuple[int, int, ValidationError]]]:
+    def finish(self, *, limit: int | None, row_of: Callable[[np.ndarray], np.ndarray]
+               ) -> tuple[Counter[str], list[tuple[int, int, ValidationError]]]:
+        """All unique/primary-key errors counted, the first ``limit`` listed; ``row_of`` maps parsed-row
+        indexes to row numbers."""
         from frictionless import errors as ferrors
 
         counts: Counter[str] = Counter()
         found: list[tuple[np.ndarray, np.ndarray, int, str | None]] = []  # rows, previous rows, key, field
-        if not self.active or not self._rows:
+        if not self.active:
             return counts, []
-        rows = np.concatenate(self._rows)
-        order = np.argsort(rows, kind="stable") if np.any(np.diff(rows.astype(np.int64)) < 0) else None
-        self._rows = []
-
-        def take(name: str) -> tuple[np.ndarray, np.ndarray]:
-            h, z = np.concatenate(self._hashes[name]), np.concatenate(self._nulls[name])
-            return (h[order], z[order]) if order is not None else (h, z)
-
-        if order is not None:
-            rows = rows[order]
+        ragged_rows = np.asarray(self._ragged_rows, dtype=np.int64)
+        done: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for name in self.unique:
-            h, null = take(name)
-            dup, prev = _duplicates(h, ~null, rows)
+            extra = np.asarray(self._ragged[name], dtype=np.uint64)
+            dup, prev = done[name] = _duplicates(self._parts[name], extra, ragged_rows, row_of)
             counts["unique-error"] += len(dup)
             found.append((dup, prev, UNIQUE_GROUP * 10**7 + self.numbers[name] * 16, name))
         if self.primary_key:
-            combined = np.zeros(len(rows), dtype=np.uint64)
-            all_null = np.ones(len(rows), dtype=bool)
-            for name in self.primary_key:
-                h, null = take(name)
-                combined = combined * _MIX ^ h
-                all_null &= null
-            dup, prev = _duplicates(combined, ~all_null, rows)
-            nulls = rows[all_null]
+            if len(self.primary_key) == 1:
+                parts = self._parts[self.primary_key[0]]
+                extra = np.asarray(self._ragged[self.primary_key[0]], dtype=np.uint64)
+                # a one-field key that is also unique has the very same duplicates: no second sort
+                dup, prev = done.get(self.primary_key[0]) or _duplicates(parts, extra, ragged_rows, row_of)
+            else:
+                parts = [_combine([self._parts[n][i] for n in self.primary_key])
+                         for i in range(len(self._parts[self.primary_key[0]]))]
+                extra = _combine([np.asarray(self._ragged[n], dtype=np.uint64) for n in self.primary_key])
+                dup, prev = _duplicates(parts, extra, ragged_rows, row_of)
+            nulls = np.sort(np.concatenate([*_positions(parts, lambda h: h == 0, row_of), ragged_rows[extra == 0]]))
             counts["primary-key"] += len(dup) + len(nulls)
             found.append((dup, prev, PK_GROUP * 10**7, None))
             found.append((nulls, np.zeros(len(nulls), dtype=np.int64), PK_GROUP * 10**7, None))
+        self._parts = {}
         listed: list[tuple[int, int, ValidationError]] = []
-        for dup_rows, prev_rows, key, name in found:
+        for dup_rows, prev_rows, key_order, fname in found:
             take_n = len(dup_rows) if limit is None else min(limit, len(dup_rows))
             for r, p in zip(dup_rows[:take_n].tolist(), prev_rows[:take_n].tolist(), strict=True):
-                if name is not None:
+                if fname is not None:
                     note = f"the same as in the row at position {p}"
-                    msg = ferrors.UniqueError.template.format(rowNumber=r, fieldName=name,
-                                                              fieldNumber=self.numbers[name], note=note, cell="")
-                    err = ValidationError(code="unique-error", row=r, field=name, message=msg)
+                    msg = ferrors.UniqueError.template.format(rowNumber=r, fieldName=fname,
+                                                              fieldNumber=self.numbers[fname], note=note, cell="")
+                    err = ValidationError(code="unique-error", row=r, field=fname, message=str(msg))
                 else:
                     note = (f"the same as in the row at position {p}" if p else
                             'cells composing the primary keys are all "None"')
                     msg = ferrors.PrimaryKeyError.template.format(rowNumber=r, note=note, cell="")
                     err = ValidationError(code="primary-key", row=r, field=None, message=msg)
-                listed.append((r, key, err))
+                listed.append((r, key_order, err))
         return counts, listed
 
 
-def _duplicates(hashes: np.ndarray, present: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows whose value appeared before (in row order), and the row of the previous appearance."""
-    idx = np.nonzero(present)[0]
-    h = hashes[idx]
-    order = np.argsort(h, kind="stable")  # stable: equal hashes stay in row order
-    hs = h[order]
-    same = np.zeros(len(hs), dtype=bool)
-    same[1:] = hs[1:] == hs[:-1]
-    later = idx[order][same]
-    previous = idx[order][np.nonzero(same)[0] - 1]
-    r = rows[later].astype(np.int64)
-    p = rows[previous].astype(np.int64)
-    sort = np.argsort(r, kind="stable")
-    return r[sort], p[sort]
+def _finish_hash(h: np.ndarray, null: np.ndarray) -> np.ndarray:
+    h[h == 0] = 1  # 0 is reserved for "no value"
+    h[null] = 0
+    return h
+
+
+def _combine(hashes: list[np.ndarray]) -> np.ndarray:
+    """One hash for a composite key; 0 only when every part has no value (frictionless: all None)."""
+    key = np.zeros(len(hashes[0]), dtype=np.uint64)
+    present = np.zeros(len(hashes[0]), dtype=bool)
+    for h in hashes:
+        key = key * _MIX ^ h
+        present |= h != 0
+    key[present & (key == 0)] = 1
+    key[~present] = 0
+    return key
+
+
+def _positions(parts: list[np.ndarray], test: Callable[[np.ndarray], np.ndarray],
+               row_of: Callable[[np.ndarray], np.ndarray]) -> list[np.ndarray]:
+    out, offset = [], 0
+    for part in parts:
+        out.append(row_of(np.nonzero(test(part))[0] + offset))
+        offset += len(part)
+    return out
+
+
+def _duplicates(parts: list[np.ndarray], extra: np.ndarray, extra_rows: np.ndarray,
+                row_of: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose value appeared before (in row order), and the row of the previous appearance.
+
+    Memory stays near one sorted copy of the hashes: duplicated values are found on the sorted copy,
+    then the rows holding them are picked out part by part.
+    """
+    hs = np.concatenate([*parts, extra]) if parts or len(extra) else np.zeros(0, dtype=np.uint64)
+    hs.sort()
+    hs = hs[np.searchsorted(hs, 0, side="right"):]  # drop "no value"
+    dupvals = np.unique(hs[1:][hs[1:] == hs[:-1]])
+    del hs
+    empty = np.zeros(0, dtype=np.int64)
+    if not len(dupvals):
+        return empty, empty
+
+    def hit(h: np.ndarray) -> np.ndarray:
+        at = np.minimum(np.searchsorted(dupvals, h), len(dupvals) - 1)
+        return dupvals[at] == h
+
+    rows = np.concatenate([*_positions(parts, hit, row_of), extra_rows[hit(extra)]])
+    h = np.concatenate([*(p[hit(p)] for p in parts), extra[hit(extra)]])
+    order = np.lexsort((rows, h))
+    h, r = h[order], rows[order]
+    same = np.zeros(len(h), dtype=bool)
+    same[1:] = h[1:] == h[:-1]
+    later, previous = r[same], r[np.nonzero(same)[0] - 1]
+    sort = np.argsort(later, kind="stable")
+    return later[sort], previous[sort]
