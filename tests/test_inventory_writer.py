@@ -260,7 +260,9 @@ def test_property_update_changes_only_that_value(tmp_path_factory, case, value, 
     keypath = f"datasets[{index}].{key}"
     new = update_dataset(root=root, dataset_id=f"ds-{index}", set_fields={key: value}).read_bytes()
     p, s = split_insert(old, new)
-    if keypath in doc.value_pos:  # replaced in place: the change lies within the old value's bytes
+    if new == old:  # the value was already this
+        pass
+    elif keypath in doc.value_pos:  # replaced in place: the change lies within the old value's bytes
         pos = doc.value_pos[keypath]
         start = len(text[: pos.start].encode())
         end = len(text[: pos.end].encode())
@@ -269,3 +271,40 @@ def test_property_update_changes_only_that_value(tmp_path_factory, case, value, 
         assert p + s >= len(old)
     got = load_located(new, path="x").value["datasets"][index][key]
     assert got == yaml.safe_load(yaml.safe_dump(value))
+
+
+def test_update_date_text_is_written_as_a_yaml_date(tmp_path):
+    root = make_root(tmp_path, {"water.yaml": WATER})
+    update_dataset(root=root, dataset_id="water-main-breaks", set_fields={"last_reviewed": "2026-11-27"})
+    text = (root / "inventory/water.yaml").read_text()
+    assert "    last_reviewed: 2026-11-27\n" in text
+    assert yaml.safe_load(text)["datasets"][0]["last_reviewed"] == dt.date(2026, 11, 27)
+
+
+def test_update_refuses_id_and_history_keys(tmp_path):
+    root = make_root(tmp_path, {"water.yaml": WATER})
+    with pytest.raises(InputError):
+        update_dataset(root=root, dataset_id="water-main-breaks", set_fields={"id": "other"})
+    with pytest.raises(InputError, match="unknown history key"):
+        update_dataset(root=root, dataset_id="water-main-breaks", append_history={"by": "x", "to": "published"})
+    assert (root / "inventory/water.yaml").read_text() == WATER
+
+
+def test_verification_refuses_a_change_that_reads_back_differently(tmp_path):
+    # a `|+` block scalar keeps its trailing blank lines, so text spliced after it would change the value:
+    # the writer must notice on re-parse and write nothing
+    text = "department: {id: d, name: D}\ndatasets:\n  - id: a\n    description: |+\n      keep\n\n\n"
+    root = make_root(tmp_path, {"d.yaml": text})
+    with pytest.raises(InputError, match="nothing written"):
+        update_dataset(root=root, dataset_id="a", set_fields={"status": "proposed"})
+    assert (root / "inventory/d.yaml").read_text() == text
+
+
+@pytest.mark.parametrize("text", ["", "# Parks: datasets to come\n"])
+def test_append_to_empty_file_adds_the_department_header(tmp_path, text):
+    root = make_root(tmp_path, {"parks.yaml": text})
+    out = append_dataset(root=root, department_id="parks", entry={"id": "a", "title": "A"},
+                         department={"id": "parks", "name": "Parks"}).read_text()
+    assert out.startswith(text)
+    data = yaml.safe_load(out)
+    assert data["department"] == {"id": "parks", "name": "Parks"} and data["datasets"] == [{"id": "a", "title": "A"}]

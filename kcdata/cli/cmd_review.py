@@ -71,8 +71,7 @@ def _transition_command(action: str) -> click.Command:
 
         app.finish(data=to_jsonable(result), render=render)
 
-    run.__doc__ = f"{text}\n\n    \b\n    Example:\n      {example}\n    "
-    return click.command(action)(run)
+    return click.command(action, help=f"{text}\n\n\b\nExample:\n  {example}\n")(run)
 
 
 for _action in _HELP:
@@ -128,8 +127,11 @@ def queue_cmd(app: App, as_json: bool) -> None:
             gate = "ready" if not failing else "blocked: " + ", ".join(failing)
             table.add_row(q.id, q.department, q.status, q.waiting_since or "unknown",
                           f"{q.score:.1f}" if q.score is not None else "—",
-                          q.band or ("excluded" if q.excluded_by else "—"), q.next_action or "", gate)
+                          (q.band or ("excluded" if q.excluded_by else "—")) + ("*" if q.override else ""),
+                          q.next_action or "", gate)
         app.out.print(table)
+        if any(q.override for q in items):
+            app.out.print("* band set by a committee override (kcdata score explain ID)")
 
     app.finish(data=data, render=render)
 

@@ -97,7 +97,7 @@ def parse_file(path: Path, root: Path) -> ParsedFile:
         return ParsedFile(path=path, relpath=relpath, raw=b"", doc=None,
                           error=YamlProblem(relpath, f"cannot read file: {exc.strerror}"))
     try:
-        doc = load_located(raw, path=relpath)
+        doc = load_located(raw, path=relpath, position_depth=2)  # entry lines only: lint has the detail
     except YamlProblem as exc:
         return ParsedFile(path=path, relpath=relpath, raw=raw, doc=None, error=exc)
     return ParsedFile(path=path, relpath=relpath, raw=raw, doc=doc)
@@ -140,7 +140,11 @@ def convert_file(pf: ParsedFile) -> tuple[Department | None, list[Dataset], list
     problems: list[Problem] = []
 
     def problem(keypath: str, message: str, code: str) -> None:
-        p = doc.value_pos.get(keypath) or Pos(1, 1, 0, 0)
+        kp = keypath
+        while kp not in doc.value_pos and kp:  # the nearest located ancestor (positions stop at entries)
+            cut = max(kp.rfind("."), kp.rfind("["))
+            kp = kp[:cut] if cut > 0 else ""
+        p = doc.value_pos.get(kp) or Pos(1, 1, 0, 0)
         problems.append(Problem(file=pf.relpath, line=p.line, col=p.col, keypath=keypath, message=message, code=code))
 
     data = doc.value

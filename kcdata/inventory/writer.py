@@ -28,6 +28,7 @@ from kcdata.inventory.yamlpos import Located, YamlProblem, join_path, load_locat
 
 LOCK_NAME = "inventory.lock"
 HISTORY_KEYS = ("who", "when", "from", "to", "note")
+DATE_FIELDS = frozenset({"last_reviewed", "target_release"})
 _WIDE = 1 << 30  # never let PyYAML fold a line
 
 
@@ -73,6 +74,8 @@ def append_dataset(*, root: Path, department_id: str, entry: Mapping[str, Any],
     if not isinstance(dataset_id, str) or not dataset_id:
         raise InputError("the new entry has no `id`", hint="Give the dataset a lowercase slug id.")
     path = root / INVENTORY_DIR / f"{department_id}.yaml"
+    header = dict(department or {"id": department_id, "name": department_id})
+    header.setdefault("id", department_id)
     with inventory_lock(root):
         where = _find_id(root, dataset_id)
         if where is not None:
@@ -80,10 +83,8 @@ def append_dataset(*, root: Path, department_id: str, entry: Mapping[str, Any],
                                    hint="Ids are unique city-wide and never reused: choose another id.")
         if path.exists():
             raw = path.read_bytes()
-            new_raw = _append_to_text(raw, entry, relpath=_rel(path, root))
+            new_raw = _append_to_text(raw, entry, relpath=_rel(path, root), header=header)
         else:
-            header = dict(department or {"id": department_id, "name": department_id})
-            header.setdefault("id", department_id)
             new_raw = _new_file_text(header, entry).encode("utf-8")
             _check_new_file(new_raw, header, entry, relpath=_rel(path, root))
         atomic_write_bytes(path, new_raw)
@@ -100,7 +101,7 @@ def update_dataset(*, root: Path, dataset_id: str, set_fields: Mapping[str, Any]
     ``from``, ``to``, ``note``. Every other byte of the file is unchanged. Returns the path written.
     """
     root = Path(root)
-    set_fields = dict(set_fields or {})
+    set_fields = {k: _as_date(k, v) for k, v in (set_fields or {}).items()}
     if "id" in set_fields or "history" in set_fields:
         raise InputError("update_dataset cannot set `id` or `history` directly",
                          hint="Ids never change; use append_history= for history records.")
@@ -287,17 +288,22 @@ def _normalise(value: Any) -> Any:
     return yaml.safe_load(yaml.safe_dump(_plain(value), allow_unicode=True))
 
 
-def _new_file_text(header: Mapping[str, Any], entry: Mapping[str, Any]) -> str:
+def _header_lines(header: Mapping[str, Any]) -> list[str]:
     lines = ["department:"]
     for key, value in header.items():
         lines.extend("  " + ln for ln in _render_pair(str(key), _plain(value)))
-    lines += ["", "datasets:", *_render_item(entry, dash_col=2, content_col=4)]
+    return lines
+
+
+def _new_file_text(header: Mapping[str, Any], entry: Mapping[str, Any]) -> str:
+    lines = [*_header_lines(header), "", "datasets:", *_render_item(entry, dash_col=2, content_col=4)]
     return "\n".join(lines) + "\n"
 
 
 # -- append --------------------------------------------------------------------------------------
 
-def _append_to_text(raw: bytes, entry: Mapping[str, Any], *, relpath: str) -> bytes:
+def _append_to_text(raw: bytes, entry: Mapping[str, Any], *, relpath: str,
+                    header: Mapping[str, Any] | None = None) -> bytes:
     text = _Text.decode(raw, relpath)
     doc = text.parse()
     data = doc.value
@@ -339,7 +345,13 @@ def _append_to_text(raw: bytes, entry: Mapping[str, Any], *, relpath: str) -> by
     else:
         sep = "" if not body or body.endswith("\n") else nl
         item = _render_item(entry, dash_col=2, content_col=4)
-        text.body = body + sep + nl.join(["", "datasets:", *item]) + nl
+        lines = ["", "datasets:", *item]
+        if "department" not in data and header is not None:  # an empty (or comments-only) file
+            lines = _header_lines(header) + lines
+            data = {"department": _normalise(header), **data}
+        elif not body:
+            lines = lines[1:]
+        text.body = body + sep + nl.join(lines) + nl
     new_raw = text.encode()
     expected = dict(data)
     expected["datasets"] = [*(datasets or []), _normalise(entry)]
@@ -440,6 +452,16 @@ def _add_history(body: str, doc: Located, index: int, record: Mapping[str, Any],
     return body[:at] + nl + " " * dash_col + "- " + flow + body[at:]
 
 
+def _as_date(key: str, value: Any) -> Any:
+    """ISO date text for a date field is written as a YAML date (unquoted), like hand-written files."""
+    if key in DATE_FIELDS and isinstance(value, str) and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
 def _history_record(raw: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(raw) - set(HISTORY_KEYS)
     if unknown:
@@ -465,7 +487,7 @@ def _inventory_paths(root: Path) -> list[Path]:
 
 def _ids_in(path: Path, root: Path) -> list[Any] | None:
     try:
-        doc = load_located(path.read_bytes(), path=_rel(path, root))
+        doc = load_located(path.read_bytes(), path=_rel(path, root), positions=False)
     except (OSError, YamlProblem):
         return None  # an unreadable file is lint's business; it cannot hold a usable id anyway
     data = doc.value

@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kcdata.config import STATE_DIR
 from kcdata.errors import InputError, RefusedError
 from kcdata.inventory.model import Dataset, Status
 from kcdata.review.machine import Action, GateCheck, plan_transition
+
+LOCK_NAME = "review.lock"
+
+
+@contextlib.contextmanager
+def review_lock(root: Path) -> Iterator[None]:
+    """Serialise review transitions: the status is checked and written under one lock.
+
+    Without it two committee members approving at once could both pass the check and append two
+    ``in_review → approved`` records. A separate sidecar from the inventory writer's own lock
+    (which ``update_dataset`` takes inside), so the two never deadlock.
+    """
+    lock_dir = Path(root) / STATE_DIR
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,9 +59,18 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 
 
 def _load(root: Path, dataset_id: str) -> Dataset:
+    from kcdata.errors import NotFoundError
     from kcdata.inventory import load_inventory
 
-    return load_inventory(root).inventory.get(dataset_id)  # NotFoundError with did-you-mean
+    result = load_inventory(root)
+    try:
+        return result.inventory.get(dataset_id)  # NotFoundError with did-you-mean
+    except NotFoundError as exc:
+        # The entry may exist in a file (or entry) that cannot be read: say so rather than "unknown".
+        broken = [str(p) for p in result.problems if p.code in {"yaml-error", "invalid-entry"}]
+        if broken:
+            exc.hint = f"{exc.hint}; note: some entries could not be read: {'; '.join(broken[:3])}"
+        raise
 
 
 def transition(*, root: Path, dataset_id: str, action: Action | str, by: str, note: str | None = None,
@@ -52,22 +87,28 @@ def transition(*, root: Path, dataset_id: str, action: Action | str, by: str, no
 
     if not by or not by.strip():
         raise InputError("--by is empty", hint="Name who takes this step (a person or the committee).")
+    try:
+        action = Action(action)
+    except ValueError:
+        raise InputError(f"unknown review action '{action}'",
+                         hint=f"Use one of {', '.join(a.value for a in Action)}.") from None
     root = Path(root)
-    dataset = _load(root, dataset_id)
-    facts = None
-    if Action(action) is Action.APPROVE and dataset.status is Status.IN_REVIEW:
-        from kcdata.review.facts import gather
+    with review_lock(root):
+        dataset = _load(root, dataset_id)
+        facts = None
+        if action is Action.APPROVE and dataset.status is Status.IN_REVIEW:
+            from kcdata.review.facts import gather
 
-        facts = gather(root=root, dataset=dataset, run_validation=run_validation)
-    t, checks = plan_transition(dataset=dataset, action=action, note=note, facts=facts)
-    when = _now(now)
-    fields: dict[str, Any] = {"status": t.target.value, "last_reviewed": when.date(), **(extra_fields or {})}
-    if t.action is Action.WITHHOLD and not dataset.rights:
-        fields["rights"] = (note or "").strip()
-    clean_note = note.strip() if note and note.strip() else None
-    record = {"who": by.strip(), "when": when, "from": dataset.status.value, "to": t.target.value,
-              "note": clean_note}
-    path = update_dataset(root=root, dataset_id=dataset.id, set_fields=fields, append_history=record)
+            facts = gather(root=root, dataset=dataset, run_validation=run_validation)
+        t, checks = plan_transition(dataset=dataset, action=action, note=note, facts=facts)
+        when = _now(now)
+        fields: dict[str, Any] = {"status": t.target.value, "last_reviewed": when.date(), **(extra_fields or {})}
+        if t.action is Action.WITHHOLD and not dataset.rights:
+            fields["rights"] = (note or "").strip()
+        clean_note = note.strip() if note and note.strip() else None
+        record = {"who": by.strip(), "when": when, "from": dataset.status.value, "to": t.target.value,
+                  "note": clean_note}
+        path = update_dataset(root=root, dataset_id=dataset.id, set_fields=fields, append_history=record)
     try:
         rel = path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
@@ -108,5 +149,6 @@ def record_privacy_review(*, root: Path, dataset_id: str, by: str, note: str,
     if dataset.status in {Status.WITHHELD, Status.RETIRED}:
         raise RefusedError(f"{dataset_id} is {dataset.status.value}: a privacy review changes nothing",
                            code="illegal-transition")
-    record = {"by": by.strip(), "when": when or dt.date.today(), "note": note.strip()}
+    # An ISO string, not a YAML date: the inventory schema types nested `when` values as strings.
+    record = {"by": by.strip(), "when": (when or dt.date.today()).isoformat(), "note": note.strip()}
     return update_dataset(root=Path(root), dataset_id=dataset_id, set_fields={"privacy_review": record})

@@ -25,6 +25,7 @@ class QueueItem:
     score: float | None
     rank: int | None
     band: str | None
+    override: Any  # the committee's band override (kcdata.score.Override) or None
     excluded_by: tuple[str, ...]
     next_action: str | None  # submit or approve
     ready: bool  # all checks of the next gate pass
@@ -65,6 +66,7 @@ def build_queue(*, inventory: Inventory, ranking: Sequence[Any],
         items.append(QueueItem(id=d.id, department=d.department, title=d.title, status=d.status.value,
                                waiting_since=waiting_since(d), score=s.score if s else None,
                                rank=s.rank if s else None, band=s.band if s else None,
+                               override=s.override if s else None,
                                excluded_by=tuple(s.excluded_by) if s else (), next_action=action,
                                ready=all(c.passed for c in checks), checks=checks))
     items.sort(key=lambda q: (q.waiting_since is not None, q.waiting_since or "", q.id))
@@ -129,6 +131,8 @@ def _queue_table(items: Sequence[QueueItem]) -> list[str]:
             "; ".join(f"{c.name}: {_md(c.message)}" for c in failing)
         score = f"{q.score:.1f}" if q.score is not None else "—"
         band = q.band or ("excluded: " + ", ".join(q.excluded_by) if q.excluded_by else "—")
+        if q.band and q.override is not None:
+            band += " (override)"
         out.append(f"| {_md(q.title)} (`{q.id}`) | {_md(q.department)} | {q.waiting_since or 'unknown'} | "
                    f"{score} | {band} | {gate} |")
     return [*out, ""]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import logging
 from pathlib import Path
@@ -17,14 +16,6 @@ log = logging.getLogger(__name__)
 
 def _is_url(value: str) -> bool:
     return value.startswith(("http://", "https://"))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_schema(root: Path, dataset: Dataset) -> tuple[dict[str, Any] | None, str]:
@@ -74,32 +65,29 @@ def check_unique(path: Path, column: str) -> tuple[bool | None, str]:
     return True, f"'{column}' unique over {len(seen):,} rows"
 
 
-def _validation(root: Path, dataset: Dataset, data_path: Path | None, run_validation: bool) -> dict[str, Any]:
+def _validation(root: Path, dataset: Dataset, run_validation: bool) -> dict[str, Any]:
     try:
         from kcdata.validate import last_result
     except ImportError:
         return {"validation_note": "validation is not available in this build"}
-    report = last_result(root=root, dataset=dataset.id)
-    current_sha = file_sha256(data_path) if data_path is not None and data_path.is_file() else None
-    fresh = report is not None and current_sha is not None and getattr(report, "data_sha256", None) == current_sha
-    if not fresh and run_validation and data_path is not None and data_path.is_file():
+    # last_result only returns a result for the data and schema files exactly as they are now.
+    report = last_result(root=root, dataset=dataset)
+    if report is None and run_validation:
         report = _run_validation(root, dataset)
-        fresh = report is not None
     if report is None:
-        return {"validation_note": f"never validated: run `kcdata validate {dataset.id}`"}
-    return {"validation_valid": bool(report.valid), "validation_current": fresh,
-            "validation_errors": int(getattr(report, "error_count", 0) or 0)}
+        return {"validation_note": f"no validation of the current data file: run `kcdata validate {dataset.id}`"}
+    return {"validation_valid": bool(report.valid), "validation_current": True,
+            "validation_errors": int(report.error_count or 0)}
 
 
 def _run_validation(root: Path, dataset: Dataset) -> Any:
     from kcdata.inventory import load_inventory
     from kcdata.validate import validate_datasets
 
+    if not dataset.schema or not (root / dataset.schema).is_file():
+        return None
     run = validate_datasets(inventory=load_inventory(root).inventory, ids=[dataset.id])
-    for report in getattr(run, "reports", None) or getattr(run, "datasets", None) or ():
-        if getattr(report, "id", dataset.id) == dataset.id:
-            return report
-    return None
+    return next((r for r in run.datasets if r.id in (None, dataset.id)), None)
 
 
 def gather(*, root: Path, dataset: Dataset, run_validation: bool = True) -> ReleaseFacts:
@@ -115,7 +103,7 @@ def gather(*, root: Path, dataset: Dataset, run_validation: bool = True) -> Rele
     elif data_path is not None and not data_path.is_file():
         values["validation_note"] = f"data file {dataset.data} not found"
     elif data_path is not None:
-        values.update(_validation(root, dataset, data_path, run_validation))
+        values.update(_validation(root, dataset, run_validation))
     schema, problem = read_schema(root, dataset)
     if schema is None:
         values["schema_problem"] = problem

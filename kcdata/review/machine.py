@@ -8,9 +8,13 @@ can be tested without files. I/O lives in :mod:`kcdata.review.facts` and :mod:`k
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 from kcdata.errors import InputError, RefusedError
 from kcdata.inventory.model import RELEASE_FIELDS, AccessLevel, Classification, Dataset, Status
@@ -51,13 +55,20 @@ TRANSITIONS: Mapping[Action, Transition] = {
                                target=Status.PUBLISHED),
 }
 
-# Open licences (Sunlight #11): CC0, PDDL, ODC-By, ODbL, CC-BY, CC-BY-SA, and public-domain marks.
-OPEN_LICENSE_MARKERS = (
-    "creativecommons.org/publicdomain/zero/", "creativecommons.org/publicdomain/mark/",
-    "creativecommons.org/licenses/by/", "creativecommons.org/licenses/by-sa/",
-    "opendatacommons.org/licenses/pddl", "opendatacommons.org/licenses/by", "opendatacommons.org/licenses/odbl",
-    "us-pd", "public domain",
-)
+# Open licences (Sunlight #11): the inventory format's own licence pattern, so that the approve
+# gate and `kcdata inventory lint` always agree on what counts as open.
+_FALLBACK_LICENSE = (r"^https?://(www\.)?(creativecommons\.org/(publicdomain/zero/1\.0|licenses/by(-sa)?/[0-9.]+)"
+                     r"|opendatacommons\.org/licenses/(pddl|by|odbl))")
+
+
+@functools.lru_cache(maxsize=1)
+def _license_pattern() -> re.Pattern[str]:
+    schema_path = Path(__file__).resolve().parent.parent / "inventory" / "inventory.schema.json"
+    try:
+        schema = json.loads(schema_path.read_text(encoding="utf-8"))
+        return re.compile(schema["$defs"]["dataset"]["properties"]["license"]["pattern"])
+    except (OSError, KeyError, ValueError, re.error):
+        return re.compile(_FALLBACK_LICENSE)
 
 
 def allowed_actions(status: Status) -> tuple[str, ...]:
@@ -89,10 +100,8 @@ class ReleaseFacts:
 
 
 def is_open_license(value: str | None) -> bool:
-    if not value:
-        return False
-    low = value.lower()
-    return any(m in low for m in OPEN_LICENSE_MARKERS)
+    """An open licence URL (CC0, CC-BY, CC-BY-SA, PDDL, ODC-By, ODbL), as the inventory format defines it."""
+    return bool(value) and _license_pattern().search(value.strip()) is not None  # type: ignore[union-attr]
 
 
 def privacy_reviewed(dataset: Dataset) -> tuple[bool, str]:

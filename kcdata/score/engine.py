@@ -33,6 +33,7 @@ GATE_REASONS = {
     GATE_RETIRED: "retired from the portal",
 }
 PRIVACY_FIELD = "privacy_review"
+_HUNDRED = Fraction(100)
 OVERRIDE_FIELD = "priority_override"
 
 
@@ -149,15 +150,15 @@ def _demand(value: Demand | Mapping[str, Any] | None) -> Demand | None:
 
 def _value(ds: Dataset, m: Method) -> tuple[Any, Fraction, str]:
     key = ds.value.value if ds.value is not None else "unset"
-    pts = Fraction(m.param("value", key))
+    pts = m.param("value", key)
     text = f"public value judged {key} by the liaison" if ds.value else "public value not yet judged"
     return key, pts, text
 
 
-def _ratio(count: int | None, full: float) -> Fraction:
+def _ratio(count: int | None, full: Fraction) -> Fraction:
     if not count or count <= 0:
         return Fraction(0)
-    return min(Fraction(1), Fraction(count) / Fraction(full))
+    return min(Fraction(1), Fraction(count) / full)
 
 
 def _demand_points(ds: Dataset, m: Method, demand: Demand | None) -> tuple[Any, Fraction, str]:
@@ -165,9 +166,13 @@ def _demand_points(ds: Dataset, m: Method, demand: Demand | None) -> tuple[Any, 
     views = demand.views if demand else None
     downloads = demand.downloads if demand else None
     # The strongest signal counts: demand is shown by requests OR by portal use, not their sum.
-    pts = 100 * max(_ratio(requests, m.param("demand", "requests_for_full_points")),
-                    _ratio(views, m.param("demand", "views_for_full_points")),
-                    _ratio(downloads, m.param("demand", "downloads_for_full_points")))
+    memo = m.memo()
+    key = ("demand", requests, views, downloads)
+    pts = memo.get(key)
+    if pts is None:
+        pts = memo[key] = 100 * max(_ratio(requests, m.param("demand", "requests_for_full_points")),
+                                    _ratio(views, m.param("demand", "views_for_full_points")),
+                                    _ratio(downloads, m.param("demand", "downloads_for_full_points")))
     parts = [f"{requests} request{'s' if requests != 1 else ''} in the last 12 months"
              if ds.requests is not None else "requests not counted"]
     if views is not None:
@@ -180,7 +185,7 @@ def _demand_points(ds: Dataset, m: Method, demand: Demand | None) -> tuple[Any, 
 def _alignment(ds: Dataset, m: Method) -> tuple[Any, Fraction, str]:
     goals = [g for g in ds.kcstat_goals if not m.goals or g in m.goals]
     unknown = [g for g in ds.kcstat_goals if g not in goals]
-    pts = min(Fraction(100), len(goals) * Fraction(m.param("alignment", "points_per_goal")))
+    pts = min(_HUNDRED, len(goals) * m.param("alignment", "points_per_goal"))
     text = f"informs {len(goals)} KCStat goal{'s' if len(goals) != 1 else ''}"
     if goals:
         text += f" ({', '.join(goals)})"
@@ -190,19 +195,20 @@ def _alignment(ds: Dataset, m: Method) -> tuple[Any, Fraction, str]:
 
 
 def _readiness(ds: Dataset, m: Method, validation: ValidationLike | None) -> tuple[Any, Fraction, str]:
-    p = m.params["readiness"]
     schedule = ds.accrual_periodicity
-    checks = {
-        "data_file": Fraction(1) if ds.data else Fraction(0),
-        "schema": Fraction(1) if ds.schema else Fraction(0),
-        "validation_passing": Fraction(1) if validation is not None and validation.valid else Fraction(0),
-        # A declared repeating schedule suggests an automated feed; "irregular" earns half.
-        "update_schedule": (Fraction(0) if not schedule else Fraction(1, 2) if schedule == "irregular"
-                            else Fraction(1)),
-    }
-    total = sum((Fraction(v) for v in p.values()), Fraction(0))
-    earned = sum((checks[k] * Fraction(p[k]) for k in checks), Fraction(0))
-    pts = 100 * earned / total
+    passing = validation is not None and bool(validation.valid)
+    # 0, 1/2 (irregular) or 1: a declared repeating schedule suggests an automated feed.
+    sched = 0 if not schedule else 1 if schedule != "irregular" else 2
+    key = ("readiness", bool(ds.data), bool(ds.schema), passing, sched)
+    memo = m.memo()
+    pts = memo.get(key)
+    if pts is None:
+        share = {0: Fraction(0), 1: Fraction(1), 2: Fraction(1, 2)}[sched]
+        checks = {"data_file": Fraction(int(bool(ds.data))), "schema": Fraction(int(bool(ds.schema))),
+                  "validation_passing": Fraction(int(passing)), "update_schedule": share}
+        total = sum((m.param("readiness", k) for k in checks), Fraction(0))
+        earned = sum((checks[k] * m.param("readiness", k) for k in checks), Fraction(0))
+        pts = memo[key] = 100 * earned / total
     missing = []
     if not ds.data:
         missing.append("no data file")
@@ -216,8 +222,15 @@ def _readiness(ds: Dataset, m: Method, validation: ValidationLike | None) -> tup
         missing.append("no update schedule")
     elif schedule == "irregular":
         missing.append("irregular updates")
-    text = "ready: data, schema, passing validation, scheduled updates" if not missing else \
-        ", ".join(missing)
+    present = [name for name, ok in (("data file", ds.data), ("schema", ds.schema),
+                                     ("passing validation", validation is not None and validation.valid),
+                                     ("update schedule", schedule and schedule != "irregular")) if ok]
+    if not missing:
+        text = "ready: data file, schema, passing validation, update schedule"
+    elif present:
+        text = f"has {', '.join(present)}; {', '.join(missing)}"
+    else:
+        text = ", ".join(missing)
     facts = {"data": ds.data is not None, "schema": ds.schema is not None,
              "validation_passing": None if validation is None else bool(validation.valid),
              "accrual_periodicity": schedule}
@@ -226,14 +239,14 @@ def _readiness(ds: Dataset, m: Method, validation: ValidationLike | None) -> tup
 
 def _quality(m: Method, validation: ValidationLike | None) -> tuple[Any, Fraction, str]:
     if validation is None:
-        return None, Fraction(m.param("quality", "not_validated")), "never validated"
+        return None, m.param("quality", "not_validated"), "never validated"
     errors = int(validation.error_count or 0)
     rows = getattr(validation, "rows", None)
     if errors == 0:
         return {"errors": 0, "rows": rows}, Fraction(100), "last validation found no errors"
     # Without a row count any error is treated as the worst rate.
     rate = Fraction(errors, rows) if isinstance(rows, int) and rows > 0 else Fraction(1)
-    limit = Fraction(m.param("quality", "error_rate_for_zero_points"))
+    limit = m.param("quality", "error_rate_for_zero_points")
     pts = 100 * (1 - min(Fraction(1), rate / limit))
     rows_text = f" in {rows:,} rows ({float(rate):.2%})" if isinstance(rows, int) and rows > 0 else ""
     return {"errors": errors, "rows": rows}, pts, f"last validation found {errors:,} error(s){rows_text}"
@@ -244,14 +257,14 @@ def _effort(ds: Dataset, m: Method) -> tuple[Any, Fraction, str]:
     off = Fraction(0)
     parts = []
     if ds.classification is Classification.SENSITIVE:
-        off += Fraction(p["sensitive"])
+        off += m.param("effort", "sensitive")
         parts.append(f"sensitive classification needs review (−{p['sensitive']:g})")
     if ds.contains_pii:
-        off += Fraction(p["contains_pii"])
+        off += m.param("effort", "contains_pii")
         parts.append(f"personal information to redact (−{p['contains_pii']:g})")
     missing = [f for f in RELEASE_FIELDS if getattr(ds, f) in (None, (), "")]
     if missing:
-        off += len(missing) * Fraction(p["missing_release_field"])
+        off += len(missing) * m.param("effort", "missing_release_field")
         parts.append(f"{len(missing)} release field(s) missing: {', '.join(missing)} "
                      f"(−{len(missing) * p['missing_release_field']:g})")
     pts = max(Fraction(0), 100 - off)
@@ -288,15 +301,21 @@ def score_dataset(*, dataset: Dataset, method: Method, validation: ValidationLik
     """Score one dataset (unranked: ``rank`` is filled in by :func:`score_inventory`)."""
     facts = criterion_points(dataset=dataset, method=method, validation=validation, demand=demand)
     total = method.total_weight
+    ftotal = float(total)
     breakdown = []
+    weighted = Fraction(0)
+    memo = method.memo()
     for c in CRITERIA:
         inp, pts, text = facts[c]
-        contribution = pts * method.weight(c) / total
-        breakdown.append(CriterionScore(criterion=c, input=inp, points=_r1(pts), weight=method.weights[c],
-                                        contribution=_r1(contribution), reason=text,
-                                        sentence=f"{text}: {_r1(pts):g} points × weight {method.weights[c]:g}"
-                                                 f" → {_r1(contribution):g}"))
-    exact = combine({c: facts[c][1] for c in CRITERIA}, method)
+        product = memo.get((c, pts))
+        if product is None:  # points repeat across datasets: multiply each distinct value once
+            product = memo[(c, pts)] = pts * method.weight(c)
+        weighted += product
+        points, weight, contribution = _r1(pts), float(method.weights[c]), round(float(product) / ftotal, 1)
+        breakdown.append(CriterionScore(criterion=c, input=inp, points=points, weight=weight,
+                                        contribution=contribution, reason=text,
+                                        sentence=f"{text}: {points:g} points × weight {weight:g} → {contribution:g}"))
+    exact = weighted / total  # exact: equal to combine(points, method)
     excluded = gates(dataset)
     override = read_override(dataset)
     computed = None if excluded else method.band_for(exact)

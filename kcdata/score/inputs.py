@@ -28,7 +28,7 @@ def last_validations(*, root: Path, datasets: Iterable[Dataset]) -> dict[str, An
     out: dict[str, Any] = {}
     for d in datasets:
         try:
-            out[d.id] = last_result(root=root, dataset=d.id)
+            out[d.id] = last_result(root=root, dataset=d)
         except Exception:  # a corrupt cache entry must not stop the ranking
             out[d.id] = None
     return out

@@ -35,7 +35,7 @@ DEFAULT_PARAMS: dict[str, dict[str, float]] = {
     "quality": {"not_validated": 50, "error_rate_for_zero_points": 0.05},
     "effort": {"sensitive": 30, "contains_pii": 30, "missing_release_field": 10},
 }
-DEFAULT_BANDS: dict[str, float] = {"P1": 65, "P2": 40}
+DEFAULT_BANDS: dict[str, float] = {"P1": 70, "P2": 45}
 DEFAULT_VERSION = "kcdata-default-1"
 
 
@@ -49,21 +49,41 @@ class Method:
     bands: Mapping[str, float]  # P1 and P2 lower bounds; below P2 is P3
     source: str = "defaults"  # where it came from: "defaults" or "kcdata.yaml"
     goals: tuple[str, ...] = field(default=())  # known KCStat goal ids (empty: accept any)
+    # Exact (Fraction) copies, converted once: scoring thousands of datasets reuses them.
+    _weights: dict[str, Fraction] = field(init=False, repr=False, compare=False)
+    _params: dict[str, dict[str, Fraction]] = field(init=False, repr=False, compare=False)
+    _total: Fraction = field(init=False, repr=False, compare=False)
+    _bands: tuple[Fraction, Fraction] = field(init=False, repr=False, compare=False)
+    _memo: dict[Any, Any] = field(init=False, repr=False, compare=False)  # engine's per-method cache
+
+    def __post_init__(self) -> None:
+        weights = {c: Fraction(w) for c, w in self.weights.items()}
+        object.__setattr__(self, "_weights", weights)
+        object.__setattr__(self, "_params", {c: {k: Fraction(v) for k, v in p.items()} for c, p in self.params.items()})
+        object.__setattr__(self, "_total", sum(weights.values(), Fraction(0)))
+        object.__setattr__(self, "_bands", (Fraction(self.bands["P1"]), Fraction(self.bands["P2"])))
+        object.__setattr__(self, "_memo", {})
 
     def weight(self, criterion: str) -> Fraction:
-        return Fraction(self.weights[criterion])
+        return self._weights[criterion]
+
+    def memo(self) -> dict[Any, Any]:
+        """A cache of exact intermediate values for the engine (bounded: cleared when it grows large)."""
+        if len(self._memo) > 50_000:
+            self._memo.clear()
+        return self._memo
 
     @property
     def total_weight(self) -> Fraction:
-        return sum((Fraction(w) for w in self.weights.values()), Fraction(0))
+        return self._total
 
-    def param(self, criterion: str, name: str) -> float:
-        return self.params[criterion][name]
+    def param(self, criterion: str, name: str) -> Fraction:
+        return self._params[criterion][name]
 
     def band_for(self, score: Fraction | float) -> str:
-        if score >= Fraction(self.bands["P1"]):
+        if score >= self._bands[0]:
             return "P1"
-        if score >= Fraction(self.bands["P2"]):
+        if score >= self._bands[1]:
             return "P2"
         return "P3"
 
