@@ -170,7 +170,8 @@ def run_once(root: Path, url: str) -> dict[str, Any]:
     client.close()
     p = plan.datasets[0]
     assert result.ok, result
-    return {"seconds": elapsed, "plan_seconds": t_plan, "validate_seconds": t_validate, "action": p.action.value, "rows_sent": p.rows.total,
+    return {"seconds": elapsed, "plan_seconds": t_plan, "validate_seconds": t_validate,
+            "action": p.action.value, "rows_sent": p.rows.total,
             "writes": client.write_requests}
 
 
