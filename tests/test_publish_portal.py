@@ -362,3 +362,40 @@ def test_changed_since_limits_to_changed_datasets(tmp_path: Path, portal: Any) -
                  .json()["data"]["datasets"])
     assert ids == sorted([a, b])
     assert publish(root, portal, "plan", "--changed-since", "no-such-ref").exit_code == 3
+
+
+def test_publish_the_sample_program(sample_root: Path, portal: Any) -> None:
+    """The repository's sample inventory: every approved dataset with clean data is published."""
+    import yaml
+
+    from kcdata.inventory import load_inventory
+
+    inv = load_inventory(sample_root).inventory
+    approved = [d for d in inv.datasets if d.status.value == "approved"]
+    if not approved:
+        pytest.skip("the sample inventory has no approved datasets yet")
+    settings = yaml.safe_load((sample_root / "kcdata.yaml").read_text())
+    settings.setdefault("program", {})["portal_domain"] = portal.domain
+    (sample_root / "kcdata.yaml").write_text(yaml.safe_dump(settings))
+    res = publish(sample_root, portal, "apply", *[d.id for d in approved], "--yes", "--json")
+    assert res.exit_code in (0, 5), res.stdout + res.stderr
+    results = res.json()["data"]["datasets"]
+    published = [r for r in results if r["result"] == "ok"]
+    assert published, results
+    for r in published:
+        ds = inv.get(r["id"])
+        with open(sample_root / str(ds.data), newline="", encoding="utf-8-sig") as fh:
+            n = sum(1 for _ in csv.DictReader(fh))
+        assert int(portal.client().get(r["portal_id"], select="count(*) AS n")[0]["n"]) == n
+        assert f"portal_id: {r['portal_id']}" in (sample_root / ds.source.file).read_text()  # type: ignore[union-attr]
+    again = publish(sample_root, portal, "plan", *[r["id"] for r in published], "--json")
+    assert again.exit_code == 0, again.stdout
+    assert {d["action"] for d in again.json()["data"]["datasets"]} == {"noop"}
+
+
+def test_usage_error_and_log_rendering(program: tuple[Path, str], portal: Any) -> None:
+    root, ds = program
+    assert publish(root, portal, "plan", "--no-such-option").exit_code == 2
+    assert publish(root, portal, "apply", ds, "--yes").exit_code == 0
+    shown = publish(root, portal, "log")
+    assert shown.exit_code == 0 and ds in shown.stdout and "ok" in shown.stdout
