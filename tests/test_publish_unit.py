@@ -284,3 +284,19 @@ def test_manifest_delta_parts_apply_in_order() -> None:
     want = {**base, "k1": 111, "k2": 222}
     assert got.as_dict() == want
     assert dig == manifest._chain(manifest._chain(digest, d1), d2)
+
+
+def test_date_formats_are_honoured() -> None:
+    m = table_mapping({"fields": [{"name": "d", "type": "date", "format": "%m/%d/%Y"},
+                                  {"name": "t", "type": "datetime", "format": "fmt:%m/%d/%Y %H:%M"},
+                                  {"name": "a", "type": "date", "format": "any"}],
+                       "missingValues": ["", "NULL"]}, row_identifier="d", where="s")
+    d, t, a = (encoder(c) for c in m.columns)
+    assert d("06/14/2026") == "2026-06-14T00:00:00.000" and d("NULL") is None
+    assert t("06/14/2026 13:05") == "2026-06-14T13:05:00.000"
+    assert a("2026-06-14") == a("06/14/2026") == "2026-06-14T00:00:00.000"
+    with pytest.raises(EncodeError):
+        d("2026-06-14")
+    from kcdata.publish.typemap import column_encoder
+
+    assert column_encoder(m.columns[0])(["06/14/2026", "NULL"]) == ["2026-06-14T00:00:00.000", None]
