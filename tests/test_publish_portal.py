@@ -176,12 +176,14 @@ def test_deletes_and_the_delete_guard(program: tuple[Path, str], portal: Any) ->
     assert_portal_equals_source(portal, res.json()["data"]["datasets"][0]["portal_id"], data)
 
 
-@pytest.mark.parametrize("kind", ["500", "429", "drop"])
-def test_faults_are_retried_and_the_result_is_exact(tmp_path: Path, portal: Any, kind: str,
+@pytest.mark.parametrize(("kind", "only_writes"), [("500", True), ("429", True), ("drop", True), ("drop", False)])
+def test_faults_are_retried_and_the_result_is_exact(tmp_path: Path, portal: Any, kind: str, only_writes: bool,
                                                     caplog: pytest.LogCaptureFixture) -> None:
     ds = unique_id(f"fault{kind}")
     root = make_program(tmp_path / "prog", {ds: {"n": 60}}, portal_domain=portal.domain)
-    portal.server.faults = FaultPlan(every_nth=3, kind=kind, only_writes=True)
+    # Reads too: every 4th request (a period of 3 would line up with the 3-request create-and-look
+    # loop and starve it — a periodic-fault artefact noted in docs/publish.md).
+    portal.server.faults = FaultPlan(every_nth=3 if only_writes else 4, kind=kind, only_writes=only_writes)
     try:
         res = publish(root, portal, "apply", ds, "--yes", "--json")
         data = root / "data" / f"{ds}.csv"
@@ -428,3 +430,19 @@ def test_usage_error_and_log_rendering(program: tuple[Path, str], portal: Any) -
     assert publish(root, portal, "apply", ds, "--yes").exit_code == 0
     shown = publish(root, portal, "log")
     assert shown.exit_code == 0 and ds in shown.stdout and "ok" in shown.stdout
+
+
+def test_replace_only_when_asked(program: tuple[Path, str], portal: Any) -> None:
+    root, ds = program
+    res = publish(root, portal, "apply", ds, "--yes", "--json")
+    pid = res.json()["data"]["datasets"][0]["portal_id"]
+    data = root / "data" / f"{ds}.csv"
+    edited = rows(25)
+    edited[0][6] = "replaced"
+    write_csv(data, edited)
+    item = publish(root, portal, "plan", ds, "--replace", "--json").json()["data"]["datasets"][0]
+    assert item["replace"] is True and item["rows"] == {"create": 0, "update": 1, "delete": 0}
+    res = publish(root, portal, "apply", ds, "--yes", "--replace", "--json")
+    assert res.exit_code == 0, res.stdout
+    assert_portal_equals_source(portal, pid, data)
+    assert publish(root, portal, "plan", ds).exit_code == 0
