@@ -265,6 +265,15 @@ def test_recorded_portal_id_missing_is_reported_not_recreated(program: tuple[Pat
     assert res.exit_code == 5
     assert "zzzz-9999 does not exist" in res.json()["data"]["datasets"][0]["reason"]
     assert view_for(portal, ds) is None
+    # a recorded id that belongs to another inventory dataset is refused too
+    other = unique_id("other")
+    other_root = make_program(root.parent / "other", {other: {"n": 3}}, portal_domain=portal.domain)
+    other_id = publish(other_root, portal, "apply", other, "--yes", "--json").json()["data"]["datasets"][0]["portal_id"]
+    yaml_path.write_text(yaml_path.read_text().replace("portal_id: zzzz-9999", f"portal_id: {other_id}"))
+    res = publish(root, portal, "plan", ds, "--json")
+    assert res.exit_code == 5
+    assert f"belongs to inventory dataset '{other}'" in res.json()["data"]["datasets"][0]["reason"]
+    yaml_path.write_text(yaml_path.read_text().replace(f"portal_id: {other_id}", "portal_id: zzzz-9999"))
     # against a portal that is not the production one, identity comes from the inventory id
     yaml_path2 = root / "kcdata.yaml"
     yaml_path2.write_text(yaml_path2.read_text().replace(portal.domain, "data.kcmo.org"))

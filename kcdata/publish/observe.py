@@ -14,7 +14,7 @@ from typing import Any
 from kcdata.errors import InputError, KcdataError
 from kcdata.inventory.model import AccessLevel, Classification, Dataset, Inventory, Status
 from kcdata.publish import manifest
-from kcdata.publish.client import PortalClient
+from kcdata.publish.client import PortalClient, inventory_id_of
 from kcdata.publish.metadata import desired_metadata
 from kcdata.publish.plan import Desired, Remote
 from kcdata.publish.rowset import RowHashes
@@ -144,6 +144,11 @@ def find_view(client: PortalClient, dataset: Dataset, *, production_domain: str 
         if view is None:
             return None, "recorded-id", (f"recorded portal_id {dataset.portal_id} does not exist on "
                                          f"{client.domain}; not re-creating it (fix or clear portal_id)",)
+        owner = inventory_id_of(view)
+        if owner is not None and owner != dataset.id:
+            # A view published before kcdata (no inventory id yet) is adopted; someone else's is not.
+            return view, "recorded-id", (f"recorded portal_id {dataset.portal_id} on {client.domain} belongs to "
+                                         f"inventory dataset '{owner}'; fix portal_id",)
         return view, "recorded-id", ()
     found = client.find_by_inventory_id(dataset.id)
     return found, "inventory-id" if found else "none", ()
