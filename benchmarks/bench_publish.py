@@ -90,7 +90,7 @@ def changed_copy(base: Path, dest: Path, share: float) -> int:
     return changed
 
 
-def program(root: Path, ds_id: str, data: Path, portal_domain: str) -> None:
+def program(root: Path, ds_id: str, data: Path, portal_domain: str, publish: dict[str, Any] | None = None) -> None:
     (root / "inventory").mkdir(parents=True, exist_ok=True)
     (root / "schemas").mkdir(exist_ok=True)
     (root / "data").mkdir(exist_ok=True)
@@ -117,7 +117,7 @@ datasets:
     status: approved
 """)
     (root / "kcdata.yaml").write_text(json.dumps({"program": {"portal_domain": "data.kcmo.org"},
-                                                  "publish": {"write_back": False}}))
+                                                  "publish": {"write_back": False, **(publish or {})}}))
 
 
 class Portal:
@@ -179,6 +179,8 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks publish")
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--parallel", type=int, default=None, help="publish.parallel_uploads (default: kcdata's)")
+    ap.add_argument("--chunk-size", type=int, default=None, help="publish.chunk_size (default: kcdata's)")
     args = ap.parse_args(argv)
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
     sys.path.insert(0, str(REPO))
@@ -193,7 +195,9 @@ def main(argv: list[str]) -> int:
         for rep in range(args.repeats):
             root = work / f"prog{rep}"
             ds = f"bench-{n}-{rep}"
-            program(root, ds, base, "")
+            knobs = {k: v for k, v in (("parallel_uploads", args.parallel), ("chunk_size", args.chunk_size))
+                     if v is not None}
+            program(root, ds, base, "", knobs)
             r1 = run_once(root, portal.url)
             assert r1["action"] == "create"
             first.append(r1["seconds"])

@@ -300,3 +300,14 @@ def test_date_formats_are_honoured() -> None:
     from kcdata.publish.typemap import column_encoder
 
     assert column_encoder(m.columns[0])(["06/14/2026", "NULL"]) == ["2026-06-14T00:00:00.000", None]
+
+
+def test_manifest_deltas_keep_the_file_order() -> None:
+    base = {f"k{i}": i for i in range(6)}
+    rows, _ = manifest.encode_parts(_rh(base))
+    d1 = manifest._blob(b"D", ["k4", "k1"], [], [40, 10])  # updates only: no new or deleted keys
+    got, _ = manifest.decode_parts([*rows, {"part": "1", "data": d1}])
+    assert got.key_list() == list(base) and got.as_dict() == {**base, "k4": 40, "k1": 10}
+    d2 = manifest._blob(b"D", ["k9"], ["k0"], [9])
+    got, _ = manifest.decode_parts([*rows, {"part": "1", "data": d1}, {"part": "2", "data": d2}])
+    assert got.key_list() == ["k1", "k2", "k3", "k4", "k5", "k9"]

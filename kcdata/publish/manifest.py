@@ -104,11 +104,30 @@ def decode_parts(parts: list[dict[str, Any]]) -> tuple[RowHashes, str]:
     base_hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
     if not changes:
         return RowHashes(keys=base_keys, hashes=base_hashes), digest
-    keep = pc.invert(pc.is_in(base_keys, value_set=pa.array(list(changes), type=pa.string())))
-    live = {k: h for k, h in changes.items() if h is not None}
-    return RowHashes(keys=pa.concat_arrays([base_keys.filter(keep), pa.array(list(live), type=pa.string())]),
-                     hashes=np.concatenate([base_hashes[keep.to_numpy(zero_copy_only=False)],
-                                            np.fromiter(live.values(), dtype=np.uint64, count=len(live))])), digest
+    # Apply the deltas in place, so the keys keep the file's order (and the plan's cheap
+    # "same keys in the same order" comparison keeps working): updates overwrite, deletes drop,
+    # new keys go at the end.
+    changed_keys = pa.array(list(changes), type=pa.string())
+    where = pc.index_in(changed_keys, value_set=base_keys).to_numpy(zero_copy_only=False)
+    values = list(changes.values())
+    base_hashes = base_hashes.copy()
+    keep = np.ones(len(base_keys), dtype=bool)
+    new_keys, new_hashes = [], []
+    for key, pos, value in zip(changes, where, values, strict=True):
+        if pos is None or np.isnan(pos):
+            if value is not None:
+                new_keys.append(key)
+                new_hashes.append(value)
+        elif value is None:
+            keep[int(pos)] = False
+        else:
+            base_hashes[int(pos)] = value
+    out_keys = base_keys if keep.all() else base_keys.filter(pa.array(keep))
+    out_hashes = base_hashes if keep.all() else base_hashes[keep]
+    if new_keys:
+        out_keys = pa.concat_arrays([out_keys, pa.array(new_keys, type=pa.string())])
+        out_hashes = np.concatenate([out_hashes, np.array(new_hashes, dtype=np.uint64)])
+    return RowHashes(keys=out_keys, hashes=out_hashes), digest
 
 
 def read(client: PortalClient, view: Mapping[str, Any], *, fingerprint: str) -> RowHashes | None:
