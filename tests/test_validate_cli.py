@@ -110,6 +110,7 @@ def test_adhoc_file_and_max_errors_limits_listing_not_counting(cli) -> None:
 @pytest.mark.parametrize("make, needle", [
     (lambda d: None, "data file not found"),
     (lambda d: (d / "x.csv").write_bytes(b"\x00\x01\x02binary\x00" * 100), "binary"),
+    (lambda d: (d / "x.csv").write_bytes(bytes(range(1, 256)) * 50), "binary"),
     (lambda d: (d / "x.csv").write_text("id;status\n1;open\n"), "wrong delimiter"),
 ])
 def test_bad_input_exits_3_without_traceback(cli, tmp_path: Path, make, needle: str) -> None:
@@ -124,6 +125,8 @@ def test_bad_input_exits_3_without_traceback(cli, tmp_path: Path, make, needle: 
 def test_invalid_schema_and_unknown_type_exit_3(cli, tmp_path: Path) -> None:
     data = tmp_path / "x.csv"
     data.write_text("a\n1\n")
+    res = cli(["validate", str(data), "--schema", str(tmp_path / "nope.json")])
+    assert res.exit_code == 3 and "schema file not found" in res.stderr
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     assert cli(["validate", str(data), "--schema", str(bad)]).exit_code == 3
@@ -182,3 +185,31 @@ def test_frictionless_fallback_is_reported(cli, tmp_path: Path) -> None:
 def test_help_has_an_example(cli) -> None:
     res = cli(["validate", "--help"])
     assert res.exit_code == 0 and "kcdata validate" in res.stdout
+
+
+@pytest.mark.parametrize("suffix", ["json", "xlsx"])
+def test_json_and_excel_go_through_frictionless(tmp_path: Path, suffix: str) -> None:
+    from kcdata.validate import validate_table
+    from kcdata.validate.reference import validate_frictionless
+    from kcdata.validate.schema import load_schema
+
+    rows = [["id", "status"], [1, "open"], ["x", "broken"]]
+    data = tmp_path / f"d.{suffix}"
+    if suffix == "json":
+        data.write_text(json.dumps(rows))
+    else:
+        import openpyxl
+
+        wb = openpyxl.Workbook()
+        for r in rows:
+            wb.active.append(r)
+        wb.save(data)
+    schema = tmp_path / "s.json"
+    schema.write_text(json.dumps(SCHEMA))
+    report = validate_table(data=data, schema=schema)
+    assert report.engine == "frictionless" and "not a CSV" in (report.engine_reason or "")
+    loaded = load_schema(schema)
+    ref = validate_frictionless(data=data, schema=loaded, dialect=loaded.dialect, max_errors=0)
+    assert report.rows == ref.rows == 2
+    assert {(e.code, e.row, e.field) for e in report.errors} == {(e.code, e.row, e.field) for e in ref.errors}
+    assert dict(report.error_counts) == ref.counts and {"type-error", "constraint-error"} <= ref.counts.keys()

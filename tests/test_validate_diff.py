@@ -70,6 +70,15 @@ def test_listing_is_limited_counting_is_not() -> None:
     limited = validate_table(data=data, schema=schema, max_errors=1000)
     assert full.error_count == limited.error_count == 1100
     assert len(limited.errors) == 1000 and limited.errors == full.errors[:1000]
+    # frictionless's own default stops at 1000 errors: the same first 1000
+    from frictionless import validate
+
+    from kcdata.validate.reference import make_resource
+
+    loaded = load_schema(schema)
+    capped = validate(make_resource(data=data, schema=loaded, dialect=loaded.dialect))
+    assert [(e.type, e.row_number, e.field_name) for e in capped.tasks[0].errors] == \
+        [(e.code, e.row, e.field) for e in limited.errors]
 
 
 # -- hypothesis: random schemas, random valid and invalid cells -------------------------------------------------
@@ -77,15 +86,15 @@ CELLS = {
     "string": st.text(alphabet=string.ascii_letters + " -,\"\n", max_size=6),
     "integer": st.one_of(st.integers(-10**20, 10**20).map(str), st.sampled_from(["", "1_0", "x", "+3", " 7", "01"])),
     "number": st.one_of(st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr),
-                        st.sampled_from(["", "1e3", "NaN", "1,5", ".5", "-0"])),
-    "boolean": st.sampled_from(["true", "false", "1", "0", "yes", "", "TRUE"]),
+                        st.sampled_from(["", "1e3", "NaN", "1,5", ".5", "-0", "nan(1)", "inf", "1e400", "+.5", " 2"])),
+    "boolean": st.sampled_from(["true", "false", "1", "0", "yes", "", "TRUE", "NA"]),
     "date": st.one_of(st.dates().map(str),
                       st.sampled_from(["2021-02-30", "2021-1-5", "", "x", "0000-01-01", "2024-02-29"])),
     "datetime": st.one_of(st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S")),
                           st.sampled_from(["2021-01-01T24:00:00", "2021-01-01T10:00:00Z", "", "2021-01-01",
                                           "2021-01-01T10:00:00.500", "2021-02-30T10:00:00.1", "2021-01-01 10:00:00",
                                           "0000-01-01T00:00:00", "2024-02-29T00:00:00", "2023-02-29T00:00:00"])),
-    "year": st.sampled_from(["2021", "21", "", "abcd"]),
+    "year": st.sampled_from(["2021", "21", "", "abcd", "NA"]),
 }
 CONSTRAINTS = {
     "string": st.sampled_from([{}, {"required": True}, {"maxLength": 3}, {"pattern": "[a-z]+"}, {"enum": ["a", "B"]},
@@ -107,6 +116,9 @@ def tables(draw: st.DrawFn) -> tuple[dict[str, object], list[list[str]]]:
             f["constraints"] = cons
         fields.append(f)
     schema: dict[str, object] = {"fields": fields}
+    missing = draw(st.sampled_from([None, ["", "NA"], ["NA"], []]))
+    if missing is not None:
+        schema["missingValues"] = missing
     if draw(st.booleans()):
         schema["primaryKey"] = ["f0"]
     rows = draw(st.lists(st.tuples(*[CELLS[t] for t in types]).map(list), max_size=8))

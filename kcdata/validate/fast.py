@@ -47,6 +47,7 @@ class _Field:
     kernel: Callable[[Any], np.ndarray] | None
     type_note: str
     keyed: bool  # unique or part of the primary key: its cast values are tracked
+    empty_is_missing: bool = True
     memo: dict[str, tuple[Any, tuple[tuple[str, str], ...]]] = field(default_factory=dict)
 
 
@@ -78,8 +79,10 @@ def read_header(data: Path, dialect: Dialect) -> tuple[list[str], bytes]:
                 break
             buf += more
         head = bytes(buf)
-    if b"\x00" in head[:65536]:
-        raise InputError(f"{data}: looks like a binary file, not CSV text (it contains NUL bytes)",
+    sample = head[:65536]
+    controls = sum(sample.count(bytes([c])) for c in (*range(0, 9), *range(14, 32)))
+    if b"\x00" in sample or controls > len(sample) // 20:
+        raise InputError(f"{data}: looks like a binary file, not CSV text (NUL or other control bytes)",
                          hint="validate the CSV export of this data, or check the dataset's `data:` path")
     if len(head) >= HEADER_LIMIT and b"\n" not in head and b"\r" not in head:
         raise InputError(f"{data}: no line break in the first {HEADER_LIMIT >> 20} MB: not a CSV table "
@@ -147,7 +150,7 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
                              missing=pa.array([str(v) for v in mv], pa.string()), required=bool(cons.get("required")),
                              kernel=_kernel(desc, keyed=bool(cons.get("unique")) or fobj.name in pk),
                              type_note=f'type is "{fobj.type}/{fobj.format}"',
-                             keyed=bool(cons.get("unique")) or fobj.name in pk))
+                             keyed=bool(cons.get("unique")) or fobj.name in pk, empty_is_missing="" in mv))
     tracker = KeyTracker(unique=[f.name for f in fields if f.keyed and f.name in {
         e.name for e in expected if (e.constraints or {}).get("unique")}], primary_key=pk,
         numbers={f.name: f.number for f in fields})
@@ -252,6 +255,14 @@ def _check_batch(batch: Any, rows: np.ndarray, fields: list[_Field], errs: _Erro
     cols = [batch.column(i) for i in range(width)]
     present, absent = fields[:width], fields[width:]  # absent: schema fields with no label (missing-label)
     missing = [_missing(c, f.missing) for c, f in zip(cols, present, strict=True)]
+    if not all(f.empty_is_missing for f in present):
+        import pyarrow.compute as pc
+
+        empty = np.logical_and.reduce([_np_bool(pc.equal(pc.binary_length(c), 0)) for c in cols])
+        if empty.any():
+            # pyarrow reads an empty line as a row of "" cells, frictionless as a row with no cells:
+            # the same thing only when "" is a missing value
+            raise Fallback('a row of empty cells (or an empty line) where "" is not a missing value')
     blank = np.logical_and.reduce(missing) if missing else np.ones(n, dtype=bool)
     if blank.any():
         brows = rows[blank]
@@ -301,6 +312,10 @@ class _Cell:
 
     def __format__(self, spec: str) -> str:
         return format(str(self.col[self.pos].as_py()), spec)
+
+
+def _np_bool(mask: Any) -> np.ndarray:
+    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _missing(col: Any, values: Any) -> np.ndarray:

@@ -89,9 +89,16 @@ def kernel_for(descriptor: dict[str, Any]) -> Kernel | None:
             return None
 
         def number(col: Any) -> np.ndarray:
-            ok = _np(pc.match_substring_regex(col, _NUM))
-            if (lo is not None or hi is not None) and ok.any():
+            # Arrow's float grammar is within Decimal's (checked: only "nan(...)" is Arrow's alone, and
+            # NaN/inf are left to the cell reader), so a whole column that casts is one cheap pass.
+            empty = pc.equal(pc.binary_length(col), 0)
+            try:
+                vals = pc.cast(pc.if_else(empty, "0", col), pa.float64()).to_numpy(zero_copy_only=False)
+                ok = np.isfinite(vals) & ~_np(empty)
+            except pa.ArrowInvalid:
+                ok = _np(pc.match_substring_regex(col, _NUM))
                 vals = pc.cast(pc.if_else(pa.array(ok), col, "0"), pa.float64()).to_numpy()
+            if (lo is not None or hi is not None) and ok.any():
                 # Binary floats near a bound are left to the Decimal-exact cell reader.
                 if lo is not None:
                     ok &= vals > float(lo) + 1e-9 * max(1.0, abs(float(lo)))

@@ -42,7 +42,8 @@ def error_from_frictionless(err: Any) -> ValidationError:
 def make_resource(*, data: Path, schema: LoadedSchema, dialect: Dialect) -> Any:
     """A frictionless Resource with the dialect pinned, so frictionless does not sniff a different one."""
     from frictionless import Dialect as FDialect
-    from frictionless import Resource, formats
+    from frictionless import formats
+    from frictionless.resources import TableResource
 
     from kcdata.validate.schema import frictionless_schema
 
@@ -56,7 +57,8 @@ def make_resource(*, data: Path, schema: LoadedSchema, dialect: Dialect) -> Any:
     if dialect.encoding:
         options["encoding"] = dialect.encoding
     # frictionless refuses absolute paths as "not safe"; a basepath plus a bare file name is allowed.
-    return Resource(path=data.name, basepath=str(data.resolve().parent), **options)
+    # TableResource: a plain Resource would treat a .json data file as metadata, not as a table.
+    return TableResource(path=data.name, basepath=str(data.resolve().parent), **options)
 
 
 def validate_frictionless(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_errors: int) -> EngineResult:

@@ -149,14 +149,19 @@ def _duplicates(parts: list[np.ndarray], extra: np.ndarray, extra_rows: np.ndarr
                 row_of: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Rows whose value appeared before (in row order), and the row of the previous appearance.
 
-    Memory stays near one sorted copy of the hashes: duplicated values are found on the sorted copy,
-    then the rows holding them are picked out part by part.
+    Memory stays near the hashes themselves: duplicated values are found bucket by bucket (the top
+    four bits of the hash), each bucket sorted on its own, then the rows holding them are picked out.
     """
-    hs = np.concatenate([*parts, extra]) if parts or len(extra) else np.zeros(0, dtype=np.uint64)
-    hs.sort()
-    hs = hs[np.searchsorted(hs, 0, side="right"):]  # drop "no value"
-    dupvals = np.unique(hs[1:][hs[1:] == hs[:-1]])
-    del hs
+    found = []
+    buckets = [(p >> np.uint64(60)).astype(np.uint8) for p in parts]
+    extra_bucket = (extra >> np.uint64(60)).astype(np.uint8)
+    for b in range(16):
+        hs = np.concatenate([*(p[k == b] for p, k in zip(parts, buckets, strict=True)), extra[extra_bucket == b]])
+        hs.sort()
+        hs = hs[np.searchsorted(hs, 0, side="right"):]  # drop "no value"
+        found.append(np.unique(hs[1:][hs[1:] == hs[:-1]]))
+    del buckets, hs
+    dupvals = np.concatenate(found)  # buckets are in hash order, so this stays sorted
     empty = np.zeros(0, dtype=np.int64)
     if not len(dupvals):
         return empty, empty
