@@ -110,7 +110,10 @@ def _send_rows(client: PortalClient, plan: DatasetPlan, portal_id: str, *, scann
     up = _Uploader(client, portal_id, parallel=settings.parallel_uploads, total=total, dataset_id=plan.id,
                    on_progress=on_progress)
     try:
-        chunks = _row_chunks(scanned, mapping, plan._upsert_keys, settings.chunk_size)
+        # chunk_size is the upper bound; a delta that would fit in fewer requests than there are
+        # parallel uploads is split evenly, so the requests overlap instead of queueing.
+        size = min(settings.chunk_size, max(1_000, -(-upserts // settings.parallel_uploads)))
+        chunks = _row_chunks(scanned, mapping, plan._upsert_keys, size)
         if plan.replace and not fresh:
             first = next(chunks, [])
             up.finish()  # nothing may be in flight while the dataset is truncated
