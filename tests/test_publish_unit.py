@@ -277,8 +277,8 @@ def test_source_scan_keys_hashes_and_chunks(tmp_path) -> None:  # type: ignore[n
 def test_manifest_delta_parts_apply_in_order() -> None:
     base = {f"k{i}": i for i in range(10)}
     rows, digest = manifest.encode_parts(_rh(base))
-    d1 = manifest._blob(b"D", ["k1", "new"], ["k2"], [111, 5])
-    d2 = manifest._blob(b"D", ["k2"], ["new"], [222])
+    d1 = manifest._blob(b"D", ["k1", "new"], [111, 5], ["k2"])
+    d2 = manifest._blob(b"D", ["k2"], [222], ["new"])
     parts = [*rows, {"part": "1", "data": d1}, {"part": "2", "data": d2}]
     got, dig = manifest.decode_parts(parts)
     want = {**base, "k1": 111, "k2": 222}
@@ -305,9 +305,9 @@ def test_date_formats_are_honoured() -> None:
 def test_manifest_deltas_keep_the_file_order() -> None:
     base = {f"k{i}": i for i in range(6)}
     rows, _ = manifest.encode_parts(_rh(base))
-    d1 = manifest._blob(b"D", ["k4", "k1"], [], [40, 10])  # updates only: no new or deleted keys
+    d1 = manifest._blob(b"D", ["k4", "k1"], [40, 10])  # updates only: no new or deleted keys
     got, _ = manifest.decode_parts([*rows, {"part": "1", "data": d1}])
     assert got.key_list() == list(base) and got.as_dict() == {**base, "k4": 40, "k1": 10}
-    d2 = manifest._blob(b"D", ["k9"], ["k0"], [9])
+    d2 = manifest._blob(b"D", ["k9"], [9], ["k0"])
     got, _ = manifest.decode_parts([*rows, {"part": "1", "data": d1}, {"part": "2", "data": d2}])
     assert got.key_list() == ["k1", "k2", "k3", "k4", "k5", "k9"]
