@@ -2,7 +2,8 @@
 
 The manifest maps each row key to the source hash of the row as last published. It lives in a
 private companion dataset (columns ``part`` number, ``data`` text; each ``data`` cell is a
-zlib-compressed, base64-encoded list of up to :data:`PART_ROWS` keys and their 64-bit hashes). The public view
+zlib-compressed, base64-encoded Arrow IPC stream of up to :data:`PART_ROWS` keys and their 64-bit
+hashes). The public view
 points at it from ``metadata.kcdata``::
 
     {"manifest_id": "abcd-2345", "fingerprint": "<mapping fingerprint>", "rows": 1000000,
