@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from kcdata.errors import KcdataError, PortalError
@@ -136,8 +135,8 @@ def _send_rows(client: PortalClient, plan: DatasetPlan, portal_id: str, *, scann
     return up.tolerated_errors
 
 
-def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, root: Path, data: str,
-               settings: PublishSettings, on_progress: Progress | None = None) -> DatasetResult:
+def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, settings: PublishSettings,
+               on_progress: Progress | None = None) -> DatasetResult:
     """Execute one dataset's plan. Failures are returned as ``result="failed"``, not raised,
     so the other datasets still go ahead."""
     started, writes0 = time.monotonic(), client.write_requests

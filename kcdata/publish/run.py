@@ -137,8 +137,7 @@ def apply_plan_set(*, root: Path, client: PortalClient, plan: PublishPlan, setti
     results = []
     for p in plan.datasets:
         entry = plan._entries[p.id]
-        res = apply_plan(client, p, plan._desired[p.id], root=root, data=str(entry.data or ""), settings=settings,
-                         on_progress=on_progress)
+        res = apply_plan(client, p, plan._desired[p.id], settings=settings, on_progress=on_progress)
         if res.result in ("ok", "noop") and write_back and res.portal_id:
             res = _record(root, client, entry, res, settings)
         results.append(res)
