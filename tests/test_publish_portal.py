@@ -239,9 +239,12 @@ def test_refused_publish_writes_nothing_while_others_proceed(tmp_path: Path, por
     bad[2][3] = "not-a-number"
     write_csv(root / "data" / f"{invalid}.csv", bad)
     before = (root / "inventory" / "water.yaml").read_bytes()
+    catalog_before = sorted((r["resource"]["id"], r["resource"]["updatedAt"]) for r in portal.client().datasets())
 
     res = publish(root, portal, "apply", proposed, invalid, "--yes", "--json")
     assert res.exit_code == 5
+    assert sorted((r["resource"]["id"], r["resource"]["updatedAt"])
+                  for r in portal.client().datasets()) == catalog_before  # the portal is unchanged
     reasons = {d["id"]: d["reason"] for d in res.json()["data"]["datasets"]}
     assert "not approved" in reasons[proposed] and "validation failed" in reasons[invalid]
     assert (root / "inventory" / "water.yaml").read_bytes() == before
