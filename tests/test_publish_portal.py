@@ -228,6 +228,7 @@ def test_kill_mid_apply_then_rerun_finishes(tmp_path: Path, portal: Any) -> None
     assert res.json()["data"]["datasets"][0]["portal_id"] == pid
     keys = [r["break_id"] for r in client.get_all(pid, select="break_id")]
     assert len(keys) == 3000 and len(set(keys)) == 3000
+    assert_portal_equals_source(portal, pid, root / "data" / f"{ds}.csv")
     assert publish(root, portal, "plan", ds).exit_code == 0
 
 
