@@ -138,9 +138,9 @@ def test_invalid_schema_and_unknown_type_exit_3(cli, tmp_path: Path) -> None:
 
 
 def test_single_line_file_exits_3_in_bounded_memory(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kcdata.validate import fast
+    from kcdata.validate import source
 
-    monkeypatch.setattr(fast, "HEADER_LIMIT", 1 << 20)  # the 64 MB limit, scaled down for the test
+    monkeypatch.setattr(source, "HEADER_LIMIT", 1 << 20)  # the 64 MB limit, scaled down for the test
     data = tmp_path / "one-line.csv"
     data.write_bytes(b"a," * (1 << 20))
     schema = tmp_path / "s.json"

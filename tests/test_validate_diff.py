@@ -150,9 +150,10 @@ def test_many_batches_with_ragged_rows_match_frictionless(tmp_path: Path, monkey
     """Tiny blocks force hundreds of batches: ragged rows, duplicates and blank rows across batch edges."""
     import random
 
-    from kcdata.validate import fast
+    from kcdata.validate import fast, uniqueness
 
     monkeypatch.setattr(fast, "BLOCK_SIZE", 1 << 10)
+    monkeypatch.setattr(uniqueness, "BUCKET_HASHES", 200)  # 16 buckets for 3000 rows
     rnd = random.Random(3)
     lines = ["id,kind,when,n"]
     for i in range(3000):
@@ -200,3 +201,83 @@ def test_error_order_matches_frictionless(case: str) -> None:
     mine = validate_table(data=data, schema=schema_path, max_errors=0, engine="fast")
     assert [(e.code, e.row, e.field, e.message) for e in mine.errors] == \
         [(e.code, e.row, e.field, e.message) for e in ref.errors]
+
+
+@pytest.mark.parametrize("case", ["quoting", "non-utf8-bytes", "rows-missing-extra-blank"])
+def test_data_sha256_is_the_files(case: str) -> None:
+    import hashlib
+
+    data = FIXTURES / f"{case}.csv"
+    report = validate_table(data=data, schema=FIXTURES / f"{case}.schema.json")
+    assert report.data_sha256 == hashlib.sha256(data.read_bytes()).hexdigest()
+
+
+def _compiles(pattern: str) -> bool:
+    import re
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            re.compile(f"^{pattern}$")
+    except (re.error, OverflowError):
+        return False
+    return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=st.text(alphabet="ab1[]{},:()?*+|^$.\\d-", max_size=8).filter(_compiles),
+       cells=st.lists(st.text(alphabet="ab1{},:[]-.\n", max_size=6), min_size=1, max_size=8))
+def test_pattern_kernel_never_accepts_what_frictionless_rejects(pattern: str, cells: list[str]) -> None:
+    """The soundness rule of every kernel, for RE2 against Python's re: accepted => frictionless accepts."""
+    import pyarrow as pa
+    from frictionless import Field
+
+    from kcdata.validate.kernels import kernel_for
+
+    descriptor = {"name": "s", "type": "string", "constraints": {"pattern": pattern}}
+    kernel = kernel_for(descriptor)
+    if kernel is None:
+        return
+    accepted = kernel(pa.array(cells, pa.string()))
+    reader = Field.from_descriptor(descriptor).create_cell_reader()
+    for cell, ok in zip(cells, accepted.tolist(), strict=True):
+        if ok:
+            assert not reader(cell)[1], (pattern, cell)
+
+
+KERNEL_FIELDS = [
+    {"name": "i", "type": "integer", "constraints": {"minimum": -5, "maximum": 300}},
+    {"name": "n", "type": "number", "constraints": {"minimum": 0.5, "maximum": 1e6}},
+    {"name": "n2", "type": "number"},
+    {"name": "d", "type": "date"},
+    {"name": "t", "type": "datetime"},
+    {"name": "b", "type": "boolean", "trueValues": ["Y"], "falseValues": ["N", "0"]},
+    {"name": "s", "type": "string", "constraints": {"enum": ["a", "B"], "maxLength": 1}},
+]
+NEAR_VALID = st.one_of(
+    st.text(alphabet="0123456789-+.eE:TZ _ninfa", max_size=22),
+    st.datetimes().map(lambda d: d.isoformat()),
+    st.builds(lambda y, m, d, h, z: f"{y:04d}-{m:02d}-{d:02d}T{h:02d}:00:00.5{z}", st.integers(0, 9999),
+              st.integers(0, 13), st.integers(0, 32), st.integers(0, 25),
+              st.sampled_from(["", "Z", "+02:00", "-23:59", "+24:00", "+2:00", "z", "+0200"])),
+    st.builds(lambda y, m, d: f"{y:04d}-{m:02d}-{d:02d}", st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(NEAR_VALID, min_size=1, max_size=10))
+def test_type_kernels_never_accept_what_frictionless_rejects(cells: list[str]) -> None:
+    import pyarrow as pa
+    from frictionless import Field
+
+    from kcdata.validate.kernels import kernel_for
+
+    for descriptor in KERNEL_FIELDS:
+        kernel = kernel_for(descriptor)
+        assert kernel is not None
+        reader = Field.from_descriptor(descriptor).create_cell_reader()
+        for cell, ok in zip(cells, kernel(pa.array(cells, pa.string())).tolist(), strict=True):
+            if ok:
+                value, notes = reader(cell)
+                assert value is not None and not notes, (descriptor["name"], cell)

@@ -45,12 +45,6 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
     if data.suffix.lower() == ".tsv" and "delimiter" not in (dialect or {}) and dia.delimiter == ",":
         dia = dataclasses.replace(dia, delimiter="\t")  # what frictionless assumes for .tsv
     started = time.perf_counter()
-    # hashing the data (for the cache key) overlaps validation: hashlib releases the GIL
-    from concurrent.futures import ThreadPoolExecutor
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcdata-sha")
-    data_sha = pool.submit(_sha, data)
-    pool.shutdown(wait=False)
     reason = None
     if engine != "frictionless":
         try:
@@ -72,7 +66,8 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
                        error_count=sum(result.counts.values()), errors=result.errors,
                        error_counts=dict(sorted(result.counts.items())),
                        warnings=missing_descriptions(loaded.descriptor), engine_reason=reason,
-                       data_sha256=data_sha.result(), schema_sha256=loaded.sha256, seconds=round(seconds, 3))
+                       data_sha256=result.data_sha256 or _sha(data), schema_sha256=loaded.sha256,
+                       seconds=round(seconds, 3))
 
 
 def _dialect(base: Dialect, override: Mapping[str, Any]) -> Dialect:

@@ -2,8 +2,9 @@
 
 Why it is exact: frictionless decides each cell with a pure function of the cell text (the field's
 cell reader). Vectorised kernels accept the common, certainly-valid cells; every other cell is decided
-by that very reader (once per distinct value). Rows pyarrow cannot parse into the header's width are
-evaluated with frictionless's own ``Row``. Header errors come from frictionless's ``Header``.
+by that very reader (once per distinct value). Rows pyarrow cannot fit to the header's width (numbered
+by pyarrow as frictionless numbers them) are judged cell by cell with the same readers and the rules of
+frictionless's ``Row``. Header errors come from frictionless's ``Header``.
 """
 
 from __future__ import annotations
@@ -23,18 +24,14 @@ from kcdata.validate.kernels import kernel_for
 from kcdata.validate.model import ValidationError
 from kcdata.validate.reference import EngineResult, error_from_frictionless
 from kcdata.validate.schema import Dialect, LoadedSchema, frictionless_schema
+from kcdata.validate.source import Fallback, HashingFile, Prefetch, guess_delimiter, read_header
 from kcdata.validate.uniqueness import KeyTracker
 
 BLOCK_SIZE = 2 << 20  # larger blocks are barely faster and cost the engine's memory bound
-HEADER_LIMIT = 64 << 20  # a "header" longer than this is a single-line (or binary) file
 CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 UTF8 = frozenset({"utf-8", "utf8", "utf-8-sig", "ascii", "us-ascii"})
 CELL_GROUP, EXTRA_GROUP, MISSING_GROUP = 0, 1, 2
 MEMO_LIMIT = 200_000
-
-
-class Fallback(Exception):
-    """The fast engine cannot promise frictionless's answer for this file; the reason says why."""
 
 
 @dataclass(slots=True)
@@ -69,43 +66,6 @@ class _Errors:
             self.items.append(items)
 
 
-def read_header(data: Path, dialect: Dialect) -> tuple[list[str], bytes]:
-    """Labels of the first row, and the raw first bytes (for binary / delimiter diagnostics)."""
-    with data.open("rb") as fh:
-        buf = bytearray(fh.read(1 << 20))
-        while b"\n" not in buf and b"\r" not in buf and len(buf) < HEADER_LIMIT:
-            more = fh.read(1 << 20)
-            if not more:
-                break
-            buf += more
-        head = bytes(buf)
-    sample = head[:65536]
-    controls = sum(sample.count(bytes([c])) for c in (*range(0, 9), *range(14, 32)))
-    if b"\x00" in sample or controls > len(sample) // 20:
-        raise InputError(f"{data}: looks like a binary file, not CSV text (NUL or other control bytes)",
-                         hint="validate the CSV export of this data, or check the dataset's `data:` path")
-    if len(head) >= HEADER_LIMIT and b"\n" not in head and b"\r" not in head:
-        raise InputError(f"{data}: no line break in the first {HEADER_LIMIT >> 20} MB: not a CSV table "
-                         "(a single-line file?)", hint="check the file is a CSV export with one record per line")
-    text_head = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
-    cut = max(text_head.rfind(b"\n"), text_head.rfind(b"\r"))
-    try:
-        text = text_head[:cut + 1 if cut >= 0 else len(text_head)].decode("utf-8")
-    except UnicodeDecodeError:
-        raise Fallback("the file is not valid UTF-8 (frictionless detects the encoding)") from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=dialect.delimiter, quotechar=dialect.quote_char,
-                        doublequote=dialect.double_quote)
-    labels = next(reader, [])
-    return labels, head
-
-
-def _guess_delimiter(head: bytes, declared: str) -> str | None:
-    line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
-    counts = {d: line.count(d) for d in (",", ";", "\t", "|") if d != declared}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else None
-
-
 def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_errors: int,
                   on_progress: Callable[[int, int], None] | None = None) -> EngineResult:
     """Validate a CSV file exactly as frictionless would, in bounded memory; Fallback when it cannot."""
@@ -130,7 +90,7 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     fschema = frictionless_schema(schema)
     labels, head = read_header(data, dialect)
     if len(labels) == 1 and len(fschema.fields) > 1:
-        guess = _guess_delimiter(head, dialect.delimiter)
+        guess = guess_delimiter(head, dialect.delimiter)
         if guess is not None:
             shown = {"\t": "\\t"}.get(guess, guess)
             raise InputError(
@@ -173,8 +133,9 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
         return "skip"
 
     names = [f"c{i}" for i in range(len(labels))]
+    source = HashingFile(data)
     reader = pacsv.open_csv(
-        str(data),
+        source,
         read_options=pacsv.ReadOptions(use_threads=False, block_size=BLOCK_SIZE, skip_rows=1, column_names=names),
         parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter, quote_char=dialect.quote_char,
                                          double_quote=dialect.double_quote, newlines_in_values=True,
@@ -184,7 +145,7 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     accepted = 0
     skip_t: list[int] = []  # for ragged row j: the accepted-row index before which it sits
     ragged_rows: list[tuple[int, str]] = []  # located but not yet evaluated (row number, text)
-    batches = _Prefetch(reader)
+    batches = Prefetch(reader)
     seen = 0
     try:
         while True:
@@ -235,8 +196,10 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     listed.sort(key=lambda t: (t[0], t[1]))
     if limit is not None:
         listed = listed[:limit]
+    digest = source.hexdigest()
+    source.close()
     return EngineResult(rows=accepted + len(ragged), errors=tuple(e for _, _, e in listed),
-                        counts={k: v for k, v in counts.items() if v})
+                        counts={k: v for k, v in counts.items() if v}, data_sha256=digest)
 
 
 def _kernel(desc: dict[str, Any], *, keyed: bool) -> Callable[[Any], np.ndarray] | None:
@@ -459,47 +422,3 @@ def _const(message: str) -> Callable[[], str]:
 
 def _msg(cls: Any, **values: Any) -> Callable[[], str]:
     return lambda: cls.template.format(**values)
-
-
-class _Prefetch:
-    """Parses the next batches in a thread (pyarrow releases the GIL) while this one is checked."""
-
-    def __init__(self, reader: Any, depth: int = 2) -> None:
-        import queue
-        import threading
-
-        self._q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
-        self._reader = reader
-        self._thread = threading.Thread(target=self._work, name="kcdata-csv-reader", daemon=True)
-        self._thread.start()
-
-    def _work(self) -> None:
-        import queue
-
-        while not self._stop.is_set():
-            try:
-                item: tuple[str, Any] = ("batch", self._reader.read_next_batch())
-            except StopIteration:
-                item = ("end", None)
-            except BaseException as exc:
-                item = ("error", exc)
-            while not self._stop.is_set():
-                try:
-                    self._q.put(item, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
-            if item[0] != "batch":
-                return
-
-    def next(self) -> Any:
-        """The next record batch, or None at the end; re-raises the reader's exception."""
-        kind, value = self._q.get()
-        if kind == "error":
-            raise value
-        return value if kind == "batch" else None
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)

@@ -24,9 +24,13 @@ _DAY = ("(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-"
 _CLOCK = "(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
 _DATE_RX = f"^{_DAY}$"
 _DATETIME_RX = f"^{_DAY}T{_CLOCK}$"
-_FRACTION_RX = f"^{_DAY}T{_CLOCK}\\.[0-9]{{1,6}}$"
+_ZONE = "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+_FRACTION_RX = f"^{_DAY}T{_CLOCK}(?:\\.[0-9]{{1,6}})?{_ZONE}?$"  # Socrata fractions, UTC "Z", offsets
 # Regex syntax on which RE2 and Python agree (or RE2 is stricter): literals, classes, groups, quantifiers.
 _SAFE_PATTERN = re.compile(r"^(?:[A-Za-z0-9 _\-:/,.@#]|\\[dDwWsS.\-()\[\]{}+*?|^$]|[\[\]()|?*+{}^]|(?<=\[)\^)*$")
+# ...except where the two dialects part: "{,3}" (Python: 0-3 times, RE2: a literal), "[[:digit:]]"
+# (RE2: a POSIX class, Python: a set), "(?...)" groups and flags.
+_RE2_DIFFERS = re.compile(r"\(\?|\[:|\[\[|\{(?!\d+(?:,\d*)?\})")
 _CONSTRAINT_KEYS = frozenset({"required", "unique"})
 
 
@@ -58,9 +62,13 @@ def kernel_for(descriptor: dict[str, Any]) -> Kernel | None:
             checks.append(lambda col: pc.less_equal(pc.utf8_length(col), hi))
         if "pattern" in cons:
             pattern = str(cons.pop("pattern"))
-            if not _SAFE_PATTERN.match(pattern):
+            if not _SAFE_PATTERN.match(pattern) or _RE2_DIFFERS.search(pattern):
                 return None
             rx = f"^(?:{pattern})$"
+            try:
+                pc.match_substring_regex(pa.array([""], pa.string()), rx)
+            except pa.ArrowInvalid:  # RE2 cannot compile it: the cell reader decides
+                return None
             checks.append(lambda col: pc.match_substring_regex(col, rx))
         if cons:
             return None
@@ -139,9 +147,9 @@ def _timestamp(rx: str) -> Kernel:
         # One RE2 pass that knows the calendar (29 February is left to the cell reader, as are
         # fractions, zones, 24:00:00 and everything else frictionless may still accept).
         ok = _np(pc.match_substring_regex(col, rx))
-        if rx is _DATETIME_RX and not ok.all():
-            # Socrata exports write fractions ("...T10:00:00.000"): a second chance for the rejects only
-            rejects = np.nonzero(~ok)[0]
+        if rx is _DATETIME_RX and not ok.all():  # (empty and short cells cannot carry a fraction)
+            # fractions ("...T10:00:00.000") and zones ("Z", "+02:00"): a second chance for the rejects only
+            rejects = np.nonzero(~ok & _np(pc.greater(pc.binary_length(col), 19)))[0]
             sub = col.take(pa.array(rejects))
             ok[rejects] = _np(pc.match_substring_regex(sub, _FRACTION_RX))
         return ok

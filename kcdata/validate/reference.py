@@ -20,6 +20,7 @@ class EngineResult:
     rows: int
     errors: tuple[ValidationError, ...]
     counts: dict[str, int]
+    data_sha256: str | None = None  # when the engine hashed the bytes it read anyway
 
 
 # Errors that mean "could not read this as a table": bad input (exit 3), not findings in the data.

@@ -16,6 +16,7 @@ import numpy as np
 from kcdata.validate.model import ValidationError
 
 UNIQUE_GROUP, PK_GROUP = 3, 4
+BUCKET_HASHES = 1 << 20
 _NULL = "\x00<null>"
 _MIX = np.uint64(0x100000001B3)
 
@@ -150,12 +151,16 @@ def _duplicates(parts: list[np.ndarray], extra: np.ndarray, extra_rows: np.ndarr
     """Rows whose value appeared before (in row order), and the row of the previous appearance.
 
     Memory stays near the hashes themselves: duplicated values are found bucket by bucket (the top
-    four bits of the hash), each bucket sorted on its own, then the rows holding them are picked out.
+    bits of the hash, about a million hashes a bucket), each sorted on its own, then the rows holding
+    them are picked out.
     """
     found = []
-    buckets = [(p >> np.uint64(60)).astype(np.uint8) for p in parts]
-    extra_bucket = (extra >> np.uint64(60)).astype(np.uint8)
-    for b in range(16):
+    total = sum(len(p) for p in parts) + len(extra)
+    bits = min(4, (total // BUCKET_HASHES).bit_length())  # one bucket for small files
+    shift = np.uint64(64 - bits) if bits else np.uint64(63)
+    buckets = [(p >> shift).astype(np.uint8) if bits else np.zeros(len(p), dtype=np.uint8) for p in parts]
+    extra_bucket = (extra >> shift).astype(np.uint8) if bits else np.zeros(len(extra), dtype=np.uint8)
+    for b in range(1 << bits):
         hs = np.concatenate([*(p[k == b] for p, k in zip(parts, buckets, strict=True)), extra[extra_bucket == b]])
         hs.sort()
         hs = hs[np.searchsorted(hs, 0, side="right"):]  # drop "no value"
