@@ -179,8 +179,12 @@ def test_plan_refuses_schema_drift_unless_allowed() -> None:
     p = compute_plan(desired=d, remote=r)
     assert p.action is Action.REFUSED and "schema drift" in (p.reason or "")
     assert p.columns.added == ("v",) and p.columns.removed == ("w",)
-    ok = compute_plan(desired=d, remote=r, options=PlanOptions(allow_schema_change=True))
-    assert ok.action is Action.UPDATE
+    still = compute_plan(desired=d, remote=r, options=PlanOptions(allow_schema_change=True))
+    assert still.action is Action.REFUSED and "cannot drop or retype" in (still.reason or "")
+    only_added = Remote(view={**view, "columns": _view(d)["columns"][:1]}, identity="inventory-id",  # type: ignore[index]
+                        row_count=1, hashes=_rh({"1": 1}), hash_kind="source")
+    ok = compute_plan(desired=d, remote=only_added, options=PlanOptions(allow_schema_change=True))
+    assert ok.action is Action.UPDATE and ok.columns.added == ("v",)
 
 
 def test_plan_passes_refusals_through() -> None:
@@ -273,10 +277,37 @@ def test_source_scan_keys_hashes_and_chunks(tmp_path) -> None:  # type: ignore[n
 def test_manifest_delta_parts_apply_in_order() -> None:
     base = {f"k{i}": i for i in range(10)}
     rows, digest = manifest.encode_parts(_rh(base))
-    d1 = manifest._blob(b"D", ["k1", "new"], ["k2"], [111, 5])
-    d2 = manifest._blob(b"D", ["k2"], ["new"], [222])
+    d1 = manifest._blob(b"D", ["k1", "new"], [111, 5], ["k2"])
+    d2 = manifest._blob(b"D", ["k2"], [222], ["new"])
     parts = [*rows, {"part": "1", "data": d1}, {"part": "2", "data": d2}]
     got, dig = manifest.decode_parts(parts)
     want = {**base, "k1": 111, "k2": 222}
     assert got.as_dict() == want
     assert dig == manifest._chain(manifest._chain(digest, d1), d2)
+
+
+def test_date_formats_are_honoured() -> None:
+    m = table_mapping({"fields": [{"name": "d", "type": "date", "format": "%m/%d/%Y"},
+                                  {"name": "t", "type": "datetime", "format": "fmt:%m/%d/%Y %H:%M"},
+                                  {"name": "a", "type": "date", "format": "any"}],
+                       "missingValues": ["", "NULL"]}, row_identifier="d", where="s")
+    d, t, a = (encoder(c) for c in m.columns)
+    assert d("06/14/2026") == "2026-06-14T00:00:00.000" and d("NULL") is None
+    assert t("06/14/2026 13:05") == "2026-06-14T13:05:00.000"
+    assert a("2026-06-14") == a("06/14/2026") == "2026-06-14T00:00:00.000"
+    with pytest.raises(EncodeError):
+        d("2026-06-14")
+    from kcdata.publish.typemap import column_encoder
+
+    assert column_encoder(m.columns[0])(["06/14/2026", "NULL"]) == ["2026-06-14T00:00:00.000", None]
+
+
+def test_manifest_deltas_keep_the_file_order() -> None:
+    base = {f"k{i}": i for i in range(6)}
+    rows, _ = manifest.encode_parts(_rh(base))
+    d1 = manifest._blob(b"D", ["k4", "k1"], [40, 10])  # updates only: no new or deleted keys
+    got, _ = manifest.decode_parts([*rows, {"part": "1", "data": d1}])
+    assert got.key_list() == list(base) and got.as_dict() == {**base, "k4": 40, "k1": 10}
+    d2 = manifest._blob(b"D", ["k9"], [9], ["k0"])
+    got, _ = manifest.decode_parts([*rows, {"part": "1", "data": d1}, {"part": "2", "data": d2}])
+    assert got.key_list() == ["k1", "k2", "k3", "k4", "k5", "k9"]

@@ -118,7 +118,8 @@ def _build_plan(app: App, ids: tuple[str, ...], changed_since: str | None, setti
 @click.argument("ids", nargs=-1, metavar="[DATASET_ID ...]")
 @click.option("--changed-since", metavar="GIT_REF", help="Only datasets whose entry, schema or data changed since "
               "this git ref (e.g. origin/main).")
-@click.option("--allow-schema-change", is_flag=True, help="Plan column additions/removals/type changes.")
+@click.option("--allow-schema-change", is_flag=True, help="Allow adding columns (dropping or retyping columns is "
+              "always refused: the portal API cannot do it).")
 @click.option("--force", is_flag=True, help="Plan updates that delete more than publish.max_delete_share of rows.")
 @click.option("--replace", is_flag=True, help="Plan a full replace of the rows instead of a delta.")
 @click.option("--markdown", is_flag=True, help="Print the plan as a Markdown table (for pull requests).")
@@ -166,7 +167,8 @@ def _result_json(plan: DatasetPlan, res: DatasetResult) -> dict[str, Any]:
               "this git ref (CI on merge: HEAD~1).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (CI).")
 @click.option("--force", is_flag=True, help="Allow deleting more than publish.max_delete_share of a dataset's rows.")
-@click.option("--allow-schema-change", is_flag=True, help="Allow adding, removing or retyping columns.")
+@click.option("--allow-schema-change", is_flag=True, help="Allow adding columns (dropping or retyping columns is "
+              "always refused: the portal API cannot do it).")
 @click.option("--replace", is_flag=True, help="Replace all rows instead of sending the delta.")
 @click.option("--no-write-back", is_flag=True, help="Do not record status/portal_id in the inventory "
               "(implied when $CI is set; see publish.write_back).")

@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from kcdata.errors import KcdataError, PortalError
@@ -110,7 +109,10 @@ def _send_rows(client: PortalClient, plan: DatasetPlan, portal_id: str, *, scann
     up = _Uploader(client, portal_id, parallel=settings.parallel_uploads, total=total, dataset_id=plan.id,
                    on_progress=on_progress)
     try:
-        chunks = _row_chunks(scanned, mapping, plan._upsert_keys, settings.chunk_size)
+        # chunk_size is the upper bound; a delta that would fit in fewer requests than there are
+        # parallel uploads is split evenly, so the requests overlap instead of queueing.
+        size = min(settings.chunk_size, max(1_000, -(-upserts // settings.parallel_uploads)))
+        chunks = _row_chunks(scanned, mapping, plan._upsert_keys, size)
         if plan.replace and not fresh:
             first = next(chunks, [])
             up.finish()  # nothing may be in flight while the dataset is truncated
@@ -133,8 +135,8 @@ def _send_rows(client: PortalClient, plan: DatasetPlan, portal_id: str, *, scann
     return up.tolerated_errors
 
 
-def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, root: Path, data: str,
-               settings: PublishSettings, on_progress: Progress | None = None) -> DatasetResult:
+def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, settings: PublishSettings,
+               on_progress: Progress | None = None) -> DatasetResult:
     """Execute one dataset's plan. Failures are returned as ``result="failed"``, not raised,
     so the other datasets still go ahead."""
     started, writes0 = time.monotonic(), client.write_requests
@@ -162,7 +164,8 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, roo
                        on_progress=on_progress, fresh=True)
         else:
             assert portal_id is not None
-            view = client.get_view(portal_id) or {}
+            view = plan._view or client.get_view(portal_id) or {}
+            latest: Mapping[str, Any] | None = None
             rows_change = bool(plan.rows.total or plan.replace)
             changed_fields = {c.field for c in plan.metadata_changes}
             if changed_fields - {"publication", "visibility"} or rows_change or plan.columns.drift:
@@ -172,9 +175,9 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, roo
                 update = dict(fields)
                 if plan.columns.described or plan.columns.added:
                     update["columns"] = _column_edits(mapping, view)
-                new_view = client.update_metadata(portal_id, fields=update, metadata=md)
+                latest = client.update_metadata(portal_id, fields=update, metadata=md) or None
                 missing = [c for c in plan.columns.added
-                           if c not in {x.get("fieldName") for x in (new_view or view).get("columns") or []}]
+                           if c not in {x.get("fieldName") for x in (latest or view).get("columns") or []}]
                 if missing:
                     raise PortalError(f"{client.domain}: the portal did not add column(s) {', '.join(missing)} "
                                       f"to {portal_id}", code="schema-change-unsupported",
@@ -186,10 +189,13 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, roo
                     log.info("%s: %d delete errors after retries, checked by row count", plan.id, tolerated)
             if "publication" in changed_fields:
                 client.publish_view(portal_id)
+                latest = None
             if "visibility" in changed_fields:
                 client.set_permission(portal_id, public=True)
+                latest = None
         if plan._refresh_manifest:
-            current = client.get_view(portal_id) or {"id": portal_id}
+            current = (latest if plan.action is Action.UPDATE and latest else None) \
+                or client.get_view(portal_id) or {"id": portal_id}
             if plan.rows.total or plan.replace or plan.action is Action.CREATE:
                 count = client.count_rows(portal_id)
                 if count != desired.scan.row_count:

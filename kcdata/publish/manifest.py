@@ -2,7 +2,8 @@
 
 The manifest maps each row key to the source hash of the row as last published. It lives in a
 private companion dataset (columns ``part`` number, ``data`` text; each ``data`` cell is a
-zlib-compressed, base64-encoded list of up to :data:`PART_ROWS` keys and their 64-bit hashes). The public view
+zlib-compressed, base64-encoded Arrow IPC stream of up to :data:`PART_ROWS` keys and their 64-bit
+hashes). The public view
 points at it from ``metadata.kcdata``::
 
     {"manifest_id": "abcd-2345", "fingerprint": "<mapping fingerprint>", "rows": 1000000,
@@ -19,9 +20,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kcdata.errors import PortalError
@@ -49,22 +49,29 @@ def _chain(previous: str, blob: str) -> str:
     return hashlib.sha256((previous + hashlib.sha256(blob.encode()).hexdigest()).encode()).hexdigest()
 
 
-def _blob(kind: bytes, keys: list[str], deleted: list[str], hashes: Any) -> str:
+def _blob(kind: bytes, keys: Any, hashes: Any, deleted: Sequence[str] = ()) -> str:
+    """One part: base64(zlib(kind byte + an Arrow IPC stream of ``{k: string, h: uint64}``)); a
+    deleted key is a row with a null hash. Arrow IPC decodes without building Python objects."""
     import numpy as np
+    import pyarrow as pa
 
-    raw = (kind + json.dumps(keys, separators=(",", ":")).encode() + b"\x00"
-           + json.dumps(deleted, separators=(",", ":")).encode() + b"\x00"
-           + np.ascontiguousarray(hashes, dtype="<u8").tobytes())
-    return base64.b64encode(zlib.compress(raw, 1)).decode()
+    k = keys if isinstance(keys, pa.Array) else pa.array(list(keys), type=pa.string())
+    h = pa.array(np.ascontiguousarray(hashes, dtype=np.uint64), type=pa.uint64())
+    if deleted:
+        k = pa.concat_arrays([k, pa.array(list(deleted), type=pa.string())])
+        h = pa.concat_arrays([h, pa.nulls(len(deleted), type=pa.uint64())])
+    batch = pa.record_batch([k, h], names=["k", "h"])
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, batch.schema) as writer:
+        writer.write_batch(batch)
+    return base64.b64encode(zlib.compress(kind + sink.getvalue().to_pybytes(), 1)).decode()
 
 
 def encode_parts(rows: RowHashes) -> tuple[list[dict[str, Any]], str]:
-    """Base parts of a full manifest and its digest. A part's ``data`` is base64(zlib(kind byte +
-    JSON key list + NUL + JSON deleted-key list + NUL + little-endian uint64 hashes))."""
-    keys = rows.key_list()
+    """Base parts of a full manifest and its digest (see :func:`_blob` for a part's format)."""
     out, digest = [], ""
-    for n, start in enumerate(range(0, max(len(keys), 1), PART_ROWS)):
-        blob = _blob(b"B", keys[start:start + PART_ROWS], [], rows.hashes[start:start + PART_ROWS])
+    for n, start in enumerate(range(0, max(len(rows), 1), PART_ROWS)):
+        blob = _blob(b"B", rows.keys.slice(start, PART_ROWS), rows.hashes[start:start + PART_ROWS])
         digest = _chain(digest, blob)
         out.append({"part": str(n), "data": blob})
     return out, digest
@@ -76,39 +83,57 @@ def decode_parts(parts: list[dict[str, Any]]) -> tuple[RowHashes, str]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    digest, keys, hashes = "", [], []
+    digest = ""
+    keys: list[Any] = []
+    hashes: list[Any] = []
     changes: dict[str, int | None] = {}
     for p in sorted(parts, key=lambda r: int(r.get("part", 0))):
         blob = str(p.get("data") or "")
         digest = _chain(digest, blob)
         try:
             raw = zlib.decompress(base64.b64decode(blob))
-        except zlib.error as exc:
-            raise ValueError(str(exc)) from exc
-        kind, body = raw[:1], raw[1:]
-        head, _, rest = body.partition(b"\x00")
-        dels, _, tail = rest.partition(b"\x00")
-        ks, ds = json.loads(head), json.loads(dels)
-        hs = np.frombuffer(tail, dtype="<u8").astype(np.uint64)
-        if len(ks) != len(hs) or kind not in (b"B", b"D"):
+            table = pa.ipc.open_stream(pa.py_buffer(raw[1:])).read_all()
+        except (zlib.error, pa.ArrowInvalid) as exc:
+            raise ValueError(f"damaged manifest part: {exc}") from exc
+        kind = raw[:1]
+        if table.column_names != ["k", "h"] or kind not in (b"B", b"D"):
             raise ValueError("damaged manifest part")
+        k, h = table.column("k").combine_chunks(), table.column("h").combine_chunks()
         if kind == b"B":
-            if changes:
-                raise ValueError("a base part after a delta part")
-            keys.extend(ks)
-            hashes.append(hs)
+            if changes or h.null_count:
+                raise ValueError("a base part after a delta part, or with deletions")
+            keys.append(k)
+            hashes.append(h.to_numpy())
         else:
-            changes.update(dict.fromkeys(ds))
-            changes.update(zip(ks, hs.tolist(), strict=True))
-    base_keys = pa.array(keys, type=pa.string())
-    base_hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
+            changes.update(zip(k.to_pylist(), h.to_pylist(), strict=True))
+    base_keys = pa.concat_arrays(keys) if keys else pa.array([], type=pa.string())
+    base_hashes = np.concatenate(hashes).astype(np.uint64) if hashes else np.zeros(0, dtype=np.uint64)
     if not changes:
         return RowHashes(keys=base_keys, hashes=base_hashes), digest
-    keep = pc.invert(pc.is_in(base_keys, value_set=pa.array(list(changes), type=pa.string())))
-    live = {k: h for k, h in changes.items() if h is not None}
-    return RowHashes(keys=pa.concat_arrays([base_keys.filter(keep), pa.array(list(live), type=pa.string())]),
-                     hashes=np.concatenate([base_hashes[keep.to_numpy(zero_copy_only=False)],
-                                            np.fromiter(live.values(), dtype=np.uint64, count=len(live))])), digest
+    # Apply the deltas in place, so the keys keep the file's order (and the plan's cheap
+    # "same keys in the same order" comparison keeps working): updates overwrite, deletes drop,
+    # new keys go at the end.
+    changed_keys = pa.array(list(changes), type=pa.string())
+    where = pc.index_in(changed_keys, value_set=base_keys).to_numpy(zero_copy_only=False)
+    values = list(changes.values())
+    base_hashes = base_hashes.copy()
+    keep = np.ones(len(base_keys), dtype=bool)
+    new_keys, new_hashes = [], []
+    for key, pos, value in zip(changes, where, values, strict=True):
+        if pos is None or np.isnan(pos):
+            if value is not None:
+                new_keys.append(key)
+                new_hashes.append(value)
+        elif value is None:
+            keep[int(pos)] = False
+        else:
+            base_hashes[int(pos)] = value
+    out_keys = base_keys if keep.all() else base_keys.filter(pa.array(keep))
+    out_hashes = base_hashes if keep.all() else base_hashes[keep]
+    if new_keys:
+        out_keys = pa.concat_arrays([out_keys, pa.array(new_keys, type=pa.string())])
+        out_hashes = np.concatenate([out_hashes, np.array(new_hashes, dtype=np.uint64)])
+    return RowHashes(keys=out_keys, hashes=out_hashes), digest
 
 
 def read(client: PortalClient, view: Mapping[str, Any], *, fingerprint: str) -> RowHashes | None:
@@ -174,7 +199,7 @@ def write_delta(client: PortalClient, view: Mapping[str, Any], *, dataset_id: st
     if (not rec.get("manifest_id") or rec.get("fingerprint") != fingerprint or not isinstance(parts, int)
             or not rec.get("digest") or delta_rows > max(0.2 * total_rows, 1000) or parts >= 200):
         return write(client, view, dataset_id=dataset_id, hashes=full, fingerprint=fingerprint)
-    blob = _blob(b"D", changed.key_list(), list(deleted), changed.hashes)
+    blob = _blob(b"D", changed.keys, changed.hashes, deleted)
     report = client.upsert(str(rec["manifest_id"]), [{"part": str(parts), "data": blob}])
     if not report.ok:
         raise PortalError(f"{client.domain}: storing the row manifest delta failed ({report.errors} errors)")

@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from kcdata.errors import InputError, KcdataError
 from kcdata.inventory.model import AccessLevel, Classification, Dataset, Inventory, Status
 from kcdata.publish import manifest
-from kcdata.publish.client import PortalClient
+from kcdata.publish.client import PortalClient, inventory_id_of
 from kcdata.publish.metadata import desired_metadata
 from kcdata.publish.plan import Desired, Remote
 from kcdata.publish.rowset import RowHashes
@@ -100,8 +100,12 @@ def validation_refusal(root: Path, inventory: Inventory, dataset: Dataset) -> st
 
 
 def build_desired(root: Path, inventory: Inventory, dataset: Dataset, *, named: bool,
-                  check_validation: bool = True) -> Desired:
-    """Everything the portal should hold for ``dataset``; gate failures become refusals."""
+                  check_validation: bool = True,
+                  on_mapping: Callable[[TableMapping], None] | None = None) -> Desired:
+    """Everything the portal should hold for ``dataset``; gate failures become refusals.
+
+    ``on_mapping`` is called as soon as the column mapping is known, before the (slower)
+    validation gate and CSV scan, so the caller can read the portal side meanwhile."""
     refusals = gate_refusals(dataset, named=named)
     try:
         dept = inventory.department(dataset.department).name
@@ -114,6 +118,8 @@ def build_desired(root: Path, inventory: Inventory, dataset: Dataset, *, named: 
         try:
             schema = load_schema(root, dataset)
             mapping = table_mapping(schema, row_identifier=dataset.row_identifier, where=str(dataset.schema))
+            if on_mapping is not None:
+                on_mapping(mapping)
             if check_validation and (why := validation_refusal(root, inventory, dataset)):
                 refusals.append(why)
             else:
@@ -138,23 +144,52 @@ def find_view(client: PortalClient, dataset: Dataset, *, production_domain: str 
         if view is None:
             return None, "recorded-id", (f"recorded portal_id {dataset.portal_id} does not exist on "
                                          f"{client.domain}; not re-creating it (fix or clear portal_id)",)
+        owner = inventory_id_of(view)
+        if owner is not None and owner != dataset.id:
+            # A view published before kcdata (no inventory id yet) is adopted; someone else's is not.
+            return view, "recorded-id", (f"recorded portal_id {dataset.portal_id} on {client.domain} belongs to "
+                                         f"inventory dataset '{owner}'; fix portal_id",)
         return view, "recorded-id", ()
     found = client.find_by_inventory_id(dataset.id)
     return found, "inventory-id" if found else "none", ()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prefetch:
+    """The portal reads a plan needs that do not depend on the CSV (done while it is scanned)."""
+
+    view: Mapping[str, Any] | None
+    identity: str
+    refusals: tuple[str, ...]
+    manifest: RowHashes | None = None
+    count: int | None = None
+
+
+def prefetch(client: PortalClient, dataset: Dataset, mapping: TableMapping, *,
+             production_domain: str | None) -> Prefetch:
+    view, identity, refusals = find_view(client, dataset, production_domain=production_domain)
+    if refusals or view is None:
+        return Prefetch(view=view, identity=identity, refusals=refusals)
+    rows = manifest.read(client, view, fingerprint=mapping.fingerprint())
+    count = client.count_rows(str(view["id"])) if rows is not None else None
+    return Prefetch(view=view, identity=identity, refusals=refusals, manifest=rows, count=count)
+
+
 def observe(client: PortalClient, root: Path, desired: Desired, dataset: Dataset, *,
-            production_domain: str | None) -> tuple[Desired, Remote]:
+            production_domain: str | None, pre: Prefetch | None = None) -> tuple[Desired, Remote]:
     """The portal side of the plan. When no trustworthy manifest exists the rows are read back
     from the portal and both sides are compared by value hash (``desired`` gains them)."""
-    view, identity, refusals = find_view(client, dataset, production_domain=production_domain)
-    if refusals or view is None or desired.mapping is None or desired.rows is None:
-        return desired, Remote(view=view, identity=identity, refusals=refusals)
+    if desired.mapping is None or desired.rows is None:
+        return desired, Remote(view=None, identity="none")
     mapping = desired.mapping
+    if pre is None:
+        pre = prefetch(client, dataset, mapping, production_domain=production_domain)
+    view, identity = pre.view, pre.identity
+    if pre.refusals or view is None:
+        return desired, Remote(view=view, identity=identity, refusals=pre.refusals)
     portal_id = str(view["id"])
-    hashes = manifest.read(client, view, fingerprint=mapping.fingerprint())
+    hashes, count = pre.manifest, pre.count
     if hashes is not None:
-        count = client.count_rows(portal_id)
         if count == len(hashes):
             return desired, Remote(view=view, identity=identity, row_count=count, hashes=hashes,
                                    hash_kind="source", manifest_ok=True)

@@ -107,6 +107,7 @@ class DatasetPlan:
     _upsert_keys: frozenset[str] | None = field(default=frozenset(), repr=False)  # None: every source row
     _delete_keys: tuple[str, ...] = field(default=(), repr=False)
     _refresh_manifest: bool = field(default=False, repr=False)
+    _view: Mapping[str, Any] | None = field(default=None, repr=False)  # the portal view as planned against
 
 
 def column_changes(mapping: TableMapping, view: Mapping[str, Any]) -> ColumnChanges:
@@ -210,6 +211,12 @@ def compute_plan(*, desired: Desired, remote: Remote | None, options: PlanOption
             + [f"removed {', '.join(cols.removed)}"] * bool(cols.removed) + list(cols.retyped))
             + "): re-run with --allow-schema-change", rows=counts, metadata_changes=meta, columns=cols,
             state_from=state_from)
+    if cols.removed or cols.retyped:
+        # Even when allowed: the producer API can add columns but not drop or retype them.
+        return _refused(desired, remote, "the portal cannot drop or retype columns through this API ("
+                        + "; ".join([f"removed {', '.join(cols.removed)}"] * bool(cols.removed) + list(cols.retyped))
+                        + "): change them in the portal, or publish as a new dataset", rows=counts,
+                        metadata_changes=meta, columns=cols, state_from=state_from)
     base = remote.row_count or len(theirs)
     if deletes and not options.force and len(deletes) > options.max_delete_share * max(base, 1):
         share = len(deletes) / max(base, 1)
@@ -223,6 +230,6 @@ def compute_plan(*, desired: Desired, remote: Remote | None, options: PlanOption
                        portal_id=portal_id, rows=counts, metadata_changes=meta, columns=cols, reason=None,
                        identity=remote.identity, replace=options.replace, source_rows=len(local),
                        portal_rows=base, state_from=state_from,
-                       _upsert_keys=None if options.replace else frozenset(creates + updates),
+                       _upsert_keys=None if options.replace else frozenset(creates + updates), _view=remote.view,
                        _delete_keys=deletes,
                        _refresh_manifest=bool(counts.total or options.replace) or not remote.manifest_ok)

@@ -6,7 +6,7 @@ keys live in Arrow arrays and hashes in numpy ``uint64`` arrays, and :func:`diff
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -134,10 +134,3 @@ def _sorted_keys(table: Any, mask: Any, order_col: str) -> list[str]:
     order = np.argsort(sub.column(order_col).to_numpy(), kind="stable")
     keys: list[str] = sub.column("k").take(order).to_pylist()
     return keys
-
-
-def union_keys(*parts: Iterable[str]) -> frozenset[str]:
-    out: set[str] = set()
-    for p in parts:
-        out.update(p)
-    return frozenset(out)

@@ -22,9 +22,10 @@ from kcdata.inventory.model import Dataset, Inventory, Status
 from kcdata.publish import log as publog
 from kcdata.publish.apply import DatasetResult, Progress, apply_plan
 from kcdata.publish.client import PortalClient, connect
-from kcdata.publish.observe import CANDIDATE_STATUSES, build_desired, observe
+from kcdata.publish.observe import CANDIDATE_STATUSES, Prefetch, build_desired, observe, prefetch
 from kcdata.publish.plan import Action, DatasetPlan, Desired, PlanOptions, compute_plan
 from kcdata.publish.settings import PublishSettings, publish_settings
+from kcdata.publish.typemap import TableMapping
 
 log = logging.getLogger(__name__)
 
@@ -103,14 +104,25 @@ def make_plan(*, root: Path, client: PortalClient, ids: list[str] | tuple[str, .
 
         changed = changed_dataset_ids(root=root, inventory=inventory, ref=changed_since)
     plans, desired_by_id, entries = [], {}, {}
-    for ds, named in select(inventory, ids=ids, changed=changed):
-        desired = build_desired(root, inventory, ds, named=named)
-        remote = None
-        if not desired.refusals:
-            desired, remote = observe(client, root, desired, ds, production_domain=settings.portal_domain)
-        plan = compute_plan(desired=desired, remote=remote, options=options)
-        plans.append(plan)
-        desired_by_id[ds.id], entries[ds.id] = desired, ds
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcdata-plan") as pool:
+        for ds, named in select(inventory, ids=ids, changed=changed):
+            pending: list[Future[Prefetch]] = []
+
+            def start(mapping: TableMapping, ds: Dataset = ds, pending: list[Future[Prefetch]] = pending) -> None:
+                # Read the portal side while the CSV is validated and scanned on this thread.
+                pending.append(pool.submit(prefetch, client, ds, mapping, production_domain=settings.portal_domain))
+
+            desired = build_desired(root, inventory, ds, named=named, on_mapping=start)
+            pre = pending[0].result() if pending else None
+            remote = None
+            if not desired.refusals:
+                desired, remote = observe(client, root, desired, ds, production_domain=settings.portal_domain,
+                                          pre=pre)
+            plan = compute_plan(desired=desired, remote=remote, options=options)
+            plans.append(plan)
+            desired_by_id[ds.id], entries[ds.id] = desired, ds
     return PublishPlan(portal=client.domain, datasets=tuple(plans), options=options, _desired=desired_by_id,
                        _entries=entries)
 
@@ -125,8 +137,7 @@ def apply_plan_set(*, root: Path, client: PortalClient, plan: PublishPlan, setti
     results = []
     for p in plan.datasets:
         entry = plan._entries[p.id]
-        res = apply_plan(client, p, plan._desired[p.id], root=root, data=str(entry.data or ""), settings=settings,
-                         on_progress=on_progress)
+        res = apply_plan(client, p, plan._desired[p.id], settings=settings, on_progress=on_progress)
         if res.result in ("ok", "noop") and write_back and res.portal_id:
             res = _record(root, client, entry, res, settings)
         results.append(res)

@@ -3,7 +3,7 @@
 .. code-block:: yaml
 
     publish:
-      chunk_size: 10000        # rows per upsert request
+      chunk_size: 10000        # most rows per upsert request (smaller deltas are split across uploads)
       max_delete_share: 0.2    # refuse an update deleting more than this share of rows (unless --force)
       timeout: 30              # seconds per HTTP request
       parallel_uploads: 2      # chunks in flight at once (encode the next while one uploads)

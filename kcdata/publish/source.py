@@ -120,6 +120,30 @@ def _hashes_of(table: Any) -> Any:
     return pd.util.hash_array(joined.to_numpy(zero_copy_only=False), categorize=False)
 
 
+def _duplicates(keys: Any) -> tuple[str, ...]:
+    """Some keys that occur more than once (empty when all are unique)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(keys) < 2:
+        return ()
+    try:  # integer keys (the common case): a sort of int64 is far cheaper than hashing strings
+        ints = pc.cast(keys, pa.int64()).to_numpy()
+        srt = np.sort(ints)
+        if not bool((srt[1:] == srt[:-1]).any()):
+            return ()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        from kcdata.publish.rowset import key_hashes
+
+        kh = np.sort(key_hashes(keys))
+        if not bool((kh[1:] == kh[:-1]).any()):
+            return ()
+    counts = pc.value_counts(keys)
+    many = counts.filter(pc.greater(counts.field("counts"), 1))
+    return tuple(many.field("values").to_pylist()[:20])
+
+
 def scan(path: Path, mapping: TableMapping) -> SourceScan:
     """Read the CSV once: every row's key and source hash. Raises InputError on unreadable files."""
     import pyarrow.compute as pc
@@ -131,18 +155,8 @@ def scan(path: Path, mapping: TableMapping) -> SourceScan:
     empty = len(keys) - pc.sum(nonempty).as_py() if len(keys) else 0
     if empty:
         table, keys, hashes = table.filter(nonempty), keys.filter(nonempty), hashes[nonempty.to_numpy(False)]
-    dups: tuple[str, ...] = ()
-    import numpy as np
-
-    from kcdata.publish.rowset import key_hashes
-
-    kh = key_hashes(keys)
-    skh = np.sort(kh)
-    if len(kh) > 1 and bool((skh[1:] == skh[:-1]).any()) and pc.count_distinct(keys).as_py() != len(keys):
-        counts = pc.value_counts(keys)
-        many = counts.filter(pc.greater(counts.field("counts"), 1))
-        dups = tuple(many.field("values").to_pylist()[:20])
-    return SourceScan(path=path, table=table, rows=RowHashes(keys=keys, hashes=hashes, key_hash=kh), duplicates=dups,
+    dups = _duplicates(keys)
+    return SourceScan(path=path, table=table, rows=RowHashes(keys=keys, hashes=hashes), duplicates=dups,
                       empty_keys=int(empty or 0))
 
 

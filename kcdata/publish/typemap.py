@@ -243,6 +243,34 @@ def _datetime(cell: str) -> str:
     return _timestamp(value.replace(tzinfo=None))
 
 
+def _strptime_format(fmt: str) -> str | None:
+    """The strptime pattern of a Frictionless date/datetime ``format`` (None: ISO 8601)."""
+    if fmt in ("default", ""):
+        return None
+    if fmt == "any":
+        return "any"
+    return fmt[4:] if fmt.startswith("fmt:") else fmt
+
+
+def _dated(cell: str, fmt: str, *, date_only: bool) -> str:
+    text = cell.strip()
+    if fmt == "any":
+        try:
+            return _date(text) if date_only else _datetime(text)
+        except EncodeError:
+            for pattern in ("%m/%d/%Y", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%Y/%m/%d"):
+                try:
+                    return _timestamp(dt.datetime.strptime(text, pattern))
+                except ValueError:
+                    continue
+            raise
+    try:
+        value = dt.datetime.strptime(text, fmt)
+    except ValueError as exc:
+        raise EncodeError(f"'{cell}' does not match the format {fmt}") from exc
+    return _timestamp(value.replace(tzinfo=None))
+
+
 def _geopoint(cell: str, fmt: str) -> dict[str, Any]:
     text = cell.strip()
     try:
@@ -279,6 +307,11 @@ def encoder(col: Column) -> Callable[[str], Any]:
             if cell in falses:
                 return False
             raise EncodeError(f"'{cell}' is not a boolean")
+    elif t in ("date", "datetime") and (pattern := _strptime_format(col.source_format)) is not None:
+        date_only = t == "date"
+
+        def inner(cell: str) -> Any:
+            return _dated(cell, pattern, date_only=date_only)
     elif t == "date":
         inner = _date
     elif t == "datetime":
@@ -321,6 +354,8 @@ def column_encoder(col: Column) -> Callable[[list[str]], list[Any]]:
     if t == "number":
         plain = _PLAIN_NUMBER.fullmatch
         return lambda cells: [None if c in missing else c if plain(c) else enc(c) for c in cells]
+    if t in ("date", "datetime") and _strptime_format(col.source_format) is not None:
+        return lambda cells: [enc(c) for c in cells]
     if t == "date":
         return lambda cells: [None if c in missing else c + "T00:00:00.000" if len(c) == 10 and c[4] == "-"
                               and c[7] == "-" and c[:4].isdigit() else enc(c) for c in cells]
