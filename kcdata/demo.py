@@ -1,75 +1,160 @@
-"""``make demo`` (``python -m kcdata.demo``): run the pipeline on the embedded Kansas City program.
+"""``make demo`` (``python -m kcdata.demo``): the whole pipeline on the embedded Kansas City program.
 
 A small orchestrator: each step is a real ``kcdata`` command run in-process, exactly as a user
-would type it, against the repository's own folder. Later stages add their steps to ``STEPS``.
+would type it. It works on a fresh copy of the repository's program under ``build/demo/`` (the
+committed inventory is never changed), starts a local Socrata-compatible portal for the publish
+steps and stops it at the end. Each step declares the exit codes it is expected to end with: the
+sample data has flawed files on purpose, so "found problems" (1) is the right answer for
+``validate``, and a refused approval (5) shows the review gates at work.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
-import io
-import json
+import os
+import secrets
+import shutil
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-
-# (title, arguments after `kcdata --root REPO`)
-STEPS: list[tuple[str, list[str]]] = [
-    ("Lint the inventory", ["inventory", "lint"]),
-    ("List the inventory", ["inventory", "list"]),
-]
-# The public face comes last: the site shows what every earlier step produced (see FINAL_STEPS).
-FINAL_STEPS: list[tuple[str, list[str]]] = [
-    # The sample program's latest releases are from 2024 and 2025.
-    ("Draft announcements for releases since 2024", ["announce", "--since", "2024-01-01"]),
-    ("Build the public catalog site", ["site", "build"]),
-]
+PROGRAM_PARTS = ("inventory", "schemas", "data", "docs", "kcdata.yaml")
 
 
-def run(args: list[str], *, capture: bool = False) -> tuple[int, str]:
-    """Run ``kcdata --root REPO ARGS`` in-process; returns (exit code, captured stdout)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    title: str
+    args: tuple[str, ...]
+    expect: frozenset[int] = frozenset({0})
+    why: str = ""
+
+
+def steps(out: Path) -> tuple[list[Step], list[Step]]:
+    """The steps before the portal is needed, and the steps that use it."""
+    offline = [
+        Step(title="Lint the inventory", args=("inventory", "lint")),
+        Step(title="The approved datasets, waiting to be published",
+             args=("inventory", "list", "--status", "approved")),
+        Step(title="Validate every dataset that has data and a schema", args=("validate",),
+             expect=frozenset({1}), why="four sample files are flawed on purpose (docs/sample-program.md)"),
+        Step(title="Release priorities (the committee's scoring method in kcdata.yaml)",
+             args=("score", "--top", "10")),
+        Step(title="Why the top dataset ranks where it does", args=("score", "explain", "trees-planted")),
+        Step(title="What waits for the committee", args=("review", "queue")),
+        Step(title="Try to approve a dataset whose data is flawed", expect=frozenset({5}),
+             args=("review", "approve", "pothole-repair-requests", "--by", "Open Data Committee"),
+             why="the approve gate refuses it: validation fails on the current data file"),
+        Step(title="Sunlight policy scorecard", args=("policy", "check"), expect=frozenset({0, 1}),
+             why="the sample program has real findings (overdue releases, stale reviews)"),
+        Step(title="KCStat goal coverage", args=("goals",), expect=frozenset({0, 1})),
+    ]
+    online = [
+        Step(title="Plan the release to the local portal", args=("publish", "plan"), expect=frozenset({1}),
+             why="exit 1: there are changes to apply"),
+        Step(title="Publish the approved datasets", args=("publish", "apply", "--yes")),
+        Step(title="Plan again: nothing left to do", args=("publish", "plan")),
+        Step(title="Publish log", args=("publish", "log")),
+        Step(title="Freshness of published datasets", args=("freshness",)),
+        Step(title="DCAT-US data.json for the public", args=("export", "datajson", "-o", str(out / "data.json"))),
+        # The local portal is a staging portal: statuses and portal ids in the inventory belong to
+        # the production portal (program.portal_domain), so the announcements are the program's own.
+        Step(title="Announce the program's releases since 2025", args=("announce", "--since", "2025-01-01",
+                                                                      "-o", str(out / "announce"))),
+        Step(title="Build the public catalog site", args=("site", "build", "-o", str(out / "site"))),
+    ]
+    return offline, online
+
+
+def run(root: Path, args: tuple[str, ...]) -> int:
+    """Run ``kcdata --root ROOT ARGS`` in-process, as the entry point does; returns its exit code."""
     from kcdata.cli import main
 
-    out = io.StringIO()
-    code = 0
-    with contextlib.redirect_stdout(out) if capture else contextlib.nullcontext():
-        try:
-            main(["--root", str(REPO), *args])
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    return code, out.getvalue()
+    try:
+        main(["--root", str(root), *args])
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
+def fresh_copy(out: Path) -> Path:
+    """Copy the embedded program into ``out/program`` (replacing an earlier demo's copy)."""
+    program = out / "program"
+    if program.exists():
+        shutil.rmtree(program)
+    program.mkdir(parents=True)
+    for part in PROGRAM_PARTS:
+        src = REPO / part
+        if src.is_dir():
+            shutil.copytree(src, program / part)
+        elif src.exists():
+            shutil.copy2(src, program / part)
+    return program
+
+
+@contextlib.contextmanager
+def local_portal(data_dir: Path) -> Iterator[str]:
+    """A local portal on a free loopback port, with one-off write credentials in the environment."""
+    from kcdata.config import ENV_PORTAL_PASSWORD, ENV_PORTAL_URL, ENV_PORTAL_USERNAME
+    from kcdata.portal import PortalServer
+
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    password = secrets.token_urlsafe(18)
+    server = PortalServer(data_dir=data_dir, username="demo-publisher", password=password).start()
+    saved = {k: os.environ.get(k) for k in (ENV_PORTAL_URL, ENV_PORTAL_USERNAME, ENV_PORTAL_PASSWORD,
+                                            "NO_PROXY", "no_proxy")}
+    os.environ.update({ENV_PORTAL_URL: server.url, ENV_PORTAL_USERNAME: "demo-publisher",
+                       ENV_PORTAL_PASSWORD: password, "NO_PROXY": "127.0.0.1,localhost",
+                       "no_proxy": "127.0.0.1,localhost"})
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run every demo step, then print a short summary; exit with the worst step's code if >= 3."""
-    codes = []
-    for title, args in STEPS:
-        print(f"\n== {title}: kcdata --root {REPO.name} {' '.join(args)}", flush=True)
-        code, _ = run(args)
-        codes.append(code)
-        print(f"-> exit {code}", flush=True)
-    print("\n== Summary")
-    code, out = run(["inventory", "lint", "--json"], capture=True)
-    try:
-        lint = json.loads(out)["data"]
-        print(f"inventory: {lint['datasets']} datasets in {lint['files']} department files; "
-              f"lint: {lint['errors']} error(s), {lint['warnings']} warning(s)")
-        _, out = run(["inventory", "list", "--json"], capture=True)
-        rows = json.loads(out)["data"]["datasets"]
-        by_status: dict[str, int] = {}
-        for d in rows:
-            by_status[d["status"]] = by_status.get(d["status"], 0) + 1
-        print("by status: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))
-    except (ValueError, KeyError):
-        print("inventory could not be read (see the errors above)")
-    for title, args in FINAL_STEPS:
-        print(f"\n== {title}: kcdata --root {REPO.name} {' '.join(args)}", flush=True)
-        code, _ = run(args)
-        codes.append(code)
-        print(f"-> exit {code}", flush=True)
-    worst = max(codes, default=0)
-    return worst if worst >= 3 else 0
+    """Run every step; exit 0 when each ended as expected, else 1."""
+    parser = argparse.ArgumentParser(prog="python -m kcdata.demo", description=__doc__)
+    parser.add_argument("--out", type=Path, default=REPO / "build" / "demo",
+                        help="working folder for the program copy, portal data, site (default: build/demo)")
+    opts = parser.parse_args(argv)
+    out = opts.out.resolve()
+    program = fresh_copy(out)
+    offline, online = steps(out)
+    results: list[tuple[Step, int]] = []
+
+    def do(step: Step) -> None:
+        print(f"\n== {step.title}\n$ kcdata {' '.join(step.args)}", flush=True)
+        code = run(program, step.args)
+        results.append((step, code))
+        note = f" ({step.why})" if step.why and code in step.expect else ""
+        verdict = "as expected" if code in step.expect else f"UNEXPECTED (expected {sorted(step.expect)})"
+        print(f"-> exit {code}, {verdict}{note}", flush=True)
+
+    print(f"kcdata demo: the sample Kansas City program, copied to {program}")
+    for step in offline:
+        do(step)
+    with local_portal(out / "portal") as url:
+        print(f"\n== Local Socrata-compatible portal started at {url}", flush=True)
+        for step in online:
+            do(step)
+    print("\n== Local portal stopped")
+    failed = [(s, c) for s, c in results if c not in s.expect]
+    print(f"\n{len(results) - len(failed)} of {len(results)} steps ended as expected.")
+    for step, code in failed:
+        print(f"  unexpected: `kcdata {' '.join(step.args)}` exited {code}")
+    index = out / "site" / "index.html"
+    if index.exists():
+        print(f"Open the public catalog site: {index.as_uri()}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -44,10 +44,13 @@ def program(tmp_path: Path, portal: Any) -> dict[str, Any]:
     datasets = [good_dataset(id="daily-breaks", portal_id=daily_id, accrual_periodicity="R/P1D"),
                 good_dataset(id="weekly-breaks", portal_id=weekly_id, accrual_periodicity="R/P1W"),
                 good_dataset(id="irregular-breaks", portal_id=irregular_id, accrual_periodicity="irregular")]
-    root = make_program(tmp_path / "p", {"water": datasets}, policy={"freshness_grace": 0.25})
+    # The local portal plays the production portal here, so the recorded portal ids are its own.
+    production = {"city": "Kansas City, Missouri", "publisher": "City of Kansas City, Missouri",
+                  "publisher_email": "opendata@example.org", "portal_domain": portal.domain}
+    root = make_program(tmp_path / "p", {"water": datasets}, policy={"freshness_grace": 0.25}, program=production)
     env = {"KCDATA_PORTAL_URL": portal.url, "KCDATA_PORTAL_USERNAME": "", "KCDATA_PORTAL_PASSWORD": ""}
     return {"root": root, "updated": dt.datetime.fromtimestamp(daily_ts, tz=dt.UTC), "env": env,
-            "url": portal.url}
+            "url": portal.url, "domain": portal.domain}
 
 
 def test_fresh_right_after_an_upsert(program: dict[str, Any], cli: Any) -> None:
@@ -59,7 +62,7 @@ def test_fresh_right_after_an_upsert(program: dict[str, Any], cli: Any) -> None:
 def test_overdue_when_checked_in_the_future(program: dict[str, Any]) -> None:
     inv = load_inventory(program["root"]).inventory
     later = program["updated"] + dt.timedelta(days=3)
-    with portal_views(url=program["url"]) as fetch:  # anonymous public read
+    with portal_views(url=program["url"], production_domain=program["domain"]) as fetch:  # anonymous public read
         report = check_freshness(inventory=inv, fetch_view=fetch, now=later, grace=0.25)
     by_id = {e.id: e for e in report.datasets}
     assert by_id["daily-breaks"].status is FreshStatus.OVERDUE
@@ -75,7 +78,7 @@ def test_json_equals_library_and_exit_1(program: dict[str, Any], cli: Any) -> No
     assert res.exit_code == 1
     env = res.json()
     inv = load_inventory(program["root"]).inventory
-    with portal_views(url=program["url"]) as fetch:
+    with portal_views(url=program["url"], production_domain=program["domain"]) as fetch:
         expected = check_freshness(inventory=inv, fetch_view=fetch, now=dt.datetime.fromisoformat(at), grace=0.25)
     assert env["data"] == report_json(expected)
     assert env["data"]["overdue"] == ["daily-breaks", "weekly-breaks"]  # the latest first: 8d vs 1d 6h
@@ -117,7 +120,7 @@ def test_unreachable_portal_exit_4(tmp_path: Path, cli: Any) -> None:
     human = cli(["--root", str(root), "freshness", "--attempts", "1"], env=env)
     assert human.exit_code == 4 and "error:" in human.stderr and "Traceback" not in human.stderr
     with pytest.raises(PortalError), portal_views(url=env["KCDATA_PORTAL_URL"], attempts=1) as fetch:
-        fetch("abcd-1234")
+        fetch(load_inventory(root).inventory.datasets[0])
 
 
 def test_bad_at_is_usage_error(program: dict[str, Any], cli: Any) -> None:

@@ -73,7 +73,7 @@ def test_statuses_and_lateness(tmp_path: Path) -> None:
     inv = _inventory(tmp_path, [DAILY, WEEKLY, IRREGULAR, GONE, EMPTY, DRAFT])
     views = _views(T0)
     now = T0 + dt.timedelta(days=3)  # daily is due at T0 + 1d + 6h (25% grace): 1d 18h late
-    report = check_freshness(inventory=inv, fetch_view=views.get, now=now, grace=0.25)
+    report = check_freshness(inventory=inv, fetch_view=by_portal_id(views), now=now, grace=0.25)
     by_id = {e.id: e for e in report.datasets}
     assert set(by_id) == {"daily", "weekly", "irregular", "gone", "empty"}  # unpublished draft not checked
     assert by_id["daily"].status is FreshStatus.OVERDUE
@@ -93,9 +93,9 @@ def test_fixed_grace_and_boundary(tmp_path: Path) -> None:
     inv = _inventory(tmp_path, [DAILY])
     views = _views(T0)
     due = T0 + dt.timedelta(days=1, hours=12)
-    on_time = check_freshness(inventory=inv, fetch_view=views.get, now=due, grace=dt.timedelta(hours=12))
+    on_time = check_freshness(inventory=inv, fetch_view=by_portal_id(views), now=due, grace=dt.timedelta(hours=12))
     assert on_time.datasets[0].status is FreshStatus.FRESH and not on_time.has_findings
-    late = check_freshness(inventory=inv, fetch_view=views.get, now=due + dt.timedelta(seconds=1),
+    late = check_freshness(inventory=inv, fetch_view=by_portal_id(views), now=due + dt.timedelta(seconds=1),
                            grace=dt.timedelta(hours=12))
     assert late.datasets[0].status is FreshStatus.OVERDUE and late.datasets[0].late_seconds == 1
 
@@ -108,7 +108,7 @@ def test_overdue_iff_past_period_plus_grace(hours_after: float, grace: float) ->
                  status=Status.PUBLISHED, department="water", portal_id="wwww-2222", accrual_periodicity="R/P1W")
     inv = Inventory(root=Path("."), departments=(), datasets=(ds,))
     now = T0 + dt.timedelta(hours=hours_after)
-    entry = check_freshness(inventory=inv, fetch_view=_views(T0).get, now=now, grace=grace).datasets[0]
+    entry = check_freshness(inventory=inv, fetch_view=by_portal_id(_views(T0)), now=now, grace=grace).datasets[0]
     limit = dt.timedelta(weeks=1) * (1 + grace)
     assert (entry.status is FreshStatus.OVERDUE) is (now - T0 > limit)
 
@@ -116,7 +116,7 @@ def test_overdue_iff_past_period_plus_grace(hours_after: float, grace: float) ->
 def test_portal_error_propagates(tmp_path: Path) -> None:
     inv = _inventory(tmp_path, [DAILY])
 
-    def unreachable(_portal_id: str) -> None:
+    def unreachable(_dataset) -> None:
         raise PortalError("cannot reach http://127.0.0.1:9")
 
     with pytest.raises(PortalError):
@@ -125,15 +125,15 @@ def test_portal_error_propagates(tmp_path: Path) -> None:
 
 def test_only_some_datasets_and_unknown_id(tmp_path: Path) -> None:
     inv = _inventory(tmp_path, [DAILY, WEEKLY])
-    report = check_freshness(inventory=inv, fetch_view=_views(T0).get, now=T0, only=["weekly"])
+    report = check_freshness(inventory=inv, fetch_view=by_portal_id(_views(T0)), now=T0, only=["weekly"])
     assert [e.id for e in report.datasets] == ["weekly"]
     with pytest.raises(NotFoundError):
-        check_freshness(inventory=inv, fetch_view=_views(T0).get, now=T0, only=["weekyl"])
+        check_freshness(inventory=inv, fetch_view=by_portal_id(_views(T0)), now=T0, only=["weekyl"])
 
 
 def test_naive_now_is_utc(tmp_path: Path) -> None:
     inv = _inventory(tmp_path, [DAILY])
-    report = check_freshness(inventory=inv, fetch_view=_views(T0).get, now=dt.datetime(2026, 11, 1, 13, 0))
+    report = check_freshness(inventory=inv, fetch_view=by_portal_id(_views(T0)), now=dt.datetime(2026, 11, 1, 13, 0))
     assert report.checked_at.tzinfo is not None and report.datasets[0].status is FreshStatus.FRESH
 
 
@@ -142,3 +142,8 @@ def test_cli_without_portal_url_exit_3(tmp_path: Path, cli: Any) -> None:
     res = cli(["--root", str(root), "freshness", "--json"], env={"KCDATA_PORTAL_URL": ""})
     assert res.exit_code == 3
     assert "KCDATA_PORTAL_URL" in res.json()["errors"][0]["message"]
+
+
+def by_portal_id(views):
+    """A ``fetch_view`` over recorded portal ids (the production portal's identity)."""
+    return lambda ds: views.get(ds.portal_id)

@@ -304,18 +304,6 @@ def test_bad_input_through_the_cli(cli, tmp_path, case):
     env = run(cli, root, "inventory", "lint", "--json").json()
     assert env["exit_code"] == code and env["data"]["problems"][0]["line"] is not None
 
-
-def test_demo_runs_lint_and_list_in_process(tmp_path, monkeypatch, capsys):
-    import kcdata.demo as demo
-
-    monkeypatch.setattr(demo, "REPO", make_inventory(tmp_path))
-    assert demo.main([]) == 0
-    out = capsys.readouterr().out
-    assert "Lint the inventory" in out and "List the inventory" in out
-    assert "3 datasets in 2 department files; lint: 0 error(s)" in out
-    assert "approved 1, inventoried 1, withheld 1" in out
-
-
 def test_show_json_equals_library(cli, tmp_path):
     from kcdata.cli.cmd_inventory import dataset_json
     from kcdata.inventory import load_inventory

@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import enum
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,8 +80,11 @@ class App:
         if self._out is None:
             from rich.console import Console
 
+            # Redirected to a file or a CI log, 80 columns would fold every table into a tall
+            # ribbon; a wide fixed width keeps rows on one line (COLUMNS still wins).
+            wide = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
             self._out = Console(markup=False, highlight=False, no_color=not self.color,
-                                soft_wrap=False, emoji=False)
+                                soft_wrap=False, emoji=False, width=wide)
         return self._out
 
     @property

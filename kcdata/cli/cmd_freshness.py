@@ -48,7 +48,11 @@ def command(app: App, dataset_ids: tuple[str, ...], grace: str | None, timeout: 
     allowance = settings.freshness_grace if grace is None else parse_grace(_number_or_text(grace))
     inventory = load_inventory(app.root).inventory
     creds = portal_credentials()
+    from kcdata.publish.run import load_publish_settings
+
+    production = load_publish_settings(app.root).portal_domain
     with portal_views(url=creds.url, username=creds.username, password=creds.password, app_token=creds.app_token,
+                      production_domain=production,
                       timeout=timeout, attempts=attempts) as fetch:
         report = check_freshness(inventory=inventory, fetch_view=fetch, grace=allowance, only=dataset_ids or None,
                                  now=now)

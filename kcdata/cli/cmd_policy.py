@@ -57,7 +57,11 @@ def check_cmd(app: App, rule_ids: tuple[str, ...], today: Any, use_portal: bool,
             from kcdata.policy.freshness import portal_views
 
             creds = portal_credentials()
-            portal_view = stack.enter_context(portal_views(url=creds.url, app_token=creds.app_token))
+            from kcdata.publish.run import load_publish_settings
+
+            production = load_publish_settings(app.root).portal_domain
+            portal_view = stack.enter_context(portal_views(url=creds.url, app_token=creds.app_token,
+                                                           production_domain=production))
         report = check_program(root=app.root, rule_ids=rule_ids or None, today=today.date() if today else None,
                                portal_view=portal_view)
     app.finish(data=report_json(report), render=lambda: render(app, report), exit_code=1 if report.failed else 0)

@@ -70,7 +70,7 @@ def run_policy(*, root: Path, inventory: Inventory, settings: PolicySettings, pr
                scores: Mapping[str, ScoreInfo] | None = None, score_method: Any = None,
                validation: Callable[[Dataset], ValidationInfo | None] | None = None,
                rule_ids: Iterable[str] | None = None,
-               portal_view: Callable[[str], Mapping[str, Any] | None] | None = None) -> PolicyReport:
+               portal_view: Callable[[Dataset], Mapping[str, Any] | None] | None = None) -> PolicyReport:
     """Check the program against the Sunlight rules. Pure over its inputs (no writes; the network only
     through ``portal_view``, an anonymous view reader used by SUN-10 when given)."""
     ctx = Context(root=Path(root), inventory=inventory, problems=tuple(problems), settings=settings,
@@ -82,7 +82,7 @@ def run_policy(*, root: Path, inventory: Inventory, settings: PolicySettings, pr
 
 def check_program(*, root: Path, rule_ids: Iterable[str] | None = None, today: dt.date | None = None,
                   use_scores: bool = True, use_validation: bool = True,
-                  portal_view: Callable[[str], Mapping[str, Any] | None] | None = None) -> PolicyReport:
+                  portal_view: Callable[[Dataset], Mapping[str, Any] | None] | None = None) -> PolicyReport:
     """Load everything under ``root`` (inventory, settings, scores, validation results) and run the rules."""
     from kcdata.config import load_settings
     from kcdata.inventory.load import load_inventory

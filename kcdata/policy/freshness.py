@@ -21,7 +21,7 @@ from typing import Any
 from kcdata.inventory.model import Dataset, Inventory, Status
 from kcdata.policy.periodicity import humanize, parse_periodicity
 
-FetchView = Callable[[str], Mapping[str, Any] | None]
+FetchView = Callable[[Dataset], Mapping[str, Any] | None]
 
 
 class FreshStatus(StrEnum):
@@ -90,7 +90,8 @@ def assess(ds: Dataset, view: Mapping[str, Any] | None, *, now: dt.datetime,
            grace: float | dt.timedelta) -> FreshnessEntry:
     """Freshness of one published dataset given its portal view (``None``: not on the portal)."""
     assert ds.portal_id is not None
-    base: dict[str, Any] = {"id": ds.id, "portal_id": ds.portal_id, "accrual_periodicity": ds.accrual_periodicity}
+    portal_id = str(view.get("id") or ds.portal_id) if view is not None else ds.portal_id
+    base: dict[str, Any] = {"id": ds.id, "portal_id": portal_id, "accrual_periodicity": ds.accrual_periodicity}
     if view is None:
         return FreshnessEntry(**base, status=FreshStatus.MISSING, period_seconds=None, rows_updated_at=None,
                               due_at=None, late_seconds=None, late_by=None,
@@ -147,7 +148,7 @@ def check_freshness(*, inventory: Inventory, fetch_view: FetchView, now: dt.date
     now = now or dt.datetime.now(dt.UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=dt.UTC)
-    entries = [assess(ds, fetch_view(ds.portal_id or ""), now=now, grace=grace)
+    entries = [assess(ds, fetch_view(ds), now=now, grace=grace)
                for ds in published_datasets(inventory, only)]
     order = {FreshStatus.OVERDUE: 0, FreshStatus.MISSING: 1, FreshStatus.NEVER_UPDATED: 2}
     entries.sort(key=lambda e: (order.get(e.status, 9), -(e.late_seconds or 0), e.id))
@@ -156,14 +157,20 @@ def check_freshness(*, inventory: Inventory, fetch_view: FetchView, now: dt.date
 
 @contextmanager
 def portal_views(*, url: str | None, username: str | None = None, password: str | None = None,
-                 app_token: str | None = None, timeout: float = 30.0, attempts: int = 3) -> Iterator[FetchView]:
-    """A ``fetch_view`` reading ``/api/views/{id}.json`` through the publish client (the one sodapy module).
+                 app_token: str | None = None, timeout: float = 30.0, attempts: int = 3,
+                 production_domain: str | None = None) -> Iterator[FetchView]:
+    """A ``fetch_view`` reading a dataset's view through the publish client (the one sodapy module).
+
+    Identity is the publisher's: on the production portal (``production_domain``, from
+    ``program.portal_domain``) the recorded ``portal_id``; on any other portal (a local or staging one)
+    the view carrying the dataset's inventory id in its metadata.
 
     ``attempts`` bounds the client's retries of timeouts, connection errors and 5xx, so an unreachable
     portal fails with :class:`~kcdata.errors.PortalError` in seconds, not minutes.
     """
     from kcdata.errors import InputError
     from kcdata.publish.client import connect
+    from kcdata.publish.observe import find_view
     from kcdata.publish.retry import RetryPolicy
 
     if not url:
@@ -172,8 +179,8 @@ def portal_views(*, url: str | None, username: str | None = None, password: str 
     client = connect(url=url, username=username, password=password, app_token=app_token, timeout=timeout,
                      retry=RetryPolicy(attempts=max(1, attempts)))
     try:
-        def fetch(portal_id: str) -> Mapping[str, Any] | None:
-            view = client.get_view(portal_id)
+        def fetch(dataset: Dataset) -> Mapping[str, Any] | None:
+            view, _identity, _problems = find_view(client, dataset, production_domain=production_domain)
             return view if isinstance(view, Mapping) else None
 
         yield fetch

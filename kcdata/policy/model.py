@@ -153,7 +153,7 @@ class Context:
     scores: Mapping[str, ScoreInfo] | None = None
     score_method: Any = None  # the loaded scoring method, or None when scoring is unavailable
     validation: Callable[[Dataset], ValidationInfo | None] | None = None  # last validation of a dataset
-    portal_view: Callable[[str], Mapping[str, Any] | None] | None = None  # ANONYMOUS view reads (SUN-10)
+    portal_view: Callable[[Dataset], Mapping[str, Any] | None] | None = None  # ANONYMOUS view reads (SUN-10)
     cache: dict[str, Any] = field(default_factory=dict)
 
     def where(self, ds: Dataset) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 
-from kcdata.inventory.model import AccessLevel, Status
+from kcdata.inventory.model import AccessLevel, Dataset, Status
 from kcdata.policy import inputs
 from kcdata.policy.model import Context, Outcome, Scope
 from kcdata.policy.periodicity import is_valid_periodicity
@@ -63,16 +63,17 @@ def _sun10(ctx: Context) -> Iterator[Outcome]:
             if not ds.portal_id:
                 problems.append("published without a portal_id")
             elif ctx.portal_view is not None:
-                problems.extend(_anonymous_access(ctx.portal_view, ds.portal_id))
+                problems.extend(_anonymous_access(ctx.portal_view, ds))
             yield outcome(ctx, ds, not problems, "; ".join(problems))
 
 
-def _anonymous_access(fetch: Callable[[str], Mapping[str, object] | None], portal_id: str) -> list[str]:
+def _anonymous_access(fetch: Callable[[Dataset], Mapping[str, object] | None], ds: Dataset) -> list[str]:
     """What stops a resident without an account from reading this view (empty: nothing)."""
     from kcdata.errors import PortalError
 
+    portal_id = ds.portal_id
     try:
-        view = fetch(portal_id)
+        view = fetch(ds)
     except PortalError as exc:
         if exc.details.get("status") in (401, 403):
             return [f"portal view {portal_id} needs a login (HTTP {exc.details['status']})"]

@@ -1,0 +1,41 @@
+"""``make demo`` end to end: the embedded program, a local portal over HTTP, every step as expected."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import REPO
+
+
+def test_demo_runs_the_whole_pipeline_and_leaves_the_repo_untouched(tmp_path, capsys):
+    import kcdata.demo as demo
+
+    before = {p: p.read_bytes() for p in (REPO / "inventory").glob("*.yaml")}
+    assert demo.main(["--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "steps ended as expected" in out and "unexpected:" not in out
+    # The committed inventory is never changed; the copy is.
+    assert {p: p.read_bytes() for p in (REPO / "inventory").glob("*.yaml")} == before
+    program = tmp_path / "program"
+    # The demo's portal is a staging portal: the inventory's statuses are the production portal's.
+    assert {d.id: d.status.value for d in _inventory(program)}["water-main-breaks"] == "approved"
+    # The public outputs exist and say what happened.
+    assert (tmp_path / "site" / "index.html").exists()
+    catalog = json.loads((tmp_path / "data.json").read_text())
+    assert any(d["identifier"].endswith("water-main-breaks") or d.get("title") == "Water Main Breaks"
+               for d in catalog["dataset"])
+    log = [json.loads(line) for line in (program / ".kcdata" / "publish-log.jsonl").read_text().splitlines()]
+    assert len(log) == 1 and log[0]["result"] == "ok"
+    runs = {d["id"]: d for d in log[0]["datasets"]}
+    # Every approved dataset (all clean) was created on the local portal with all its rows.
+    approved = [d for d in _inventory(program) if d.status.value == "approved"]
+    assert len(approved) >= 3
+    for d in approved:
+        assert runs[d.id]["action"] == "create" and runs[d.id]["result"] == "ok"
+        assert runs[d.id]["rows"]["create"] > 0
+
+
+def _inventory(root):
+    from kcdata.inventory import load_inventory
+
+    return load_inventory(root).inventory.datasets
