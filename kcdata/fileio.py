@@ -6,9 +6,11 @@ A reader never sees a half-written file, and a failure leaves the old file untou
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -60,3 +62,21 @@ def replace_dir_atomically(staging: Path, target: Path) -> None:
         raise
     if old.exists():
         shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on the sidecar file ``path`` (created if missing).
+
+    ``flock`` locks are released by the kernel when the process dies, so a killed command never
+    leaves a stale lock behind.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

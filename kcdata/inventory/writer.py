@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
-import fcntl
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,7 @@ import yaml
 
 from kcdata.config import INVENTORY_DIR, STATE_DIR
 from kcdata.errors import InputError, NotFoundError
-from kcdata.fileio import atomic_write_bytes
+from kcdata.fileio import atomic_write_bytes, exclusive_lock
 from kcdata.inventory.yamlpos import Located, YamlProblem, join_path, load_located
 
 LOCK_NAME = "inventory.lock"
@@ -47,15 +45,8 @@ def inventory_lock(root: Path) -> Iterator[None]:
     One lock for the whole inventory, not per file, because the duplicate-id check of an append
     reads every file and must not race with an append to another file.
     """
-    lock_dir = Path(root) / STATE_DIR
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with exclusive_lock(Path(root) / STATE_DIR / LOCK_NAME):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 # -- public API ----------------------------------------------------------------------------------

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Any
 
 from kcdata.config import STATE_DIR
 from kcdata.errors import InputError, RefusedError
+from kcdata.fileio import exclusive_lock
 from kcdata.inventory.model import Dataset, Status
 from kcdata.review.machine import Action, GateCheck, plan_transition
 
@@ -27,15 +26,8 @@ def review_lock(root: Path) -> Iterator[None]:
     ``in_review → approved`` records. A separate sidecar from the inventory writer's own lock
     (which ``update_dataset`` takes inside), so the two never deadlock.
     """
-    lock_dir = Path(root) / STATE_DIR
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with exclusive_lock(Path(root) / STATE_DIR / LOCK_NAME):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
