@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import fcntl
+import itertools
 import json
 import secrets
 import sqlite3
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kcdata.portal.columns import encode_column
 from kcdata.portal.soqlsql import Compiled, sql_column
 from kcdata.portal.types import ValueProblem, encoder, parse_row_id
 
@@ -331,6 +333,9 @@ class Store:
 class _Plan:
     ops: list[tuple[str, Any, tuple[str, ...], tuple[Any, ...]]]
     report: UpsertReport
+    # The common batch (every row an upsert of the same columns, all valid): converted column-wise,
+    # applied with one executemany. ``(names, stored columns, row identifier column or None)``.
+    bulk: tuple[tuple[str, ...], list[list[Any]], list[Any] | None] | None = None
 
 
 def _plan(view: dict[str, Any], rows: Sequence[Any]) -> _Plan:
@@ -355,6 +360,10 @@ def _plan(view: dict[str, Any], rows: Sequence[Any]) -> _Plan:
                              f"One or more rows expected column '{name}' which was not found on the dataset",
                              {"column": name})
         plain.append(False)
+    if rows and all(plain):
+        bulk = _columnar(types, key, rows)
+        if bulk is not None:
+            return _Plan(ops=[], report=report, bulk=bulk)
     by_names: dict[tuple[str, ...], tuple[list[Any], int]] = {}
     for index, row in enumerate(rows):
         names = tuple(row) if plain[index] else tuple(n for n in row if n not in _SYSTEM_KEYS)
@@ -394,6 +403,63 @@ def _plan(view: dict[str, Any], rows: Sequence[Any]) -> _Plan:
     return _Plan(ops=ops, report=report)
 
 
+def _columnar(types: dict[str, str], key: str | None, rows: Sequence[dict[str, Any]]
+              ) -> tuple[tuple[str, ...], list[list[Any]], list[Any] | None] | None:
+    """Convert a batch of same-shaped rows column by column; None sends it down the per-row path."""
+    names = tuple(rows[0])
+    if not names or len({tuple(row) for row in rows}) != 1:
+        return None
+    try:
+        transposed = zip(*map(dict.values, rows), strict=True)  # every row has exactly ``names``
+        columns = [encode_column(types[n], col) for n, col in zip(names, transposed, strict=True)]
+    except ValueProblem:
+        return None  # the per-row path counts and reports the bad rows
+    keys = None
+    if key is not None:
+        if key not in names:
+            return None
+        keys = columns[names.index(key)]
+        if None in keys:
+            return None
+    return names, columns, keys
+
+
+def _insert_sql(table: str, names: Sequence[str]) -> str:
+    cols = "".join(", " + sql_column(n) for n in names)
+    return f"INSERT INTO {table} (_created_at, _updated_at{cols}) VALUES (?, ?{', ?' * len(names)})"
+
+
+def _upsert_sql(table: str, key_sql: str, names: Sequence[str]) -> str:
+    sets = ", ".join(f"{sql_column(n)} = excluded.{sql_column(n)}" for n in names)
+    return (f"{_insert_sql(table, names)} ON CONFLICT({key_sql}) DO UPDATE SET {sets}, "
+            "_updated_at = excluded._updated_at")
+
+
+def _apply_bulk(conn: sqlite3.Connection, table: str, key_sql: str, plan: _Plan, *, replace: bool) -> UpsertReport:
+    """Same statements and counts as the per-row path, as one executemany."""
+    assert plan.bulk is not None
+    report = plan.report
+    names, columns, keys = plan.bulk
+    stamp = now_iso()
+    params = list(zip(itertools.repeat(stamp), itertools.repeat(stamp), *columns))
+    count = len(params)
+    if keys is None:  # no row identifier: every row is new
+        conn.executemany(_insert_sql(table, names), params)
+        report.created += count
+        return report
+    existing = set() if replace else _existing_keys(conn, table, key_sql, keys)
+    distinct = set(keys)
+    if existing or len(distinct) != count:
+        conn.executemany(_upsert_sql(table, key_sql, names), params)
+    else:
+        conn.executemany(_insert_sql(table, names), params)
+    created = len(distinct - existing)
+    report.created += created
+    report.updated += count - created
+    report.by_row_identifier += count - created
+    return report
+
+
 def _existing_keys(conn: sqlite3.Connection, table: str, column: str, keys: Iterable[Any]) -> set[Any]:
     wanted = list(dict.fromkeys(keys))
     found: set[Any] = set()
@@ -411,6 +477,9 @@ def _apply(conn: sqlite3.Connection, view: dict[str, Any], plan: _Plan, *, repla
     key_sql = sql_column(key) if key else ""
     if replace:
         conn.execute(f"DELETE FROM {table}")
+    if plan.bulk is not None:
+        return _apply_bulk(conn, table, key_sql, plan, replace=replace)
+    if replace:
         existing: set[Any] = set()
     elif key:
         existing = _existing_keys(conn, table, key_sql,
