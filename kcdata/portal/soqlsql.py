@@ -386,7 +386,40 @@ def _row_id_sql(column: str) -> str:
     return "'row-' || " + " || '~' || ".join(groups)
 
 
+# SQLite's default SQLITE_MAX_FUNCTION_ARG is 127: json_object takes a key and a value per column.
+_JSON_OBJECT_MAX_COLUMNS = 60
+
+
 def _json_row(items: Sequence[tuple[str, C, soql.Expr | None]]) -> str:
+    """One finished JSON object per row; null columns are left out.
+
+    A row without nulls (the common case) is built by ``json_object`` in one pass; a row with some
+    nulls is concatenated piece by piece, skipping them.
+    """
+    sparse = _json_row_concat(items)
+    if not items or len(items) > _JSON_OBJECT_MAX_COLUMNS:
+        return sparse
+    args, nullable = [], []
+    for name, c, _node in items:
+        key = "'" + name.replace("'", "''") + "'"
+        if c.type == "checkbox":
+            value = f"json(CASE {c.sql} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"
+        elif c.type in JSON_STORED:
+            value = f"json({c.sql})"  # stored compact by our encoders; json() marks it as JSON, not text
+        elif c.type == "rowid":
+            value = _row_id_sql(c.sql)
+        else:
+            value = c.sql
+        args.append(f"{key}, {value}")
+        if c.type != "rowid":
+            nullable.append(f"{c.sql} IS NOT NULL")
+    dense = f"json_object({', '.join(args)})"
+    if not nullable:
+        return dense
+    return f"CASE WHEN {' AND '.join(nullable)} THEN {dense} ELSE {sparse} END"
+
+
+def _json_row_concat(items: Sequence[tuple[str, C, soql.Expr | None]]) -> str:
     parts = []
     for name, c, _node in items:
         key = json.dumps(name)  # field names are [a-z0-9_] or system names; dumps keeps any alias safe
