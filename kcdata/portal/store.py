@@ -7,6 +7,7 @@ readers use their own per-thread connections and see the last committed state.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import fcntl
@@ -16,7 +17,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from kcdata.portal.types import ValueProblem, encoder, parse_row_id
 
 DB_FILE = "portal.sqlite3"
 _ID_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyz"
+_MAX_CURSORS = 64
 _SYSTEM_KEYS = frozenset({":id", ":deleted", ":created_at", ":updated_at", ":version"})
 
 
@@ -106,6 +108,9 @@ class Store:
         self._write_lock = threading.Lock()
         self._views: dict[str, dict[str, Any]] = {}
         self._pending_view: dict[str, Any] = {}
+        self._version = 0  # bumped before and after every write (see _writing)
+        self._cursors: dict[tuple[Any, ...], tuple[int, int, int]] = {}  # query -> (version, end offset, last _id)
+        self._cursor_lock = threading.Lock()
         conn = self._conn()
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("CREATE TABLE IF NOT EXISTS views (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
@@ -157,7 +162,7 @@ class Store:
 
     def create_view(self, build: Callable[[str, Callable[[], int]], dict[str, Any]]) -> dict[str, Any]:
         """Create a dataset: ``build(view_id, next_column_id)`` returns the view JSON."""
-        with self._write_lock:
+        with self._writing():
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -198,7 +203,7 @@ class Store:
     def update_view(self, view_id: str, change: Callable[[dict[str, Any], Callable[[], int]], dict[str, Any]]
                     ) -> dict[str, Any]:
         """Apply ``change(copy_of_view, next_column_id) -> new view`` atomically (adds new columns)."""
-        with self._write_lock:
+        with self._writing():
             old = self._views.get(view_id)
             if old is None:
                 raise StoreError(404, "not_found", "Not found", {"id": view_id})
@@ -223,7 +228,7 @@ class Store:
 
     def delete_view(self, view_id: str) -> bool:
         """Drop a dataset and its rows; False when it did not exist."""
-        with self._write_lock:
+        with self._writing():
             if view_id not in self._views:
                 return False
             conn = self._conn()
@@ -241,7 +246,7 @@ class Store:
     # -- file blobs (non-data datasets, attachments) ----------------------------------------------
     def put_blob(self, blob_id: str, *, filename: str, mime: str, data: bytes) -> None:
         """Store (or replace) one file."""
-        with self._write_lock:
+        with self._writing():
             self._conn().execute("INSERT INTO blobs (id, filename, mime, data) VALUES (?, ?, ?, ?) ON CONFLICT(id) "
                                  "DO UPDATE SET filename = excluded.filename, mime = excluded.mime, "
                                  "data = excluded.data", (blob_id, filename, mime, data))
@@ -256,10 +261,48 @@ class Store:
         """Run a compiled SoQL query (the SQL names the dataset's table)."""
         return self._conn().execute(compiled.sql, compiled.params).fetchall()
 
-    def query_json(self, compiled: Compiled) -> list[str]:
-        """Run the JSON-text form of a compiled query: one finished JSON object per row."""
+    def query_json(self, compiled: Compiled, *, offset: int = 0,
+                   resume: Callable[[int], Compiled] | None = None) -> list[str]:
+        """Run the JSON-text form of a compiled query: one finished JSON object per row.
+
+        Paging (``get_all``) asks for the same query at growing offsets, and ``OFFSET n`` makes SQLite
+        step over n rows each time. For a ``keyset`` query the store remembers where each page ended
+        (its end offset and last ``_id``); when the next request starts exactly there and no write
+        happened since, ``resume(last_id)`` gives the same query as ``_id > last_id`` without offset:
+        the same rows, found through the primary key.
+        """
         assert compiled.json_sql is not None
-        return [row[0] for row in self._conn().execute(compiled.json_sql, compiled.params)]
+        conn = self._conn()
+        version = self._version  # odd while a write is in progress (a seqlock: see _writing)
+        key = (compiled.json_sql, tuple(compiled.params[:-2])) if compiled.keyset else None
+        run = compiled
+        if key is not None and resume is not None and offset and version % 2 == 0:
+            with self._cursor_lock:
+                hit = self._cursors.get(key)
+            if hit is not None and hit[0] == version and hit[1] == offset:
+                run = resume(hit[2])
+        assert run.json_sql is not None
+        rows = conn.execute(run.json_sql, run.params).fetchall()
+        if self._version != version or version % 2:
+            if run is not compiled:  # a write overlapped: the remembered position may be stale
+                rows = conn.execute(compiled.json_sql, compiled.params).fetchall()
+        elif key is not None and rows:
+            with self._cursor_lock:
+                self._cursors.pop(key, None)
+                self._cursors[key] = (version, offset + len(rows), rows[-1][1])
+                while len(self._cursors) > _MAX_CURSORS:
+                    self._cursors.pop(next(iter(self._cursors)))
+        return [row[0] for row in rows]
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the write lock; the version is odd for as long as rows may change (readers check it)."""
+        with self._write_lock:
+            self._version += 1
+            try:
+                yield
+            finally:
+                self._version += 1
 
     def row_count(self, view_id: str) -> int:
         return int(self._conn().execute(f"SELECT COUNT(*) FROM {table_name(view_id)}").fetchone()[0])
@@ -285,7 +328,7 @@ class Store:
 
     def delete_row(self, view: dict[str, Any], row_id: str) -> int | None:
         """Delete one row by row identifier or ``:id``; its internal id, or None when missing."""
-        with self._write_lock:
+        with self._writing():
             if view["id"] not in self._views:
                 raise StoreError(404, "dataset.missing", "Not found", {"id": view["id"]})
             conn = self._conn()
@@ -312,7 +355,7 @@ class Store:
     def write_rows(self, view: dict[str, Any], rows: Sequence[Any], *, replace: bool = False) -> UpsertReport:
         """Upsert (or replace with) ``rows``; structural problems raise :class:`StoreError` before any change."""
         plan = _plan(view, rows)
-        with self._write_lock:
+        with self._writing():
             if view["id"] not in self._views:  # deleted while this batch was being read
                 raise StoreError(404, "dataset.missing", "Not found", {"id": view["id"]})
             conn = self._conn()
