@@ -180,7 +180,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench_portal")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=10_000)
-    parser.add_argument("--page", type=int, default=50_000, help="get_all page size ($limit)")
+    parser.add_argument("--page", type=int, default=10_000, help="get_all page size ($limit)")
     parser.add_argument("--lookups", type=int, default=101)
     parser.add_argument("--clients", type=int, default=2,
                         help="sodapy clients uploading batches at once (2: client encodes while server applies)")
