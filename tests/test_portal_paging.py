@@ -69,3 +69,4 @@ def test_only_id_ordered_ungrouped_queries_can_resume() -> None:
     assert not keyset(order=soql.parse_order(":id DESC")) and not keyset(order=soql.parse_order("k"))
     assert not keyset(select=soql.parse_select("count(*)")) and not keyset(group=soql.parse_group("k"),
                                                                            select=soql.parse_select("k"))
+

@@ -83,17 +83,26 @@ class _GcPause:
     counting still frees everything; the collector runs as usual between requests.
     """
 
+    # Requests that overlap without a break would keep the collector off for good; every this many
+    # requests in such a stretch, collect once anyway (cycles from error tracebacks, say).
+    COLLECT_EVERY = 500
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._active = 0
         self._was_enabled = False
+        self._paused_requests = 0
 
     def __enter__(self) -> None:
         with self._lock:
             if self._active == 0:
                 self._was_enabled = gc.isenabled()
                 gc.disable()
+                self._paused_requests = 0
             self._active += 1
+            self._paused_requests += 1
+            if self._paused_requests % self.COLLECT_EVERY == 0 and self._was_enabled:
+                gc.collect()
 
     def __exit__(self, *exc: object) -> None:
         with self._lock:
