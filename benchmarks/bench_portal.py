@@ -8,7 +8,11 @@ calendar_date, checkbox, point). Targets, each printed as measured / target:
 * page through them with ``get_all`` (page size ``--page``, default 50,000): >= 50,000 rows/s
 * ``$where`` equality on the row identifier: median < 20 ms
 
-Usage: ``python -m benchmarks portal`` or ``python -m benchmarks.bench_portal --rows 100000``.
+Wall-clock rates on a shared machine mostly measure the other load, so the benchmark also prints the
+CPU milliseconds server and client spend per 10,000 rows (from ``/proc``) and the rate that CPU cost
+allows when the machine's CPUs are not shared.
+
+Usage: ``python -m benchmarks portal`` or ``python -m benchmarks.bench_portal --rows 200000 --repeats 3``.
 """
 
 from __future__ import annotations
@@ -88,17 +92,8 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
     return proc, url
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="bench_portal")
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--batch", type=int, default=10_000)
-    parser.add_argument("--page", type=int, default=50_000, help="get_all page size ($limit)")
-    parser.add_argument("--lookups", type=int, default=101)
-    parser.add_argument("--clients", type=int, default=2,
-                        help="sodapy clients uploading batches at once (2: client encodes while server applies)")
-    args = parser.parse_args(argv)
-    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
-
+def run_once(args: argparse.Namespace) -> dict[str, Any]:
+    """One full measurement on a fresh data dir: upsert, get_all, lookups."""
     import requests
     from sodapy import Socrata
 
@@ -128,13 +123,12 @@ def main(argv: list[str]) -> int:
             elapsed = time.perf_counter() - t0
             if report["Errors"] or report["Rows Created"] != len(rows):
                 raise RuntimeError(f"unexpected upsert report {report}")
-            return len(rows) / elapsed
+            return elapsed
 
         t0, s0, c0 = time.perf_counter(), cpu_seconds(proc.pid), time.process_time()
         with ThreadPoolExecutor(max_workers=args.clients) as pool:
-            batch_rates = list(pool.map(push, range(0, args.rows, args.batch)))
+            batch_seconds = list(pool.map(push, range(0, args.rows, args.batch)))
         upsert_seconds = time.perf_counter() - t0
-        upsert_rate = args.rows / upsert_seconds
         upsert_cpu = (cpu_seconds(proc.pid) - s0, time.process_time() - c0)
 
         t0, s0, c0 = time.perf_counter(), cpu_seconds(proc.pid), time.process_time()
@@ -149,7 +143,6 @@ def main(argv: list[str]) -> int:
         read_cpu = (cpu_seconds(proc.pid) - s0, time.process_time() - c0)
         if seen != args.rows:
             raise RuntimeError(f"get_all returned {seen} rows, expected {args.rows}")
-        read_rate = seen / read_seconds
 
         rng = random.Random(7)
         lookups = []
@@ -160,28 +153,67 @@ def main(argv: list[str]) -> int:
             lookups.append((time.perf_counter() - t0) * 1000)
             if len(hit) != 1 or hit[0]["case_id"] != key:
                 raise RuntimeError(f"lookup of {key} returned {hit!r}")
-        lookup_ms = statistics.median(lookups)
         client.close()
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-
-    print(f"portal benchmark: {args.rows:,} rows x {len(COLUMNS)} columns, upsert batches of {args.batch:,}, "
-          f"get_all page size {args.page:,}; server in a separate process (2 CPUs shared, noisy)")
-    print(f"  upsert   {upsert_rate:>10,.0f} rows/s wall clock with {args.clients} client(s), "
-          f"median single batch {statistics.median(batch_rates):,.0f} rows/s"
-          f"   ratio to target {TARGET_UPSERT:,.0f}: {upsert_rate / TARGET_UPSERT:.2f}")
-    pages = f", median page {statistics.median(page_rates):,.0f} rows/s" if page_rates else ""
-    print(f"  get_all  {read_rate:>10,.0f} rows/s ({read_seconds:.1f} s{pages})"
-          f"   ratio to target {TARGET_READ:,.0f}: {read_rate / TARGET_READ:.2f}")
-    print(f"  lookup   median {lookup_ms:.2f} ms over {args.lookups} ($where case_id = '...')"
-          f"   ratio target/measured ({TARGET_LOOKUP_MS:.0f} ms): {TARGET_LOOKUP_MS / lookup_ms:.2f}")
     per = 10_000 / args.rows * 1000
-    print(f"  CPU ms per 10,000 rows (server / client): upsert {upsert_cpu[0] * per:.0f} / {upsert_cpu[1] * per:.0f}, "
-          f"get_all {read_cpu[0] * per:.0f} / {read_cpu[1] * per:.0f}; load average now "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    ok = upsert_rate >= TARGET_UPSERT and read_rate >= TARGET_READ and lookup_ms < TARGET_LOOKUP_MS
-    print("  all targets met" if ok else "  NOT all targets met")
+    return {
+        "upsert": args.rows / upsert_seconds, "read": seen / read_seconds, "lookup_ms": statistics.median(lookups),
+        "batch_ms": statistics.median(batch_seconds) * 1000,
+        "page_rate": statistics.median(page_rates) if page_rates else float("nan"),
+        "upsert_cpu": (upsert_cpu[0] * per, upsert_cpu[1] * per), "read_cpu": (read_cpu[0] * per, read_cpu[1] * per),
+    }
+
+
+def capacity(server_ms: float, client_ms: float, *, pipelined: bool, cpus: int) -> float:
+    """Rows/s the measured CPU cost allows when the machine's CPUs are not shared with anyone else.
+
+    Pipelined (several upsert clients): server and client work overlap, bounded by the busier side
+    and by the total over the CPUs. Sequential (get_all fetches a page, then parses it): the sum.
+    """
+    per_10k = max(server_ms, client_ms, (server_ms + client_ms) / cpus) if pipelined else server_ms + client_ms
+    return 10_000 / per_10k * 1000
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="bench_portal")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--page", type=int, default=10_000, help="get_all page size ($limit)")
+    parser.add_argument("--lookups", type=int, default=101)
+    parser.add_argument("--clients", type=int, default=2,
+                        help="sodapy clients uploading batches at once (2: client encodes while server applies)")
+    parser.add_argument("--repeats", type=int, default=1, help="full runs (fresh server and data each); medians")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+
+    runs = [run_once(args) for _ in range(args.repeats)]
+
+    def med(key: str, index: int | None = None) -> float:
+        return statistics.median(r[key] if index is None else r[key][index] for r in runs)
+
+    cpus = os.cpu_count() or 1
+    upsert, read, lookup = med("upsert"), med("read"), med("lookup_ms")
+    up_srv, up_cli, rd_srv, rd_cli = med("upsert_cpu", 0), med("upsert_cpu", 1), med("read_cpu", 0), med("read_cpu", 1)
+    up_cap = capacity(up_srv, up_cli, pipelined=args.clients > 1, cpus=cpus)
+    rd_cap = capacity(rd_srv, rd_cli, pipelined=False, cpus=cpus)
+    print(f"portal benchmark: {args.rows:,} rows x {len(COLUMNS)} columns, upsert batches of {args.batch:,} from "
+          f"{args.clients} sodapy client(s), get_all page size {args.page:,}; server in its own process; "
+          f"medians over {args.repeats} run(s); load average now {os.getloadavg()[0]:.1f} on {cpus} CPUs")
+    print(f"  {'':9}{'measured':>24}{'target':>14}{'ratio':>8}")
+    print(f"  {'upsert':9}{upsert:>17,.0f} rows/s{TARGET_UPSERT:>10,.0f} /s{upsert / TARGET_UPSERT:>8.2f}"
+          f"   (wall clock; median batch {med('batch_ms'):.0f} ms)")
+    print(f"  {'get_all':9}{read:>17,.0f} rows/s{TARGET_READ:>10,.0f} /s{read / TARGET_READ:>8.2f}"
+          f"   (wall clock; median page {med('page_rate'):,.0f} rows/s)")
+    print(f"  {'lookup':9}{lookup:>20.2f} ms  < {TARGET_LOOKUP_MS:>6.0f} ms{TARGET_LOOKUP_MS / lookup:>8.2f}"
+          f"   (median of {args.lookups}; ratio = target / measured)")
+    print(f"  CPU ms per 10,000 rows (server / client): upsert {up_srv:.0f} / {up_cli:.0f}, "
+          f"get_all {rd_srv:.0f} / {rd_cli:.0f}")
+    print(f"  CPU-bound rate if the {cpus} CPUs were not shared: upsert {up_cap:,.0f} rows/s "
+          f"(ratio {up_cap / TARGET_UPSERT:.2f}), get_all {rd_cap:,.0f} rows/s (ratio {rd_cap / TARGET_READ:.2f})")
+    ok = upsert >= TARGET_UPSERT and read >= TARGET_READ and lookup < TARGET_LOOKUP_MS
+    print("  all targets met (wall clock)" if ok else "  NOT all targets met on the wall clock (see load average)")
     return 0
 
 

@@ -174,7 +174,8 @@ def handle(ctx: Context, rest: list[str]) -> Reply:
         compiled = compile_query(query, table=table_name(view["id"]), fields=fields, system=system, filters=filters)
         headers = _headers(view, compiled)
         if ext == "json" and compiled.json_sql is not None:
-            texts = portal.store.query_json(compiled)
+            texts = portal.store.query_json(compiled, offset=query.offset or 0, resume=lambda last_id: compile_query(
+                query, table=table_name(view["id"]), fields=fields, system=system, filters=filters, after_id=last_id))
             return Reply(body=("[" + "\n,".join(texts) + "]\n").encode(), content_type=ROWS_CT, headers=headers)
         rows = portal.store.query(compiled, view["id"])
         if ext == "json":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gc
 import hmac
 import json
 import logging
@@ -71,6 +72,46 @@ class Reply:
 
 def json_reply(value: Any, headers: dict[str, str] | None = None) -> Reply:
     return Reply(body=json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), headers=headers)
+
+
+class _GcPause:
+    """Cyclic GC off while any request is being answered.
+
+    An upsert batch parses into tens of thousands of dicts and lists that all live until the request
+    ends, the worst case for generational GC: it rescans them again and again (about a fifth of the
+    CPU of a 10,000-row upsert) and finds nothing, since request data holds no cycles. Reference
+    counting still frees everything; the collector runs as usual between requests.
+    """
+
+    # Requests that overlap without a break would keep the collector off for good; every this many
+    # requests in such a stretch, collect once anyway (cycles from error tracebacks, say).
+    COLLECT_EVERY = 500
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active = 0
+        self._was_enabled = False
+        self._paused_requests = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._active == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+                self._paused_requests = 0
+            self._active += 1
+            self._paused_requests += 1
+            if self._paused_requests % self.COLLECT_EVERY == 0 and self._was_enabled:
+                gc.collect()
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._active -= 1
+            if self._active == 0 and self._was_enabled:
+                gc.enable()
+
+
+_GC_PAUSE = _GcPause()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -145,6 +186,10 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _handle(self, method: str) -> None:
+        with _GC_PAUSE:
+            self._answer(method)
+
+    def _answer(self, method: str) -> None:
         try:
             body = self._read_body()
             if self.portal._fault_due(method):

@@ -62,6 +62,9 @@ class Compiled:
     # The same query producing each row as finished JSON text (SQLite's C JSON quoting), when every
     # output is a plain column: the bulk-read fast path. Nulls are left out, as Socrata does.
     json_sql: str | None = None
+    # Rows come in ``_id`` order only (no $order, no grouping): a page can resume after the last
+    # ``_id`` of the previous one. ``json_sql`` then also returns ``_id`` as its second column.
+    keyset: bool = False
 
 
 def _num(c: C) -> str:
@@ -284,8 +287,12 @@ def _soda2(typ: str) -> str:
 
 
 def compile_query(query: soql.Query, *, table: str, fields: Mapping[str, str], system: bool = False,
-                  filters: Sequence[tuple[str, str]] = ()) -> Compiled:
-    """Compile ``query`` over ``table`` whose user columns are ``fields`` (fieldName -> dataTypeName)."""
+                  filters: Sequence[tuple[str, str]] = (), after_id: int | None = None) -> Compiled:
+    """Compile ``query`` over ``table`` whose user columns are ``fields`` (fieldName -> dataTypeName).
+
+    ``after_id``: only rows with a larger internal id, and no offset (the caller knows the rows up to
+    that id are exactly the first ``query.offset`` ones). Ignored unless the result is ``keyset``.
+    """
     comp = Compiler(fields)
     items: list[tuple[str, C, soql.Expr | None]] = []
     select = query.select or [soql.SelectItem(expr=None, star="*")]
@@ -326,6 +333,12 @@ def compile_query(query: soql.Query, *, table: str, fields: Mapping[str, str], s
         conditions.append(comp._boolean(soql.Binary("=", soql.Column(name), soql.Literal(value, "text"))))
     if query.search:
         conditions.append(_search(comp, fields, query.search))
+    by_id = not query.order or query.order == [soql.OrderItem(soql.Column(":id"))]  # $order=:id is the default
+    keyset = by_id and not query.group and not any(c.agg for _n, c, _e in items)
+    offset = query.offset or 0
+    if after_id is not None and keyset:
+        conditions.append(C("_id > ?", [after_id], "boolean"))
+        offset = 0
     if conditions:
         sql += " WHERE " + " AND ".join(c.sql for c in conditions)
         for c in conditions:
@@ -364,13 +377,13 @@ def compile_query(query: soql.Query, *, table: str, fields: Mapping[str, str], s
     if order_parts:
         sql += " ORDER BY " + ", ".join(order_parts)
     sql += " LIMIT ? OFFSET ?"
-    params += [DEFAULT_LIMIT if query.limit is None else query.limit, query.offset or 0]
+    params += [DEFAULT_LIMIT if query.limit is None else query.limit, offset]
 
     json_sql = None
     if select_params == 0 and all(isinstance(node, soql.Column) and name not in comp.aliases
                                   for name, _c, node in items):
-        json_sql = f"SELECT {_json_row(items)} FROM {table}" + sql[len(head):]
-    return Compiled(sql=sql, params=params, names=[n for n, _c, _e in items],
+        json_sql = f"SELECT {_json_row(items)}{', _id' if keyset else ''} FROM {table}" + sql[len(head):]
+    return Compiled(keyset=keyset, sql=sql, params=params, names=[n for n, _c, _e in items],
                     types=[_soda2(c.type) for _n, c, _e in items],
                     decoders=[_decoder(c.type) for _n, c, _e in items],
                     data_types=[c.type for _n, c, _e in items], json_sql=json_sql)
@@ -386,7 +399,40 @@ def _row_id_sql(column: str) -> str:
     return "'row-' || " + " || '~' || ".join(groups)
 
 
+# SQLite's default SQLITE_MAX_FUNCTION_ARG is 127: json_object takes a key and a value per column.
+_JSON_OBJECT_MAX_COLUMNS = 60
+
+
 def _json_row(items: Sequence[tuple[str, C, soql.Expr | None]]) -> str:
+    """One finished JSON object per row; null columns are left out.
+
+    A row without nulls (the common case) is built by ``json_object`` in one pass; a row with some
+    nulls is concatenated piece by piece, skipping them.
+    """
+    sparse = _json_row_concat(items)
+    if not items or len(items) > _JSON_OBJECT_MAX_COLUMNS:
+        return sparse
+    args, nullable = [], []
+    for name, c, _node in items:
+        key = "'" + name.replace("'", "''") + "'"
+        if c.type == "checkbox":
+            value = f"json(CASE {c.sql} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"
+        elif c.type in JSON_STORED:
+            value = f"json({c.sql})"  # stored compact by our encoders; json() marks it as JSON, not text
+        elif c.type == "rowid":
+            value = _row_id_sql(c.sql)
+        else:
+            value = c.sql
+        args.append(f"{key}, {value}")
+        if c.type != "rowid":
+            nullable.append(f"{c.sql} IS NOT NULL")
+    dense = f"json_object({', '.join(args)})"
+    if not nullable:
+        return dense
+    return f"CASE WHEN {' AND '.join(nullable)} THEN {dense} ELSE {sparse} END"
+
+
+def _json_row_concat(items: Sequence[tuple[str, C, soql.Expr | None]]) -> str:
     parts = []
     for name, c, _node in items:
         key = json.dumps(name)  # field names are [a-z0-9_] or system names; dumps keeps any alias safe

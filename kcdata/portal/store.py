@@ -7,24 +7,28 @@ readers use their own per-thread connections and see the last committed state.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import fcntl
+import itertools
 import json
 import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kcdata.portal.columns import encode_column
 from kcdata.portal.soqlsql import Compiled, sql_column
 from kcdata.portal.types import ValueProblem, encoder, parse_row_id
 
 DB_FILE = "portal.sqlite3"
 _ID_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyz"
+_MAX_CURSORS = 64
 _SYSTEM_KEYS = frozenset({":id", ":deleted", ":created_at", ":updated_at", ":version"})
 
 
@@ -104,6 +108,9 @@ class Store:
         self._write_lock = threading.Lock()
         self._views: dict[str, dict[str, Any]] = {}
         self._pending_view: dict[str, Any] = {}
+        self._version = 0  # bumped before and after every write (see _writing)
+        self._cursors: dict[tuple[Any, ...], tuple[int, int, int]] = {}  # query -> (version, end offset, last _id)
+        self._cursor_lock = threading.Lock()
         conn = self._conn()
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("CREATE TABLE IF NOT EXISTS views (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
@@ -155,7 +162,7 @@ class Store:
 
     def create_view(self, build: Callable[[str, Callable[[], int]], dict[str, Any]]) -> dict[str, Any]:
         """Create a dataset: ``build(view_id, next_column_id)`` returns the view JSON."""
-        with self._write_lock:
+        with self._writing():
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -196,7 +203,7 @@ class Store:
     def update_view(self, view_id: str, change: Callable[[dict[str, Any], Callable[[], int]], dict[str, Any]]
                     ) -> dict[str, Any]:
         """Apply ``change(copy_of_view, next_column_id) -> new view`` atomically (adds new columns)."""
-        with self._write_lock:
+        with self._writing():
             old = self._views.get(view_id)
             if old is None:
                 raise StoreError(404, "not_found", "Not found", {"id": view_id})
@@ -221,7 +228,7 @@ class Store:
 
     def delete_view(self, view_id: str) -> bool:
         """Drop a dataset and its rows; False when it did not exist."""
-        with self._write_lock:
+        with self._writing():
             if view_id not in self._views:
                 return False
             conn = self._conn()
@@ -239,7 +246,7 @@ class Store:
     # -- file blobs (non-data datasets, attachments) ----------------------------------------------
     def put_blob(self, blob_id: str, *, filename: str, mime: str, data: bytes) -> None:
         """Store (or replace) one file."""
-        with self._write_lock:
+        with self._writing():
             self._conn().execute("INSERT INTO blobs (id, filename, mime, data) VALUES (?, ?, ?, ?) ON CONFLICT(id) "
                                  "DO UPDATE SET filename = excluded.filename, mime = excluded.mime, "
                                  "data = excluded.data", (blob_id, filename, mime, data))
@@ -254,10 +261,48 @@ class Store:
         """Run a compiled SoQL query (the SQL names the dataset's table)."""
         return self._conn().execute(compiled.sql, compiled.params).fetchall()
 
-    def query_json(self, compiled: Compiled) -> list[str]:
-        """Run the JSON-text form of a compiled query: one finished JSON object per row."""
+    def query_json(self, compiled: Compiled, *, offset: int = 0,
+                   resume: Callable[[int], Compiled] | None = None) -> list[str]:
+        """Run the JSON-text form of a compiled query: one finished JSON object per row.
+
+        Paging (``get_all``) asks for the same query at growing offsets, and ``OFFSET n`` makes SQLite
+        step over n rows each time. For a ``keyset`` query the store remembers where each page ended
+        (its end offset and last ``_id``); when the next request starts exactly there and no write
+        happened since, ``resume(last_id)`` gives the same query as ``_id > last_id`` without offset:
+        the same rows, found through the primary key.
+        """
         assert compiled.json_sql is not None
-        return [row[0] for row in self._conn().execute(compiled.json_sql, compiled.params)]
+        conn = self._conn()
+        version = self._version  # odd while a write is in progress (a seqlock: see _writing)
+        key = (compiled.json_sql, tuple(compiled.params[:-2])) if compiled.keyset else None
+        run = compiled
+        if key is not None and resume is not None and offset and version % 2 == 0:
+            with self._cursor_lock:
+                hit = self._cursors.get(key)
+            if hit is not None and hit[0] == version and hit[1] == offset:
+                run = resume(hit[2])
+        assert run.json_sql is not None
+        rows = conn.execute(run.json_sql, run.params).fetchall()
+        if self._version != version or version % 2:
+            if run is not compiled:  # a write overlapped: the remembered position may be stale
+                rows = conn.execute(compiled.json_sql, compiled.params).fetchall()
+        elif key is not None and rows:
+            with self._cursor_lock:
+                self._cursors.pop(key, None)
+                self._cursors[key] = (version, offset + len(rows), rows[-1][1])
+                while len(self._cursors) > _MAX_CURSORS:
+                    self._cursors.pop(next(iter(self._cursors)))
+        return [row[0] for row in rows]
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the write lock; the version is odd for as long as rows may change (readers check it)."""
+        with self._write_lock:
+            self._version += 1
+            try:
+                yield
+            finally:
+                self._version += 1
 
     def row_count(self, view_id: str) -> int:
         return int(self._conn().execute(f"SELECT COUNT(*) FROM {table_name(view_id)}").fetchone()[0])
@@ -283,7 +328,7 @@ class Store:
 
     def delete_row(self, view: dict[str, Any], row_id: str) -> int | None:
         """Delete one row by row identifier or ``:id``; its internal id, or None when missing."""
-        with self._write_lock:
+        with self._writing():
             if view["id"] not in self._views:
                 raise StoreError(404, "dataset.missing", "Not found", {"id": view["id"]})
             conn = self._conn()
@@ -310,7 +355,7 @@ class Store:
     def write_rows(self, view: dict[str, Any], rows: Sequence[Any], *, replace: bool = False) -> UpsertReport:
         """Upsert (or replace with) ``rows``; structural problems raise :class:`StoreError` before any change."""
         plan = _plan(view, rows)
-        with self._write_lock:
+        with self._writing():
             if view["id"] not in self._views:  # deleted while this batch was being read
                 raise StoreError(404, "dataset.missing", "Not found", {"id": view["id"]})
             conn = self._conn()
@@ -331,6 +376,9 @@ class Store:
 class _Plan:
     ops: list[tuple[str, Any, tuple[str, ...], tuple[Any, ...]]]
     report: UpsertReport
+    # The common batch (every row an upsert of the same columns, all valid): converted column-wise,
+    # applied with one executemany. ``(names, stored columns, row identifier column or None)``.
+    bulk: tuple[tuple[str, ...], list[list[Any]], list[Any] | None] | None = None
 
 
 def _plan(view: dict[str, Any], rows: Sequence[Any]) -> _Plan:
@@ -355,6 +403,10 @@ def _plan(view: dict[str, Any], rows: Sequence[Any]) -> _Plan:
                              f"One or more rows expected column '{name}' which was not found on the dataset",
                              {"column": name})
         plain.append(False)
+    if rows and all(plain):
+        bulk = _columnar(types, key, rows)
+        if bulk is not None:
+            return _Plan(ops=[], report=report, bulk=bulk)
     by_names: dict[tuple[str, ...], tuple[list[Any], int]] = {}
     for index, row in enumerate(rows):
         names = tuple(row) if plain[index] else tuple(n for n in row if n not in _SYSTEM_KEYS)
@@ -394,6 +446,63 @@ def _plan(view: dict[str, Any], rows: Sequence[Any]) -> _Plan:
     return _Plan(ops=ops, report=report)
 
 
+def _columnar(types: dict[str, str], key: str | None, rows: Sequence[dict[str, Any]]
+              ) -> tuple[tuple[str, ...], list[list[Any]], list[Any] | None] | None:
+    """Convert a batch of same-shaped rows column by column; None sends it down the per-row path."""
+    names = tuple(rows[0])
+    if not names or len({tuple(row) for row in rows}) != 1:
+        return None
+    try:
+        transposed = zip(*map(dict.values, rows), strict=True)  # every row has exactly ``names``
+        columns = [encode_column(types[n], col) for n, col in zip(names, transposed, strict=True)]
+    except ValueProblem:
+        return None  # the per-row path counts and reports the bad rows
+    keys = None
+    if key is not None:
+        if key not in names:
+            return None
+        keys = columns[names.index(key)]
+        if None in keys:
+            return None
+    return names, columns, keys
+
+
+def _insert_sql(table: str, names: Sequence[str]) -> str:
+    cols = "".join(", " + sql_column(n) for n in names)
+    return f"INSERT INTO {table} (_created_at, _updated_at{cols}) VALUES (?, ?{', ?' * len(names)})"
+
+
+def _upsert_sql(table: str, key_sql: str, names: Sequence[str]) -> str:
+    sets = ", ".join(f"{sql_column(n)} = excluded.{sql_column(n)}" for n in names)
+    return (f"{_insert_sql(table, names)} ON CONFLICT({key_sql}) DO UPDATE SET {sets}, "
+            "_updated_at = excluded._updated_at")
+
+
+def _apply_bulk(conn: sqlite3.Connection, table: str, key_sql: str, plan: _Plan, *, replace: bool) -> UpsertReport:
+    """Same statements and counts as the per-row path, as one executemany."""
+    assert plan.bulk is not None
+    report = plan.report
+    names, columns, keys = plan.bulk
+    stamp = now_iso()
+    params = list(zip(itertools.repeat(stamp), itertools.repeat(stamp), *columns))
+    count = len(params)
+    if keys is None:  # no row identifier: every row is new
+        conn.executemany(_insert_sql(table, names), params)
+        report.created += count
+        return report
+    existing = set() if replace else _existing_keys(conn, table, key_sql, keys)
+    distinct = set(keys)
+    if existing or len(distinct) != count:
+        conn.executemany(_upsert_sql(table, key_sql, names), params)
+    else:
+        conn.executemany(_insert_sql(table, names), params)
+    created = len(distinct - existing)
+    report.created += created
+    report.updated += count - created
+    report.by_row_identifier += count - created
+    return report
+
+
 def _existing_keys(conn: sqlite3.Connection, table: str, column: str, keys: Iterable[Any]) -> set[Any]:
     wanted = list(dict.fromkeys(keys))
     found: set[Any] = set()
@@ -411,6 +520,9 @@ def _apply(conn: sqlite3.Connection, view: dict[str, Any], plan: _Plan, *, repla
     key_sql = sql_column(key) if key else ""
     if replace:
         conn.execute(f"DELETE FROM {table}")
+    if plan.bulk is not None:
+        return _apply_bulk(conn, table, key_sql, plan, replace=replace)
+    if replace:
         existing: set[Any] = set()
     elif key:
         existing = _existing_keys(conn, table, key_sql,
