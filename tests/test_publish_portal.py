@@ -201,7 +201,9 @@ def test_faults_are_retried_and_the_result_is_exact(tmp_path: Path, portal: Any,
 
 def test_kill_mid_apply_then_rerun_finishes(tmp_path: Path, portal: Any) -> None:
     ds = unique_id("kill")
-    root = make_program(tmp_path / "prog", {ds: {"n": 3000}}, portal_domain=portal.domain,
+    # Many small chunks, so the kill lands mid-way however fast the portal is.
+    total = 20000
+    root = make_program(tmp_path / "prog", {ds: {"n": total}}, portal_domain=portal.domain,
                         publish={"chunk_size": 50, "parallel_uploads": 1})
     proc = subprocess.Popen([sys.executable, "-m", "kcdata", "--root", str(root), "publish", "apply", "--yes"],
                             cwd=REPO, env=subprocess_env(**portal_env(portal)), stdout=subprocess.PIPE,
@@ -219,7 +221,7 @@ def test_kill_mid_apply_then_rerun_finishes(tmp_path: Path, portal: Any) -> None
         time.sleep(0.02)
     proc.kill()
     proc.communicate()
-    assert pid is not None and 0 < count < 3000, f"not killed mid-way (rows {count})"
+    assert pid is not None and 0 < count < total, f"not killed mid-way (rows {count})"
     plan = publish(root, portal, "plan", ds, "--json").json()["data"]["datasets"][0]
     assert plan["action"] == "update" and plan["state_from"] == "portal-rows"  # manifest marked writing
     assert plan["portal_id"] == pid and plan["rows"]["delete"] == 0 and plan["rows"]["create"] > 0
@@ -227,7 +229,7 @@ def test_kill_mid_apply_then_rerun_finishes(tmp_path: Path, portal: Any) -> None
     assert res.exit_code == 0, res.stdout
     assert res.json()["data"]["datasets"][0]["portal_id"] == pid
     keys = [r["break_id"] for r in client.get_all(pid, select="break_id")]
-    assert len(keys) == 3000 and len(set(keys)) == 3000
+    assert len(keys) == total and len(set(keys)) == total
     assert_portal_equals_source(portal, pid, root / "data" / f"{ds}.csv")
     assert publish(root, portal, "plan", ds).exit_code == 0
 
