@@ -211,3 +211,15 @@ def test_fast_checker_agrees_with_jsonschema(entry):
 def test_fast_checker_agrees_on_near_valid_entries(base, extra):
     entry = {**extra, **base}
     assert _fast_dataset_check()(entry) == _validator("dataset").is_valid(entry), json.dumps(entry)
+
+
+departments = st.dictionaries(st.sampled_from(["id", "name", "liaison", "x"]), st.one_of(values, st.fixed_dictionaries(
+    {"name": scalars}, optional={"email": scalars})), max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(dep=departments)
+def test_fast_department_checker_agrees_with_jsonschema(dep):
+    from kcdata.inventory.lint import _fast_department_check
+
+    assert _fast_department_check()(dep) == _validator("department").is_valid(dep), json.dumps(dep)

@@ -114,6 +114,14 @@ def _fast_dataset_check() -> Any:
 
 
 @cache
+def _fast_department_check() -> Any:
+    from kcdata.inventory.fastschema import compile_schema
+
+    schema = inventory_schema()
+    return compile_schema(schema["properties"]["department"], root=schema)
+
+
+@cache
 def _validator(part: str) -> Any:
     import jsonschema
 
@@ -422,7 +430,9 @@ def _check_department(data: dict[str, Any], stem: str, res: _FileResult) -> list
         return [_Finding(keypath="department", code="missing-department",
                          message="missing `department:` mapping (id, name, liaison)")]
     out = _unknown_keys(dep, "department", "department")
-    out += _schema_findings(_validator("department"), _jsonable(dep), "department")
+    doc = _jsonable(dep)
+    if not _fast_department_check()(doc):  # importing jsonschema costs ~0.15 s: only to explain failures
+        out += _schema_findings(_validator("department"), doc, "department")
     if isinstance(dep.get("liaison"), dict):
         out += _unknown_keys(dep["liaison"], "contact", "department.liaison")
     dep_id = dep.get("id")
