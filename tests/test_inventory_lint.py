@@ -223,3 +223,19 @@ def test_fast_department_checker_agrees_with_jsonschema(dep):
     from kcdata.inventory.lint import _fast_department_check
 
     assert _fast_department_check()(dep) == _validator("department").is_valid(dep), json.dumps(dep)
+
+
+def test_dates_as_text_matches_full_conversion():
+    import datetime as dt
+
+    from kcdata.inventory.lint import _dates_as_text, _jsonable
+
+    when = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
+    entries = [
+        {"id": "a", "target_release": dt.date(2026, 12, 15), "history": [{"to": "proposed", "when": when}]},
+        {"id": "b", "history": [{"to": "proposed", "when": "2026-01-01"}], "keywords": ["x"]},
+        {"id": "c", "history": [{"to": "proposed", "note": [{"deep": dt.date(2026, 1, 2)}]}]},
+        {"id": "d", "priority_override": {"band": "high", "when": dt.date(2026, 1, 3)}, "history": []},
+    ]
+    for entry in entries:
+        assert _dates_as_text(entry) == _jsonable(entry)

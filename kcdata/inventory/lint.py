@@ -140,6 +140,11 @@ def _known(part: str) -> tuple[str, ...]:
     return tuple(known)
 
 
+@cache
+def _known_set(part: str) -> frozenset[str]:
+    return frozenset(_known(part))
+
+
 def _jsonable(value: Any) -> Any:
     """Dates as ISO strings, as JSON Schema sees them (YAML turns 2026-12-15 into a date)."""
     if isinstance(value, dt.date):
@@ -154,12 +159,24 @@ def _jsonable(value: Any) -> Any:
 def _dates_as_text(entry: dict[str, Any]) -> dict[str, Any]:
     """``_jsonable`` for an entry, cheaply: dates sit at the top level, in history and in overrides."""
     out = None
+    date = dt.date
     for k, v in entry.items():
-        if isinstance(v, dt.date) or (k in ("history", "priority_override") and v):
+        if isinstance(v, date) or (k == "priority_override" and v) or (k == "history" and _has_date(v)):
             if out is None:
                 out = dict(entry)
             out[k] = _jsonable(v)
     return entry if out is None else out
+
+
+def _has_date(value: Any) -> bool:
+    if isinstance(value, list):
+        for v in value:
+            if isinstance(v, dt.date) or (isinstance(v, list | dict) and _has_date(v)):
+                return True
+        return False
+    if isinstance(value, dict):
+        return _has_date(list(value.values()))
+    return isinstance(value, dt.date)
 
 
 def _kind(value: Any) -> str:
@@ -259,6 +276,8 @@ def _read_schema_fields(path: Path) -> tuple[tuple[str, ...] | None, str | None]
 
 
 def _unknown_keys(value: Mapping[str, Any], part: str, prefix: str) -> list[_Finding]:
+    if value.keys() <= _known_set(part):
+        return []
     known = _known(part)
     out = []
     for key in value:
@@ -430,9 +449,8 @@ def _check_department(data: dict[str, Any], stem: str, res: _FileResult) -> list
         return [_Finding(keypath="department", code="missing-department",
                          message="missing `department:` mapping (id, name, liaison)")]
     out = _unknown_keys(dep, "department", "department")
-    doc = _jsonable(dep)
-    if not _fast_department_check()(doc):  # importing jsonschema costs ~0.15 s: only to explain failures
-        out += _schema_findings(_validator("department"), doc, "department")
+    if not _fast_department_check()(dep):  # importing jsonschema costs ~0.15 s: only to explain failures
+        out += _schema_findings(_validator("department"), _jsonable(dep), "department")
     if isinstance(dep.get("liaison"), dict):
         out += _unknown_keys(dep["liaison"], "contact", "department.liaison")
     dep_id = dep.get("id")
