@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -239,3 +241,31 @@ def test_dates_as_text_matches_full_conversion():
     ]
     for entry in entries:
         assert _dates_as_text(entry) == _jsonable(entry)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="lint forks only on Linux")
+def test_forked_lint_equals_single_process(tmp_path):
+    import threading
+
+    bad = WATER.replace("license:", "licence:").replace("access_level: public", "access_level: publik")
+    dup = FIRE.replace("id: fire", "id: fire2", 1)
+    root = make_inventory(tmp_path, {"water2.yaml": bad, "fire2.yaml": dup, "broken.yaml": "a: [\n",
+                                     "list.yaml": "- 1\n"})
+    forks: list[int] = []
+    os.register_at_fork(before=lambda: forks.append(1))  # cannot be unregistered: harmless afterwards
+    single = lint_inventory(root=root, jobs=1)
+    assert {"unknown-key", "invalid-value", "duplicate-id", "yaml-error", "not-a-mapping"} <= set(codes(single))
+    assert forks == []
+    assert lint_inventory(root=root, jobs=3) == single
+    assert len(forks) == 2  # two children, this process lints the third share
+    # with another thread running it must not fork (deadlock risk), and gives the same report
+    forks.clear()
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert lint_inventory(root=root, jobs=3) == single
+    finally:
+        stop.set()
+        other.join()
+    assert forks == []

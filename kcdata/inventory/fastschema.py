@@ -71,7 +71,7 @@ def _typed_pattern(types: str | list[str], pattern: str) -> Check:
     search = re.compile(pattern).search
     if types in ("string", ["string", "null"], ["null", "string"]):
         null_ok = types != "string"
-        return lambda v: isinstance(v, str) and search(v) is not None or (null_ok and v is None)
+        return lambda v: (isinstance(v, str) and search(v) is not None) or (null_ok and v is None)
     return lambda v: type_(v) and (not isinstance(v, str) or search(v) is not None)
 
 
@@ -115,7 +115,7 @@ def _keyword(key: str, arg: Any, schema: Mapping[str, Any], root: Mapping[str, A
         def properties(v: Any) -> bool:
             if not isinstance(v, dict):
                 return True
-            for name, pred in props:
+            for name, pred in props:  # noqa: SIM110 - see _all
                 if name in v and not pred(v[name]):
                     return False
             return True
