@@ -41,8 +41,31 @@ def compile_schema(schema: Mapping[str, Any], *, root: Mapping[str, Any] | None 
         keys = [k for k in keys if k not in ("type", "pattern")]
     else:
         checks = []
+    if "properties" in keys or "required" in keys:
+        # an object's keywords as one closure: the if/then conditions of the dataset schema are
+        # {required, properties} pairs that run on every entry
+        checks.append(_object(schema.get("required", ()), schema.get("properties", {}), root))
+        keys = [k for k in keys if k not in ("properties", "required")]
     checks += [_keyword(key, schema[key], schema, root) for key in keys]
     return _all(checks)
+
+
+def _object(required: Any, properties: Mapping[str, Any], root: Mapping[str, Any]) -> Check:
+    names = frozenset(required)
+    # over the schema's names, not the value's keys: conditions name one or two properties
+    props = tuple((name, compile_schema(sub, root=root)) for name, sub in properties.items())
+
+    def object_(v: Any) -> bool:
+        if not isinstance(v, dict):
+            return True
+        if not v.keys() >= names:
+            return False
+        for name, pred in props:  # noqa: SIM110 - see _all
+            if name in v and not pred(v[name]):
+                return False
+        return True
+
+    return object_
 
 
 def _all(checks: list[Check]) -> Check:
@@ -104,23 +127,8 @@ def _keyword(key: str, arg: Any, schema: Mapping[str, Any], root: Mapping[str, A
         return lambda v: not isinstance(v, list) or len(v) >= arg
     if key == "minimum":
         return lambda v: not _TYPES["number"](v) or v >= arg
-    if key == "required":
-        required = frozenset(arg)
-        return lambda v: not isinstance(v, dict) or v.keys() >= required
-    if key == "properties":
-        # over the schema's names, not the value's keys: the if/then conditions name one or two
-        # properties and run on every entry
-        props = tuple((name, compile_schema(sub, root=root)) for name, sub in arg.items())
-
-        def properties(v: Any) -> bool:
-            if not isinstance(v, dict):
-                return True
-            for name, pred in props:  # noqa: SIM110 - see _all
-                if name in v and not pred(v[name]):
-                    return False
-            return True
-
-        return properties
+    if key in ("required", "properties"):
+        return _object(arg if key == "required" else (), arg if key == "properties" else {}, root)
     if key == "items":
         item = compile_schema(arg, root=root)
 
