@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -211,3 +213,59 @@ def test_fast_checker_agrees_with_jsonschema(entry):
 def test_fast_checker_agrees_on_near_valid_entries(base, extra):
     entry = {**extra, **base}
     assert _fast_dataset_check()(entry) == _validator("dataset").is_valid(entry), json.dumps(entry)
+
+
+departments = st.dictionaries(st.sampled_from(["id", "name", "liaison", "x"]), st.one_of(values, st.fixed_dictionaries(
+    {"name": scalars}, optional={"email": scalars})), max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(dep=departments)
+def test_fast_department_checker_agrees_with_jsonschema(dep):
+    from kcdata.inventory.lint import _fast_department_check
+
+    assert _fast_department_check()(dep) == _validator("department").is_valid(dep), json.dumps(dep)
+
+
+def test_dates_as_text_matches_full_conversion():
+    import datetime as dt
+
+    from kcdata.inventory.lint import _dates_as_text, _jsonable
+
+    when = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
+    entries = [
+        {"id": "a", "target_release": dt.date(2026, 12, 15), "history": [{"to": "proposed", "when": when}]},
+        {"id": "b", "history": [{"to": "proposed", "when": "2026-01-01"}], "keywords": ["x"]},
+        {"id": "c", "history": [{"to": "proposed", "note": [{"deep": dt.date(2026, 1, 2)}]}]},
+        {"id": "d", "priority_override": {"band": "high", "when": dt.date(2026, 1, 3)}, "history": []},
+    ]
+    for entry in entries:
+        assert _dates_as_text(entry) == _jsonable(entry)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="lint forks only on Linux")
+def test_forked_lint_equals_single_process(tmp_path):
+    import threading
+
+    bad = WATER.replace("license:", "licence:").replace("access_level: public", "access_level: publik")
+    dup = FIRE.replace("id: fire", "id: fire2", 1)
+    root = make_inventory(tmp_path, {"water2.yaml": bad, "fire2.yaml": dup, "broken.yaml": "a: [\n",
+                                     "list.yaml": "- 1\n"})
+    forks: list[int] = []
+    os.register_at_fork(before=lambda: forks.append(1))  # cannot be unregistered: harmless afterwards
+    single = lint_inventory(root=root, jobs=1)
+    assert {"unknown-key", "invalid-value", "duplicate-id", "yaml-error", "not-a-mapping"} <= set(codes(single))
+    assert forks == []
+    assert lint_inventory(root=root, jobs=3) == single
+    assert len(forks) == 2  # two children, this process lints the third share
+    # with another thread running it must not fork (deadlock risk), and gives the same report
+    forks.clear()
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert lint_inventory(root=root, jobs=3) == single
+    finally:
+        stop.set()
+        other.join()
+    assert forks == []

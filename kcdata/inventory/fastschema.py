@@ -34,14 +34,51 @@ _ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "$comment", 
 def compile_schema(schema: Mapping[str, Any], *, root: Mapping[str, Any] | None = None) -> Check:
     """Compile ``schema`` (a sub-schema of ``root`` for ``$ref``) into a predicate."""
     root = schema if root is None else root
-    checks: list[Check] = []
-    for key, arg in schema.items():
-        if key in _ANNOTATIONS:
-            continue
-        checks.append(_keyword(key, arg, schema, root))
+    keys = [k for k in schema if k not in _ANNOTATIONS]
+    if "type" in keys and "pattern" in keys:
+        # the most common leaf ({"type": ["string", "null"], "pattern": ...}) as one closure
+        checks = [_typed_pattern(schema["type"], schema["pattern"])]
+        keys = [k for k in keys if k not in ("type", "pattern")]
+    else:
+        checks = []
+    if "properties" in keys or "required" in keys:
+        # an object's keywords as one closure: the if/then conditions of the dataset schema are
+        # {required, properties} pairs that run on every entry
+        checks.append(_object(schema.get("required", ()), schema.get("properties", {}), root))
+        keys = [k for k in keys if k not in ("properties", "required")]
+    checks += [_keyword(key, schema[key], schema, root) for key in keys]
+    return _all(checks)
 
+
+def _object(required: Any, properties: Mapping[str, Any], root: Mapping[str, Any]) -> Check:
+    names = frozenset(required)
+    # over the schema's names, not the value's keys: conditions name one or two properties
+    props = tuple((name, compile_schema(sub, root=root)) for name, sub in properties.items())
+
+    def object_(v: Any) -> bool:
+        if not isinstance(v, dict):
+            return True
+        if not v.keys() >= names:
+            return False
+        for name, pred in props:  # noqa: SIM110 - see _all
+            if name in v and not pred(v[name]):
+                return False
+        return True
+
+    return object_
+
+
+def _all(checks: list[Check]) -> Check:
+    if not checks:
+        return lambda v: True
     if len(checks) == 1:
         return checks[0]
+    if len(checks) == 2:
+        a, b = checks
+        return lambda v: a(v) and b(v)
+    if len(checks) == 3:
+        a, b, c = checks
+        return lambda v: a(v) and b(v) and c(v)
 
     def check(value: Any) -> bool:
         for c in checks:  # noqa: SIM110 - a plain loop is measurably faster than all() over a genexpr
@@ -52,14 +89,24 @@ def compile_schema(schema: Mapping[str, Any], *, root: Mapping[str, Any] | None 
     return check
 
 
+def _typed_pattern(types: str | list[str], pattern: str) -> Check:
+    type_ = _keyword("type", types, {}, {})
+    search = re.compile(pattern).search
+    if types in ("string", ["string", "null"], ["null", "string"]):
+        null_ok = types != "string"
+        return lambda v: (isinstance(v, str) and search(v) is not None) or (null_ok and v is None)
+    return lambda v: type_(v) and (not isinstance(v, str) or search(v) is not None)
+
+
 def _keyword(key: str, arg: Any, schema: Mapping[str, Any], root: Mapping[str, Any]) -> Check:
     if key == "type":
         names: set[str] = {arg} if isinstance(arg, str) else set(arg)
         classes = tuple(c for n in names for c in _CLASSES[n])
-        bool_ok = "boolean" in names
+        if "boolean" in names or int not in classes:
+            return lambda v: isinstance(v, classes)  # bool passes only when int or bool is allowed
 
         def type_(v: Any) -> bool:
-            return isinstance(v, classes) and (bool_ok or not isinstance(v, bool))
+            return isinstance(v, classes) and not isinstance(v, bool)
 
         return type_
     if key == "enum":
@@ -72,36 +119,30 @@ def _keyword(key: str, arg: Any, schema: Mapping[str, Any], root: Mapping[str, A
     if key == "const":
         return lambda v: v == arg and type(v) is type(arg)
     if key == "pattern":
-        rx = re.compile(arg)
-        return lambda v: not isinstance(v, str) or rx.search(v) is not None
+        search = re.compile(arg).search
+        return lambda v: not isinstance(v, str) or search(v) is not None
     if key == "minLength":
         return lambda v: not isinstance(v, str) or len(v) >= arg
     if key == "minItems":
         return lambda v: not isinstance(v, list) or len(v) >= arg
     if key == "minimum":
         return lambda v: not _TYPES["number"](v) or v >= arg
-    if key == "required":
-        required = tuple(arg)
-        return lambda v: not isinstance(v, dict) or all(n in v for n in required)
-    if key == "properties":
-        props = {name: compile_schema(sub, root=root) for name, sub in arg.items()}
+    if key in ("required", "properties"):
+        return _object(arg if key == "required" else (), arg if key == "properties" else {}, root)
+    if key == "items":
+        item = compile_schema(arg, root=root)
 
-        def properties(v: Any) -> bool:
-            if not isinstance(v, dict):
+        def items(v: Any) -> bool:
+            if not isinstance(v, list):
                 return True
-            for name, value in v.items():
-                pred = props.get(name)
-                if pred is not None and not pred(value):
+            for x in v:  # noqa: SIM110 - see _all
+                if not item(x):
                     return False
             return True
 
-        return properties
-    if key == "items":
-        item = compile_schema(arg, root=root)
-        return lambda v: not isinstance(v, list) or all(item(x) for x in v)
+        return items
     if key == "allOf":
-        subs = [compile_schema(s, root=root) for s in arg]
-        return lambda v: all(s(v) for s in subs)
+        return _all([compile_schema(s, root=root) for s in arg])
     if key == "anyOf":
         subs = [compile_schema(s, root=root) for s in arg]
         return lambda v: any(s(v) for s in subs)

@@ -13,6 +13,7 @@ import difflib
 import json
 import os
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -114,6 +115,14 @@ def _fast_dataset_check() -> Any:
 
 
 @cache
+def _fast_department_check() -> Any:
+    from kcdata.inventory.fastschema import compile_schema
+
+    schema = inventory_schema()
+    return compile_schema(schema["properties"]["department"], root=schema)
+
+
+@cache
 def _validator(part: str) -> Any:
     import jsonschema
 
@@ -132,6 +141,11 @@ def _known(part: str) -> tuple[str, ...]:
     return tuple(known)
 
 
+@cache
+def _known_set(part: str) -> frozenset[str]:
+    return frozenset(_known(part))
+
+
 def _jsonable(value: Any) -> Any:
     """Dates as ISO strings, as JSON Schema sees them (YAML turns 2026-12-15 into a date)."""
     if isinstance(value, dt.date):
@@ -146,12 +160,22 @@ def _jsonable(value: Any) -> Any:
 def _dates_as_text(entry: dict[str, Any]) -> dict[str, Any]:
     """``_jsonable`` for an entry, cheaply: dates sit at the top level, in history and in overrides."""
     out = None
+    date = dt.date
     for k, v in entry.items():
-        if isinstance(v, dt.date) or (k in ("history", "priority_override") and v):
+        if isinstance(v, date) or (k == "priority_override" and v) or (k == "history" and _has_date(v)):
             if out is None:
                 out = dict(entry)
             out[k] = _jsonable(v)
     return entry if out is None else out
+
+
+def _has_date(value: Any) -> bool:
+    if isinstance(value, dt.date):
+        return True
+    for v in value.values() if isinstance(value, dict) else value if isinstance(value, list) else ():
+        if isinstance(v, dt.date | list | dict) and _has_date(v):
+            return True
+    return False
 
 
 def _kind(value: Any) -> str:
@@ -251,6 +275,8 @@ def _read_schema_fields(path: Path) -> tuple[tuple[str, ...] | None, str | None]
 
 
 def _unknown_keys(value: Mapping[str, Any], part: str, prefix: str) -> list[_Finding]:
+    if value.keys() <= _known_set(part):
+        return []
     known = _known(part)
     out = []
     for key in value:
@@ -367,8 +393,8 @@ def _check_files(entry: dict[str, Any], prefix: str, ctx: _Context) -> list[_Fin
 
 # -- per file ------------------------------------------------------------------------------------
 
-def _lint_file(path: Path, root: Path, goals: tuple[str, ...] | None) -> _FileResult:
-    relpath = _rel(path, root)
+def _lint_file(path: Path, ctx: _Context) -> _FileResult:
+    relpath = _rel(path, ctx.root)
     res = _FileResult(relpath=relpath)
     try:
         raw = path.read_bytes()
@@ -384,7 +410,6 @@ def _lint_file(path: Path, root: Path, goals: tuple[str, ...] | None) -> _FileRe
         res.problems.append(Problem(file=relpath, line=exc.line, col=exc.col, keypath="", code="yaml-error",
                                     message=message))
         return res
-    ctx = _Context(root=root, goals=goals)
     findings: list[_Finding] = []
     data = doc.value
     if data is None:
@@ -422,7 +447,8 @@ def _check_department(data: dict[str, Any], stem: str, res: _FileResult) -> list
         return [_Finding(keypath="department", code="missing-department",
                          message="missing `department:` mapping (id, name, liaison)")]
     out = _unknown_keys(dep, "department", "department")
-    out += _schema_findings(_validator("department"), _jsonable(dep), "department")
+    if not _fast_department_check()(dep):  # importing jsonschema costs ~0.15 s: only to explain failures
+        out += _schema_findings(_validator("department"), _jsonable(dep), "department")
     if isinstance(dep.get("liaison"), dict):
         out += _unknown_keys(dep["liaison"], "contact", "department.liaison")
     dep_id = dep.get("id")
@@ -474,41 +500,81 @@ def goal_ids(settings: Mapping[str, Any]) -> tuple[str, ...] | None:
     return tuple(g["id"] for g in goals)
 
 
-def _worker(args: tuple[str, str, tuple[str, ...] | None]) -> _FileResult:
-    path, root, goals = args
-    return _lint_file(Path(path), Path(root), goals)
-
-
 def lint_inventory(*, root: Path, jobs: int | None = None) -> LintReport:
     """Lint every department file under ``root/inventory``; unparsable files do not stop the others.
 
-    ``jobs`` is the number of worker processes (default: one per core for large inventories,
-    none for small ones). Raises :class:`InputError` only when there is no inventory folder or
-    ``kcdata.yaml`` is invalid.
+    ``jobs`` is the number of processes (default: one per core for large inventories, one for
+    small ones); more than one only where forking is safe (Linux, no other threads running),
+    otherwise everything runs in this process. Raises :class:`InputError` only when there is no
+    inventory folder or ``kcdata.yaml`` is invalid.
     """
     root = Path(root).resolve()
     paths = inventory_files(root)
     goals = goal_ids(load_settings(root))
+    sizes = {p: p.stat().st_size for p in paths} if jobs != 1 else {}
     if jobs is None:
-        total = sum(p.stat().st_size for p in paths)
-        jobs = min(os.cpu_count() or 1, len(paths)) if total >= PARALLEL_MIN_BYTES else 1
-    if jobs > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        _fast_dataset_check()  # compiled once in the parent, inherited by the forked workers
-        # biggest files first, so the two workers finish together
-        ordered = sorted(paths, key=lambda p: -p.stat().st_size)
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            by_path = dict(zip(ordered, pool.map(_worker, [(str(p), str(root), goals) for p in ordered]),
-                               strict=True))
-        results = [by_path[p] for p in paths]
-    else:
-        results = [_lint_file(p, root, goals) for p in paths]
+        jobs = min(os.cpu_count() or 1, len(paths)) if sum(sizes.values()) >= PARALLEL_MIN_BYTES else 1
+    # one context for the run: each data/schema path is checked and each Table Schema read once
+    results = _lint_files(paths, _Context(root=root, goals=goals), jobs=jobs, sizes=sizes)
     problems = [p for r in results for p in r.problems]
     problems += _cross_file(results, root)
     return LintReport(problems=tuple(problems), files=len(paths), datasets=sum(r.datasets for r in results),
                       unparsable=tuple(r.relpath for r in results if r.unparsable))
+
+
+def _can_fork() -> bool:
+    import threading
+
+    # forking a process that runs other threads can deadlock the child on a lock one of them held
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+def _lint_files(paths: list[Path], ctx: _Context, *, jobs: int, sizes: dict[Path, int]) -> list[_FileResult]:
+    """Each file's result, in ``paths`` order: forked children lint shares of the files, this process one."""
+    if jobs <= 1 or len(paths) <= 1 or not _can_fork():
+        return [_lint_file(p, ctx) for p in paths]
+    import pickle
+
+    _fast_dataset_check()  # compiled once here, inherited by the children
+    shares: list[list[Path]] = [[] for _ in range(min(jobs, len(paths)))]
+    loads = [0] * len(shares)
+    for p in sorted(paths, key=lambda p: -sizes.get(p, 0)):  # biggest first onto the lightest share
+        i = loads.index(min(loads))
+        shares[i].append(p)
+        loads[i] += sizes.get(p, 0)
+    children: list[tuple[int, int, list[Path]]] = []
+    by_path: dict[Path, _FileResult] = {}
+    open_fds: set[int] = set()
+    try:
+        for share in shares[1:]:
+            read_fd, write_fd = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: lint its share, send the results, never return into the caller
+                try:
+                    os.close(read_fd)
+                    with os.fdopen(write_fd, "wb") as fh:
+                        fh.write(pickle.dumps([_lint_file(p, ctx) for p in share]))
+                finally:
+                    os._exit(0)
+            os.close(write_fd)
+            open_fds.add(read_fd)
+            children.append((pid, read_fd, share))
+        by_path.update((p, _lint_file(p, ctx)) for p in shares[0])
+        for _pid, read_fd, share in children:
+            open_fds.discard(read_fd)
+            with os.fdopen(read_fd, "rb") as fh:
+                data = fh.read()
+            try:
+                got = pickle.loads(data)  # noqa: S301 - written by our own forked child
+            except Exception:  # the child died (killed, out of memory): lint its share here instead
+                got = [_lint_file(p, ctx) for p in share]
+            by_path.update(zip(share, got, strict=True))
+    finally:
+        for fd in open_fds:
+            os.close(fd)  # on an error here: a child still writing gets EPIPE and exits
+        for pid, _, _ in children:
+            os.waitpid(pid, 0)
+    return [by_path[p] for p in paths]
 
 
 def _cross_file(results: Sequence[_FileResult], root: Path) -> list[Problem]:
