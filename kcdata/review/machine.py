@@ -71,6 +71,15 @@ def _license_pattern() -> re.Pattern[str]:
         return re.compile(_FALLBACK_LICENSE)
 
 
+# What moves a dataset on when no review action does (the hint of a refused transition).
+_NO_REVIEW_STEP = {
+    Status.APPROVED: "It is waiting to be published: `kcdata publish apply DATASET_ID` moves it to published.",
+    Status.WITHHELD: "A withheld dataset stays withheld; to reconsider it, change its status in the inventory "
+                     "with the committee's decision in the history note.",
+    Status.RETIRED: "A retired dataset keeps its id and stays retired.",
+}
+
+
 def allowed_actions(status: Status) -> tuple[str, ...]:
     """The actions a person may take from ``status`` (the publish step is kcdata publish's)."""
     return tuple(a.value for a, t in TRANSITIONS.items() if status in t.sources and a is not Action.PUBLISH)
@@ -198,7 +207,7 @@ def plan_transition(*, dataset: Dataset, action: Action | str, note: str | None,
             f"({action.value} needs {' or '.join(sorted(s.value for s in t.sources))})",
             code="illegal-transition",
             hint=(f"From {dataset.status.value} you can: {', '.join(allowed)}." if allowed
-                  else f"Nothing more can happen to a {dataset.status.value} dataset."),
+                  else _NO_REVIEW_STEP.get(dataset.status, "No review step leads out of this status.")),
             details={"id": dataset.id, "status": dataset.status.value, "action": action.value,
                      "allowed": list(allowed)})
     if t.note_required and not (note and note.strip()):
