@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from kcdata.errors import InputError
-from kcdata.validate.kernels import kernel_for
+from kcdata.validate.kernels import kernel_for, lengths
 from kcdata.validate.model import ValidationError
 from kcdata.validate.reference import EngineResult, error_from_frictionless
 from kcdata.validate.schema import Dialect, LoadedSchema, frictionless_schema
@@ -219,9 +219,8 @@ def _check_batch(batch: Any, rows: np.ndarray, fields: list[_Field], errs: _Erro
     present, absent = fields[:width], fields[width:]  # absent: schema fields with no label (missing-label)
     missing = [_missing(c, f.missing) for c, f in zip(cols, present, strict=True)]
     if not all(f.empty_is_missing for f in present):
-        import pyarrow.compute as pc
 
-        empty = np.logical_and.reduce([_np_bool(pc.equal(pc.binary_length(c), 0)) for c in cols])
+        empty = np.logical_and.reduce([lengths(c) == 0 for c in cols])
         if empty.any():
             # pyarrow reads an empty line as a row of "" cells, frictionless as a row with no cells:
             # the same thing only when "" is a missing value
@@ -277,17 +276,12 @@ class _Cell:
         return format(str(self.col[self.pos].as_py()), spec)
 
 
-def _np_bool(mask: Any) -> np.ndarray:
-    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
-
-
 def _missing(col: Any, values: Any) -> np.ndarray:
     import pyarrow.compute as pc
 
     if len(values) == 1 and values[0].as_py() == "":
-        mask = pc.equal(pc.binary_length(col), 0)  # the default: a length test, no hash lookup
-    else:
-        mask = pc.is_in(col, value_set=values)
+        return lengths(col) == 0  # the default: a length test on the offsets, no hash lookup
+    mask = pc.is_in(col, value_set=values)
     return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
 
 

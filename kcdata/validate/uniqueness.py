@@ -19,6 +19,7 @@ from kcdata.validate.model import ValidationError
 UNIQUE_GROUP, PK_GROUP = 3, 4
 BUCKET_HASHES = 1 << 20
 _MIX = np.uint64(0x100000001B3)
+_LOW16 = np.uint64(0xFFFF)
 
 
 _C1, _C2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
@@ -222,12 +223,23 @@ def _duplicates(parts: list[np.ndarray], extra: np.ndarray, extra_rows: np.ndarr
     if not len(dupvals):
         return empty, empty
 
-    def hit(h: np.ndarray) -> np.ndarray:
-        at = np.minimum(np.searchsorted(dupvals, h), len(dupvals) - 1)
-        return dupvals[at] == h
+    # A 64K-bit table of the duplicated hashes' low bits rules out almost every row with one lookup;
+    # only the few candidates are binary-searched.
+    table = np.zeros(1 << 16, dtype=bool)
+    table[(dupvals & _LOW16).astype(np.intp)] = True
 
-    rows = np.concatenate([*_positions(parts, hit, row_of), extra_rows[hit(extra)]])
-    h = np.concatenate([*(p[hit(p)] for p in parts), extra[hit(extra)]])
+    def hit(h: np.ndarray) -> np.ndarray:
+        mask = table[(h & _LOW16).astype(np.intp)]
+        cand = np.nonzero(mask)[0]
+        if len(cand):
+            hc = h[cand]
+            mask[cand] = dupvals[np.minimum(np.searchsorted(dupvals, hc), len(dupvals) - 1)] == hc
+        return mask
+
+    masks = [hit(p) for p in parts]
+    extra_hit = hit(extra)
+    rows = np.concatenate([*_positions(masks, lambda m: m, row_of), extra_rows[extra_hit]])
+    h = np.concatenate([*(p[m] for p, m in zip(parts, masks, strict=True)), extra[extra_hit]])
     order = np.lexsort((rows, h))
     h, r = h[order], rows[order]
     same = np.zeros(len(h), dtype=bool)
