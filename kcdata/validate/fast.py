@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from kcdata.errors import InputError
-from kcdata.validate.kernels import kernel_for, lengths
+from kcdata.validate.bytekernels import lengths
+from kcdata.validate.kernels import kernel_for
 from kcdata.validate.model import ValidationError
 from kcdata.validate.reference import EngineResult, error_from_frictionless
 from kcdata.validate.schema import Dialect, LoadedSchema, frictionless_schema

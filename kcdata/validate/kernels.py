@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from kcdata.validate.bytekernels import calendar, compile_fixed, integer_text, lengths, match_fixed
+
 Kernel = Callable[[Any], np.ndarray]
 
 _INT = r"^-?[0-9]{1,18}$"
@@ -40,12 +42,6 @@ def _np(mask: Any) -> np.ndarray:
     return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def lengths(col: Any) -> np.ndarray:
-    """The byte length of each cell of a pyarrow string array, from its offsets (no kernel call)."""
-    n = len(col)
-    return np.diff(np.frombuffer(col.buffers()[1], dtype=np.int32, count=n + 1, offset=col.offset * 4))
-
-
 def kernel_for(descriptor: dict[str, Any]) -> Kernel | None:
     """The accept-kernel for one field descriptor, or None when only the cell reader can decide."""
     import pyarrow as pa
@@ -65,17 +61,29 @@ def kernel_for(descriptor: dict[str, Any]) -> Kernel | None:
             checks.append(lambda col: pc.greater_equal(pc.utf8_length(col), lo))
         if "maxLength" in cons:
             hi = int(cons.pop("maxLength"))
-            checks.append(lambda col: pc.less_equal(pc.utf8_length(col), hi))
+
+            def max_length(col: Any) -> np.ndarray:
+                ok = lengths(col) <= hi  # never more characters than bytes: count them only past hi bytes
+                if not ok.all():
+                    pos = np.nonzero(~ok)[0]
+                    ok[pos] = _np(pc.less_equal(pc.utf8_length(col.take(pa.array(pos))), hi))
+                return ok
+
+            checks.append(max_length)
         if "pattern" in cons:
             pattern = str(cons.pop("pattern"))
             if not _SAFE_PATTERN.match(pattern) or _RE2_DIFFERS.search(pattern):
                 return None
-            rx = f"^(?:{pattern})$"
-            try:
-                pc.match_substring_regex(pa.array([""], pa.string()), rx)
-            except pa.ArrowInvalid:  # RE2 cannot compile it: the cell reader decides
-                return None
-            checks.append(lambda col: pc.match_substring_regex(col, rx))
+            tables = compile_fixed(pattern)
+            if tables is not None:  # one width of ASCII text: a byte-table check, no RE2
+                checks.append(lambda col: match_fixed(col, tables))
+            else:
+                rx = f"^(?:{pattern})$"
+                try:
+                    pc.match_substring_regex(pa.array([""], pa.string()), rx)
+                except pa.ArrowInvalid:  # RE2 cannot compile it: the cell reader decides
+                    return None
+                checks.append(lambda col: pc.match_substring_regex(col, rx))
         if cons:
             return None
         return _all_of(checks)
@@ -86,9 +94,10 @@ def kernel_for(descriptor: dict[str, Any]) -> Kernel | None:
             return None
 
         def integer(col: Any) -> np.ndarray:
-            ok = _np(pc.match_substring_regex(col, _INT))
+            ok = integer_text(col)  # exactly _INT's cells
             if (lo is not None or hi is not None) and ok.any():
-                vals = pc.cast(pc.if_else(pa.array(ok), col, "0"), pa.int64()).to_numpy()
+                text = col if ok.all() else pc.if_else(pa.array(ok), col, "0")
+                vals = pc.cast(text, pa.int64()).to_numpy()
                 if lo is not None:
                     ok &= vals >= int(lo)
                 if hi is not None:
@@ -159,61 +168,11 @@ def _all_of(checks: list[Callable[[Any], Any]]) -> Kernel:
     def run(col: Any) -> np.ndarray:
         ok = np.ones(len(col), dtype=bool)
         for check in checks:
-            ok &= _np(check(col))
+            mask = check(col)
+            ok &= mask if isinstance(mask, np.ndarray) else _np(mask)
         return ok
 
     return run
-
-
-_DIM = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int16)  # 29 Feb: the cell reader
-
-
-def _fixed_width(col: Any, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The cells of exactly ``width`` bytes as a (k, width) byte matrix, their mask, and the positions of
-    the other non-empty cells; None when those are too many for this to pay."""
-    n = len(col)
-    _, obuf, dbuf = col.buffers()
-    offsets = np.frombuffer(obuf, dtype=np.int32, count=n + 1, offset=col.offset * 4)
-    lens = np.diff(offsets)
-    full = lens == width
-    odd = np.nonzero(~full & (lens != 0))[0]
-    if len(odd) > n // 16:
-        return None
-    o0 = int(offsets[0])
-    raw = np.frombuffer(dbuf, dtype=np.uint8)[o0:int(offsets[-1])] if dbuf is not None else np.zeros(0, np.uint8)
-    if len(odd):  # cut the odd cells' bytes out (a small copy) so the rest is one matrix again
-        keep = np.ones(len(raw), dtype=bool)
-        for i in odd.tolist():
-            keep[offsets[i] - o0:offsets[i + 1] - o0] = False
-        raw = raw[keep]
-    return raw.reshape(-1, width), full, odd
-
-
-def _calendar(col: Any, *, with_clock: bool) -> tuple[np.ndarray, np.ndarray] | None:
-    """Exactly the cells ``_DATE_RX`` / ``_DATETIME_RX`` match among the cells of the format's width, decided
-    with integer arithmetic on the bytes (several times cheaper than the RE2 pass), and the positions of
-    cells of another width (still to decide); None when the column is mostly of other widths."""
-    fixed = _fixed_width(col, 19 if with_clock else 10)
-    if fixed is None:
-        return None
-    mat, full, odd = fixed
-    ok = np.zeros(len(col), dtype=bool)
-    if not len(mat):
-        return ok, odd
-    digits = [0, 1, 2, 3, 5, 6, 8, 9, *([11, 12, 14, 15, 17, 18] if with_clock else [])]
-    d = mat[:, digits] - np.uint8(48)  # a non-digit wraps to >= 10
-    good = (d < 10).all(axis=1) & (mat[:, 4] == 45) & (mat[:, 7] == 45)  # - -
-    d = d.astype(np.int16)
-    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
-    month = d[:, 4] * 10 + d[:, 5]
-    day = d[:, 6] * 10 + d[:, 7]
-    good &= (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1)
-    good &= day <= _DIM[np.where(good, month, 0)]
-    if with_clock:
-        good &= (mat[:, 10] == 84) & (mat[:, 13] == 58) & (mat[:, 16] == 58)  # T : :
-        good &= (d[:, 8] * 10 + d[:, 9] <= 23) & (d[:, 10] <= 5) & (d[:, 12] <= 5)
-    ok[full] = good
-    return ok, odd
 
 
 def _timestamp(rx: str) -> Kernel:
@@ -234,12 +193,10 @@ def _timestamp(rx: str) -> Kernel:
         return ok
 
     def run(col: Any) -> np.ndarray:
-        fixed = _calendar(col, with_clock=clock)
-        if fixed is None:
-            return by_regex(col)
-        ok, odd = fixed
-        if len(odd):
-            ok[odd] = by_regex(col.take(pa.array(odd)))
+        ok, other = calendar(col, with_clock=clock)
+        if other.any():
+            pos = np.nonzero(other)[0]
+            ok[pos] = by_regex(col.take(pa.array(pos)))
         return ok
 
     return run
