@@ -20,8 +20,8 @@ _ESCAPED = frozenset(".-/:,@#_ ()[]{}+*?|^$")
 
 def lengths(col: Any) -> np.ndarray:
     """The byte length of each cell of a pyarrow string array, from its offsets (no kernel call)."""
-    n = len(col)
-    return np.diff(np.frombuffer(col.buffers()[1], dtype=np.int32, count=n + 1, offset=col.offset * 4))
+    offsets = np.frombuffer(col.buffers()[1], dtype=np.int32, count=len(col) + 1, offset=col.offset * 4)
+    return offsets[1:] - offsets[:-1]
 
 
 def _bytes(col: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +77,7 @@ def calendar(col: Any, *, with_clock: bool) -> tuple[np.ndarray, np.ndarray]:
 def integer_text(col: Any) -> np.ndarray:
     """Exactly the cells ``^-?[0-9]{1,18}$`` matches: a count of non-digit bytes per cell."""
     raw, offsets = _bytes(col)
-    lens = np.diff(offsets)
+    lens = offsets[1:] - offsets[:-1]
     nondigit = np.zeros(len(raw) + 1, dtype=np.int64)
     np.cumsum(1 - _DIGIT[raw], out=nondigit[1:])
     starts = offsets[:-1]
@@ -85,6 +85,14 @@ def integer_text(col: Any) -> np.ndarray:
     minus = raw[starts] == 45
     return (((bad == 0) & (lens >= 1) & (lens <= 18))
             | (minus & (bad == 1) & (lens >= 2) & (lens <= 19)))
+
+
+def foreign_bytes(col: Any, allowed: np.ndarray) -> np.ndarray:
+    """Cells holding at least one byte outside ``allowed`` (a 256-entry bool table)."""
+    raw, offsets = _bytes(col)
+    count = np.zeros(len(raw) + 1, dtype=np.int64)
+    np.cumsum(~allowed[raw], out=count[1:])
+    return (count[offsets[1:]] - count[offsets[:-1]]) > 0
 
 
 def compile_fixed(pattern: str) -> list[np.ndarray] | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from kcdata.validate.bytekernels import calendar, compile_fixed, integer_text, lengths, match_fixed
+from kcdata.validate.bytekernels import calendar, compile_fixed, foreign_bytes, integer_text, lengths, match_fixed
 
 Kernel = Callable[[Any], np.ndarray]
 
@@ -33,6 +33,8 @@ _SAFE_PATTERN = re.compile(r"^(?:[A-Za-z0-9 _\-:/,.@#]|\\[dDwWsS.\-()\[\]{}+*?|^
 # ...except where the two dialects part: "{,3}" (Python: 0-3 times, RE2: a literal), "[[:digit:]]"
 # (RE2: a POSIX class, Python: a set), "(?...)" groups and flags.
 _RE2_DIFFERS = re.compile(r"\(\?|\[:|\[\[|\{(?!\d+(?:,\d*)?\})")
+_FLOAT_BYTES = np.zeros(256, dtype=bool)
+_FLOAT_BYTES[[ord(c) for c in "0123456789.-+eE"]] = True
 _CONSTRAINT_KEYS = frozenset({"required", "unique"})
 
 
@@ -155,6 +157,14 @@ def _floats(col: Any, depth: int = 0) -> tuple[np.ndarray, np.ndarray]:
         return np.isfinite(vals) & ~empty, vals
     except pa.ArrowInvalid:
         pass
+    if depth == 0:  # usually a word among numbers: set aside every cell with a byte no float has
+        odd = empty | foreign_bytes(col, _FLOAT_BYTES)
+        if odd.any() and not odd.all():
+            try:
+                vals = pc.cast(pc.if_else(pa.array(odd), "0", col), pa.float64()).to_numpy(zero_copy_only=False)
+                return np.isfinite(vals) & ~odd, vals
+            except pa.ArrowInvalid:
+                pass
     if n <= 256 or depth >= 6:
         ok = _np(pc.match_substring_regex(col, _NUM))
         vals = pc.cast(pc.if_else(pa.array(ok), col, "0"), pa.float64()).to_numpy()
