@@ -69,7 +69,9 @@ def test_calendar_edges_exhaustively() -> None:
             for d in range(33)]
     clocks = [f"{h:02d}:{m:02d}:{s:02d}" for h in range(26) for m in (0, 9, 10, 59, 60, 61) for s in (0, 59, 60)]
     stamps = [f"2024-02-28T{c}" for c in clocks] + [f"{d}T12:00:00" for d in days]
-    for cells, kind, rx in ((days, "date", kernels._DATE_RX), (stamps, "datetime", kernels._DATETIME_RX)):
+    mixed = [c for pair in zip(stamps, days, strict=False) for c in pair]  # many cells of the other width
+    for cells, kind, rx in ((days, "date", kernels._DATE_RX), (stamps, "datetime", kernels._DATETIME_RX),
+                            (mixed, "date", kernels._DATE_RX), (mixed, "datetime", kernels._DATETIME_RX)):
         col = _sliced(cells, 3)
         got = kernels.kernel_for({"type": kind})(col)  # type: ignore[misc]
         want = _rx(col, rx)

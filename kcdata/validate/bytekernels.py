@@ -44,7 +44,12 @@ def fixed_width(col: Any, width: int) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.frombuffer(obuf, dtype=np.int32, count=len(col) + 1, offset=col.offset * 4)
     raw = (np.frombuffer(dbuf, dtype=np.uint8)[int(offsets[0]):int(offsets[-1])] if dbuf is not None
            else np.zeros(0, dtype=np.uint8))
-    if not (full | (lens == 0)).all():
+    other = np.flatnonzero(~full & (lens != 0))
+    if 0 < len(other) <= 64:  # a few cells of another width: cut their bytes out (k+1 memcpy-like slices)
+        cuts = offsets[np.stack([other, other + 1], axis=1).ravel()] - offsets[0]
+        bounds = np.concatenate([[0], cuts, [len(raw)]]).reshape(-1, 2)
+        raw = np.concatenate([raw[a:b] for a, b in bounds.tolist()])
+    elif len(other):
         raw = raw[np.repeat(full, lens)]  # only the bytes of the full-width cells, in order
     return raw.reshape(-1, width), full
 
