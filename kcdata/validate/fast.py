@@ -296,14 +296,7 @@ def _slow_cells(col: Any, pos: np.ndarray, rows: np.ndarray, f: _Field, errs: _E
     which = pc.index_in(sub, value_set=uniq).to_numpy(zero_copy_only=False)
     results = []
     for text in uniq.to_pylist():
-        hit = f.memo.get(text)
-        if hit is None:
-            value, notes = f.reader(text)
-            hit = (value, tuple((notes or {}).items()))
-            if len(f.memo) >= MEMO_LIMIT:
-                f.memo.clear()
-            f.memo[text] = hit
-        results.append(hit)
+        results.append(_read(f, text))
     bad = np.array([bool(r[1]) for r in results], dtype=bool)
     if bad.any():
         cells = np.nonzero(bad[which])[0]
@@ -325,6 +318,19 @@ def _slow_cells(col: Any, pos: np.ndarray, rows: np.ndarray, f: _Field, errs: _E
     for k in np.nonzero(canon == _NAN)[0].tolist():
         canon[k] = _unique_nan(int(rows[pos[k]]))
     return pos, canon
+
+
+def _read(f: _Field, text: str | None) -> tuple[Any, tuple[tuple[str, str], ...]]:
+    """The field's frictionless cell reader, remembered per distinct text (a pure function of it)."""
+    hit = f.memo.get(text) if text is not None else None
+    if hit is None:
+        value, notes = f.reader(text)
+        hit = (value, tuple((notes or {}).items()))
+        if text is not None:
+            if len(f.memo) >= MEMO_LIMIT:
+                f.memo.clear()
+            f.memo[text] = hit
+    return hit
 
 
 _NAN = "\x00nan"
@@ -362,8 +368,8 @@ def _check_ragged(text: str, row_number: int, dialect: Dialect, fields: list[_Fi
     values: dict[str, str | None] = {}
     for i, f in enumerate(fields):
         source = cells[i] if i < len(cells) else None
-        target, notes = f.reader(source)
-        notes = dict(notes or {})
+        target, items = _read(f, source)
+        notes = dict(items)
         type_note = notes.pop("type", None)
         if target is None and not type_note:
             blank += 1
