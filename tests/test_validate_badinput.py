@@ -126,3 +126,26 @@ def test_adhoc_file_keeps_exit_3(cli, program: Path) -> None:  # noqa: F811
                str(program / "schemas" / "lights.schema.json"), "--json"])
     assert res.exit_code == 3
     assert res.json()["errors"][0]["code"] == "missing-file" and "data file not found" in res.stderr + res.stdout
+
+
+def test_inventory_run_hashes_each_file_once(program: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    import hashlib
+
+    from kcdata.inventory import load_inventory
+    from kcdata.validate import fast, validate_datasets
+
+    flags: list[bool] = []
+    real = fast.HashingFile
+
+    def spy(path: Path, *, hashing: bool = True) -> object:
+        flags.append(hashing)
+        return real(path, hashing=hashing)
+
+    monkeypatch.setattr(fast, "HashingFile", spy)
+    run = validate_datasets(inventory=load_inventory(program).inventory)
+    assert flags == [False, False]  # the cache key's hash is reused, not computed again while reading
+    for report in run.datasets:
+        assert report.data_sha256 == hashlib.sha256((program / report.path).read_bytes()).hexdigest()
+    flags.clear()
+    validate_datasets(inventory=load_inventory(program).inventory, use_cache=False)
+    assert flags == [True, True]

@@ -23,14 +23,15 @@ ENGINES = ("auto", "fast", "frictionless")
 def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: str | None = None,
                    max_errors: int = 1000, engine: str = "auto",
                    on_progress: Callable[[int, int], None] | None = None,
-                   dialect: Mapping[str, Any] | None = None) -> TableReport:
+                   dialect: Mapping[str, Any] | None = None, data_sha256: str | None = None) -> TableReport:
     """Validate one data file against a Table Schema, exactly as frictionless would.
 
     ``max_errors`` limits the errors listed (0 = all), never what is counted. ``engine``: ``auto``
     (the fast engine, frictionless where it cannot promise the same answer), ``fast`` (InputError
     instead of falling back) or ``frictionless``. ``on_progress(rows_done, bytes_total)`` is called
     per batch. ``dialect`` overrides the schema's ``dialect`` (delimiter, quoteChar, encoding).
-    Raises InputError (exit 3) for missing or unreadable files and invalid schemas.
+    ``data_sha256``: the data file's sha256 when the caller has just computed it (it is then not hashed
+    again while read). Raises InputError (exit 3) for missing or unreadable files and invalid schemas.
     """
     from kcdata.validate.fast import Fallback, validate_fast
     from kcdata.validate.reference import validate_frictionless
@@ -50,7 +51,7 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
     if engine != "frictionless":
         try:
             result = validate_fast(data=data, schema=loaded, dialect=dia, max_errors=max_errors,
-                                   on_progress=on_progress)
+                                   on_progress=on_progress, data_sha256=data_sha256)
             used = "fast"
         except Fallback as exc:
             if engine == "fast":
@@ -67,7 +68,7 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
                        error_count=sum(result.counts.values()), errors=result.errors,
                        error_counts=dict(sorted(result.counts.items())),
                        warnings=missing_descriptions(loaded.descriptor), engine_reason=reason,
-                       data_sha256=result.data_sha256 or _sha(data), schema_sha256=loaded.sha256,
+                       data_sha256=result.data_sha256 or data_sha256 or _sha(data), schema_sha256=loaded.sha256,
                        seconds=round(seconds, 3))
 
 
@@ -127,14 +128,16 @@ def _validate_dataset(ds: Dataset, *, root: Path, max_errors: int, use_cache: bo
                       on_progress: Callable[[str, int, int], None] | None,
                       dialect: Mapping[str, Any] | None) -> TableReport:
     data, schema = dataset_paths(root, ds)
+    sha = None
     if use_cache and data.is_file() and schema.is_file():
-        hit = cache.load(root, data_sha=_sha(data, root), schema_sha=_schema_sha(schema), max_errors=max_errors)
+        sha = _sha(data, root)  # the cache key; also spares the engine hashing the file a second time
+        hit = cache.load(root, data_sha=sha, schema_sha=_schema_sha(schema), max_errors=max_errors)
         if hit is not None and (engine == "auto" or hit.engine == engine):
             # the cache is keyed by content: two datasets may share one entry
             return _relative(dataclasses.replace(hit, id=ds.id, path=data.as_posix()), root)
     progress = (lambda r, b, _id=ds.id: on_progress(_id, r, b)) if on_progress else None
     report = validate_table(data=data, schema=schema, dataset_id=ds.id, max_errors=max_errors, engine=engine,
-                            on_progress=progress, dialect=dialect)
+                            on_progress=progress, dialect=dialect, data_sha256=sha)
     report = _relative(report, root)
     cache.store(root, report, max_errors=max_errors)
     return report

@@ -68,8 +68,12 @@ class _Errors:
 
 
 def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_errors: int,
-                  on_progress: Callable[[int, int], None] | None = None) -> EngineResult:
-    """Validate a CSV file exactly as frictionless would, in bounded memory; Fallback when it cannot."""
+                  on_progress: Callable[[int, int], None] | None = None,
+                  data_sha256: str | None = None) -> EngineResult:
+    """Validate a CSV file exactly as frictionless would, in bounded memory; Fallback when it cannot.
+
+    The file is hashed (sha256) while it is read, unless the caller already knows ``data_sha256``.
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
     from frictionless import errors as ferrors
@@ -134,7 +138,7 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
         return "skip"
 
     names = [f"c{i}" for i in range(len(labels))]
-    source = HashingFile(data)
+    source = HashingFile(data, hashing=data_sha256 is None)
     reader = pacsv.open_csv(
         source,
         read_options=pacsv.ReadOptions(use_threads=False, block_size=BLOCK_SIZE, skip_rows=1, column_names=names),
@@ -197,7 +201,7 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     listed.sort(key=lambda t: (t[0], t[1]))
     if limit is not None:
         listed = listed[:limit]
-    digest = source.hexdigest()
+    digest = data_sha256 or source.hexdigest()
     source.close()
     return EngineResult(rows=accepted + len(ragged), errors=tuple(e for _, _, e in listed),
                         counts={k: v for k, v in counts.items() if v}, data_sha256=digest)
