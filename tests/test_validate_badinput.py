@@ -142,6 +142,7 @@ def test_inventory_run_hashes_each_file_once(program: Path, monkeypatch: pytest.
         return real(path, hashing=hashing)
 
     monkeypatch.setattr(fast, "HashingFile", spy)
+    (program / "data" / "lights.csv").write_text("id,status\n1,open\n")  # not the cached twin of requests.csv
     run = validate_datasets(inventory=load_inventory(program).inventory)
     assert flags == [False, False]  # the cache key's hash is reused, not computed again while reading
     for report in run.datasets:
