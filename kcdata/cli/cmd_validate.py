@@ -31,7 +31,8 @@ def command(app: App, targets: tuple[str, ...], schema_path: Path | None, max_er
 
     With dataset ids (or none: every inventory dataset with data and schema) the inventory's files
     are checked and the result cached under .kcdata/validation/; with FILE --schema SCHEMA an ad-hoc
-    file is. Exit 1 when anything is invalid, 3 on unreadable input.
+    file is. A dataset that cannot be validated (missing file, invalid schema) is reported and the
+    others are still checked. Exit 1 when anything is invalid, 3 when any input could not be read.
 
     \b
     Examples:
@@ -65,7 +66,11 @@ def command(app: App, targets: tuple[str, ...], schema_path: Path | None, max_er
     finally:
         progress.close()
     data = {"valid": run.valid, "datasets": [_report_json(r) for r in run.datasets]}
-    app.finish(data=data, render=lambda: _render(app, run), exit_code=0 if run.valid else 1)
+    # One dataset's bad input does not stop the others; it decides the exit code (3 over 1).
+    problems = [{"dataset": r.id, "code": e.code, "message": e.message, "hint": getattr(e, "hint", None)}
+                for r in run.datasets if r.bad_input for e in r.errors]
+    exit_code = 3 if run.bad_input else 0 if run.valid else 1
+    app.finish(data=data, render=lambda: _render(app, run), errors=problems, exit_code=exit_code)
 
 
 def _report_json(report: Any) -> dict[str, Any]:
@@ -84,6 +89,11 @@ def _render(app: App, run: Any) -> None:
 
     for r in run.datasets:
         name = r.id or r.path
+        if r.bad_input:
+            app.out.print(f"{name}: NOT VALIDATED ({r.errors[0].code})", style="bold red")
+            for e in r.errors:
+                app.error(f"{name}: {e.message}", hint=getattr(e, "hint", None))
+            continue
         state = "valid" if r.valid else "INVALID"
         extra = f" (engine: {r.engine}" + (f", {r.engine_reason}" if r.engine_reason else "") + ")"
         app.out.print(f"{name}: {state}, {r.rows} rows, {r.error_count} errors, {r.seconds:.2f}s"

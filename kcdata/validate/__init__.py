@@ -7,6 +7,7 @@ result dataclasses. Only this package imports frictionless.
 from __future__ import annotations
 
 from kcdata.validate.api import last_result, validate_datasets, validate_table
-from kcdata.validate.model import TableReport, ValidationError, ValidationRun
+from kcdata.validate.model import INPUT_CODES, InputProblem, TableReport, ValidationError, ValidationRun
 
-__all__ = ["TableReport", "ValidationError", "ValidationRun", "last_result", "validate_datasets", "validate_table"]
+__all__ = ["INPUT_CODES", "InputProblem", "TableReport", "ValidationError", "ValidationRun", "last_result",
+           "validate_datasets", "validate_table"]

@@ -13,7 +13,7 @@ from typing import Any
 from kcdata.errors import InputError
 from kcdata.inventory.model import Dataset, Inventory
 from kcdata.validate import cache
-from kcdata.validate.model import TableReport, ValidationRun
+from kcdata.validate.model import INPUT_CODES, InputProblem, TableReport, ValidationRun
 from kcdata.validate.schema import Dialect, load_schema, missing_descriptions
 
 log = logging.getLogger(__name__)
@@ -23,14 +23,15 @@ ENGINES = ("auto", "fast", "frictionless")
 def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: str | None = None,
                    max_errors: int = 1000, engine: str = "auto",
                    on_progress: Callable[[int, int], None] | None = None,
-                   dialect: Mapping[str, Any] | None = None) -> TableReport:
+                   dialect: Mapping[str, Any] | None = None, data_sha256: str | None = None) -> TableReport:
     """Validate one data file against a Table Schema, exactly as frictionless would.
 
     ``max_errors`` limits the errors listed (0 = all), never what is counted. ``engine``: ``auto``
     (the fast engine, frictionless where it cannot promise the same answer), ``fast`` (InputError
     instead of falling back) or ``frictionless``. ``on_progress(rows_done, bytes_total)`` is called
     per batch. ``dialect`` overrides the schema's ``dialect`` (delimiter, quoteChar, encoding).
-    Raises InputError (exit 3) for missing or unreadable files and invalid schemas.
+    ``data_sha256``: the data file's sha256 when the caller has just computed it (it is then not hashed
+    again while read). Raises InputError (exit 3) for missing or unreadable files and invalid schemas.
     """
     from kcdata.validate.fast import Fallback, validate_fast
     from kcdata.validate.reference import validate_frictionless
@@ -40,7 +41,8 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
     data = Path(data)
     loaded = load_schema(schema)
     if not data.is_file():
-        raise InputError(f"{data}: data file not found", hint="check the path, or the dataset's `data:` entry")
+        raise InputError(f"{data}: data file not found", hint="check the path, or the dataset's `data:` entry",
+                         code="missing-file")
     dia = _dialect(loaded.dialect, dialect or {})
     if data.suffix.lower() == ".tsv" and "delimiter" not in (dialect or {}) and dia.delimiter == ",":
         dia = dataclasses.replace(dia, delimiter="\t")  # what frictionless assumes for .tsv
@@ -49,7 +51,7 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
     if engine != "frictionless":
         try:
             result = validate_fast(data=data, schema=loaded, dialect=dia, max_errors=max_errors,
-                                   on_progress=on_progress)
+                                   on_progress=on_progress, data_sha256=data_sha256)
             used = "fast"
         except Fallback as exc:
             if engine == "fast":
@@ -66,7 +68,7 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
                        error_count=sum(result.counts.values()), errors=result.errors,
                        error_counts=dict(sorted(result.counts.items())),
                        warnings=missing_descriptions(loaded.descriptor), engine_reason=reason,
-                       data_sha256=result.data_sha256 or _sha(data), schema_sha256=loaded.sha256,
+                       data_sha256=result.data_sha256 or data_sha256 or _sha(data), schema_sha256=loaded.sha256,
                        seconds=round(seconds, 3))
 
 
@@ -95,26 +97,60 @@ def validate_datasets(*, inventory: Inventory, ids: Sequence[str] | None = None,
                       dialect: Mapping[str, Any] | None = None) -> ValidationRun:
     """Validate inventory datasets (default: every one with data and schema); results are cached.
 
-    Unknown ids raise NotFoundError with a did-you-mean hint. ``on_progress(id, rows, bytes_total)``.
+    Unknown ids raise NotFoundError with a did-you-mean hint. A dataset that cannot be validated
+    (missing data or schema file, invalid schema, unreadable data) does not stop the others: its
+    report has ``bad_input=True``, ``valid=False``, ``engine=None`` and one :class:`InputProblem` in
+    ``errors`` (code ``missing-file``, ``schema-error`` or ``bad-input``); it is not cached.
+    ``on_progress(id, rows, bytes_total)``.
     """
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine '{engine}'", hint=f"use one of: {', '.join(ENGINES)}")
     root = inventory.root
     chosen = [inventory.get(i) for i in ids] if ids else [d for d in inventory.datasets if d.data and d.schema]
     reports = []
     for ds in chosen:
-        data, schema = dataset_paths(root, ds)
-        if use_cache and data.is_file() and schema.is_file():
-            hit = cache.load(root, data_sha=_sha(data, root), schema_sha=_schema_sha(schema), max_errors=max_errors)
-            if hit is not None and (engine == "auto" or hit.engine == engine):
-                # the cache is keyed by content: two datasets may share one entry
-                reports.append(_relative(dataclasses.replace(hit, id=ds.id, path=data.as_posix()), root))
-                continue
-        progress = (lambda r, b, _id=ds.id: on_progress(_id, r, b)) if on_progress else None
-        report = validate_table(data=data, schema=schema, dataset_id=ds.id, max_errors=max_errors, engine=engine,
-                                on_progress=progress, dialect=dialect)
-        report = _relative(report, root)
-        cache.store(root, report, max_errors=max_errors)
-        reports.append(report)
+        started = time.perf_counter()
+        try:
+            reports.append(_validate_dataset(ds, root=root, max_errors=max_errors, use_cache=use_cache,
+                                             engine=engine, on_progress=on_progress, dialect=dialect))
+        except InputError as exc:
+            log.info("%s: not validated: %s", ds.id, exc.message)
+            reports.append(_not_validated(ds, root, code=exc.code, message=exc.message, hint=exc.hint,
+                                          seconds=time.perf_counter() - started))
+        except OSError as exc:  # e.g. a permission denied on the data file
+            where = exc.filename or ds.data
+            reports.append(_not_validated(ds, root, code="bad-input", message=f"{where}: cannot read: {exc.strerror}",
+                                          hint="check the file's permissions", seconds=time.perf_counter() - started))
     return ValidationRun(datasets=tuple(reports))
+
+
+def _validate_dataset(ds: Dataset, *, root: Path, max_errors: int, use_cache: bool, engine: str,
+                      on_progress: Callable[[str, int, int], None] | None,
+                      dialect: Mapping[str, Any] | None) -> TableReport:
+    data, schema = dataset_paths(root, ds)
+    sha = None
+    if use_cache and data.is_file() and schema.is_file():
+        sha = _sha(data, root)  # the cache key; also spares the engine hashing the file a second time
+        hit = cache.load(root, data_sha=sha, schema_sha=_schema_sha(schema), max_errors=max_errors)
+        if hit is not None and (engine == "auto" or hit.engine == engine):
+            # the cache is keyed by content: two datasets may share one entry
+            return _relative(dataclasses.replace(hit, id=ds.id, path=data.as_posix()), root)
+    progress = (lambda r, b, _id=ds.id: on_progress(_id, r, b)) if on_progress else None
+    report = validate_table(data=data, schema=schema, dataset_id=ds.id, max_errors=max_errors, engine=engine,
+                            on_progress=progress, dialect=dialect, data_sha256=sha)
+    report = _relative(report, root)
+    cache.store(root, report, max_errors=max_errors)
+    return report
+
+
+def _not_validated(ds: Dataset, root: Path, *, code: str, message: str, hint: str | None,
+                   seconds: float) -> TableReport:
+    code = code if code in INPUT_CODES else "bad-input"
+    problem = InputProblem(code=code, row=None, field=None, message=message, hint=hint)
+    path = (root / ds.data).as_posix() if ds.data else ""
+    report = TableReport(id=ds.id, path=path, valid=False, rows=0, engine=None, error_count=1, errors=(problem,),
+                         error_counts={code: 1}, seconds=round(seconds, 3), bad_input=True)
+    return _relative(report, root) if path else report
 
 
 def _relative(report: TableReport, root: Path) -> TableReport:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from kcdata.errors import InputError
+from kcdata.validate.bytekernels import lengths
 from kcdata.validate.kernels import kernel_for
 from kcdata.validate.model import ValidationError
 from kcdata.validate.reference import EngineResult, error_from_frictionless
@@ -67,8 +68,12 @@ class _Errors:
 
 
 def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_errors: int,
-                  on_progress: Callable[[int, int], None] | None = None) -> EngineResult:
-    """Validate a CSV file exactly as frictionless would, in bounded memory; Fallback when it cannot."""
+                  on_progress: Callable[[int, int], None] | None = None,
+                  data_sha256: str | None = None) -> EngineResult:
+    """Validate a CSV file exactly as frictionless would, in bounded memory; Fallback when it cannot.
+
+    The file is hashed (sha256) while it is read, unless the caller already knows ``data_sha256``.
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
     from frictionless import errors as ferrors
@@ -133,7 +138,7 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
         return "skip"
 
     names = [f"c{i}" for i in range(len(labels))]
-    source = HashingFile(data)
+    source = HashingFile(data, hashing=data_sha256 is None)
     reader = pacsv.open_csv(
         source,
         read_options=pacsv.ReadOptions(use_threads=False, block_size=BLOCK_SIZE, skip_rows=1, column_names=names),
@@ -196,7 +201,7 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     listed.sort(key=lambda t: (t[0], t[1]))
     if limit is not None:
         listed = listed[:limit]
-    digest = source.hexdigest()
+    digest = data_sha256 or source.hexdigest()
     source.close()
     return EngineResult(rows=accepted + len(ragged), errors=tuple(e for _, _, e in listed),
                         counts={k: v for k, v in counts.items() if v}, data_sha256=digest)
@@ -219,9 +224,8 @@ def _check_batch(batch: Any, rows: np.ndarray, fields: list[_Field], errs: _Erro
     present, absent = fields[:width], fields[width:]  # absent: schema fields with no label (missing-label)
     missing = [_missing(c, f.missing) for c, f in zip(cols, present, strict=True)]
     if not all(f.empty_is_missing for f in present):
-        import pyarrow.compute as pc
 
-        empty = np.logical_and.reduce([_np_bool(pc.equal(pc.binary_length(c), 0)) for c in cols])
+        empty = np.logical_and.reduce([lengths(c) == 0 for c in cols])
         if empty.any():
             # pyarrow reads an empty line as a row of "" cells, frictionless as a row with no cells:
             # the same thing only when "" is a missing value
@@ -277,17 +281,12 @@ class _Cell:
         return format(str(self.col[self.pos].as_py()), spec)
 
 
-def _np_bool(mask: Any) -> np.ndarray:
-    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
-
-
 def _missing(col: Any, values: Any) -> np.ndarray:
     import pyarrow.compute as pc
 
     if len(values) == 1 and values[0].as_py() == "":
-        mask = pc.equal(pc.binary_length(col), 0)  # the default: a length test, no hash lookup
-    else:
-        mask = pc.is_in(col, value_set=values)
+        return lengths(col) == 0  # the default: a length test on the offsets, no hash lookup
+    mask = pc.is_in(col, value_set=values)
     return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
 
 
@@ -301,14 +300,7 @@ def _slow_cells(col: Any, pos: np.ndarray, rows: np.ndarray, f: _Field, errs: _E
     which = pc.index_in(sub, value_set=uniq).to_numpy(zero_copy_only=False)
     results = []
     for text in uniq.to_pylist():
-        hit = f.memo.get(text)
-        if hit is None:
-            value, notes = f.reader(text)
-            hit = (value, tuple((notes or {}).items()))
-            if len(f.memo) >= MEMO_LIMIT:
-                f.memo.clear()
-            f.memo[text] = hit
-        results.append(hit)
+        results.append(_read(f, text))
     bad = np.array([bool(r[1]) for r in results], dtype=bool)
     if bad.any():
         cells = np.nonzero(bad[which])[0]
@@ -330,6 +322,19 @@ def _slow_cells(col: Any, pos: np.ndarray, rows: np.ndarray, f: _Field, errs: _E
     for k in np.nonzero(canon == _NAN)[0].tolist():
         canon[k] = _unique_nan(int(rows[pos[k]]))
     return pos, canon
+
+
+def _read(f: _Field, text: str | None) -> tuple[Any, tuple[tuple[str, str], ...]]:
+    """The field's frictionless cell reader, remembered per distinct text (a pure function of it)."""
+    hit = f.memo.get(text) if text is not None else None
+    if hit is None:
+        value, notes = f.reader(text)
+        hit = (value, tuple((notes or {}).items()))
+        if text is not None:
+            if len(f.memo) >= MEMO_LIMIT:
+                f.memo.clear()
+            f.memo[text] = hit
+    return hit
 
 
 _NAN = "\x00nan"
@@ -367,8 +372,8 @@ def _check_ragged(text: str, row_number: int, dialect: Dialect, fields: list[_Fi
     values: dict[str, str | None] = {}
     for i, f in enumerate(fields):
         source = cells[i] if i < len(cells) else None
-        target, notes = f.reader(source)
-        notes = dict(notes or {})
+        target, items = _read(f, source)
+        notes = dict(items)
         type_note = notes.pop("type", None)
         if target is None and not type_note:
             blank += 1

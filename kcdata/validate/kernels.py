@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from kcdata.validate.bytekernels import calendar, compile_fixed, foreign_bytes, integer_text, lengths, match_fixed
+
 Kernel = Callable[[Any], np.ndarray]
 
 _INT = r"^-?[0-9]{1,18}$"
@@ -31,6 +33,8 @@ _SAFE_PATTERN = re.compile(r"^(?:[A-Za-z0-9 _\-:/,.@#]|\\[dDwWsS.\-()\[\]{}+*?|^
 # ...except where the two dialects part: "{,3}" (Python: 0-3 times, RE2: a literal), "[[:digit:]]"
 # (RE2: a POSIX class, Python: a set), "(?...)" groups and flags.
 _RE2_DIFFERS = re.compile(r"\(\?|\[:|\[\[|\{(?!\d+(?:,\d*)?\})")
+_FLOAT_BYTES = np.zeros(256, dtype=bool)
+_FLOAT_BYTES[[ord(c) for c in "0123456789.-+eE"]] = True
 _CONSTRAINT_KEYS = frozenset({"required", "unique"})
 
 
@@ -59,17 +63,29 @@ def kernel_for(descriptor: dict[str, Any]) -> Kernel | None:
             checks.append(lambda col: pc.greater_equal(pc.utf8_length(col), lo))
         if "maxLength" in cons:
             hi = int(cons.pop("maxLength"))
-            checks.append(lambda col: pc.less_equal(pc.utf8_length(col), hi))
+
+            def max_length(col: Any) -> np.ndarray:
+                ok = lengths(col) <= hi  # never more characters than bytes: count them only past hi bytes
+                if not ok.all():
+                    pos = np.nonzero(~ok)[0]
+                    ok[pos] = _np(pc.less_equal(pc.utf8_length(col.take(pa.array(pos))), hi))
+                return ok
+
+            checks.append(max_length)
         if "pattern" in cons:
             pattern = str(cons.pop("pattern"))
             if not _SAFE_PATTERN.match(pattern) or _RE2_DIFFERS.search(pattern):
                 return None
-            rx = f"^(?:{pattern})$"
-            try:
-                pc.match_substring_regex(pa.array([""], pa.string()), rx)
-            except pa.ArrowInvalid:  # RE2 cannot compile it: the cell reader decides
-                return None
-            checks.append(lambda col: pc.match_substring_regex(col, rx))
+            tables = compile_fixed(pattern)
+            if tables is not None:  # one width of ASCII text: a byte-table check, no RE2
+                checks.append(lambda col: match_fixed(col, tables))
+            else:
+                rx = f"^(?:{pattern})$"
+                try:
+                    pc.match_substring_regex(pa.array([""], pa.string()), rx)
+                except pa.ArrowInvalid:  # RE2 cannot compile it: the cell reader decides
+                    return None
+                checks.append(lambda col: pc.match_substring_regex(col, rx))
         if cons:
             return None
         return _all_of(checks)
@@ -80,9 +96,10 @@ def kernel_for(descriptor: dict[str, Any]) -> Kernel | None:
             return None
 
         def integer(col: Any) -> np.ndarray:
-            ok = _np(pc.match_substring_regex(col, _INT))
+            ok = integer_text(col)  # exactly _INT's cells
             if (lo is not None or hi is not None) and ok.any():
-                vals = pc.cast(pc.if_else(pa.array(ok), col, "0"), pa.int64()).to_numpy()
+                text = col if ok.all() else pc.if_else(pa.array(ok), col, "0")
+                vals = pc.cast(text, pa.int64()).to_numpy()
                 if lo is not None:
                     ok &= vals >= int(lo)
                 if hi is not None:
@@ -97,15 +114,7 @@ def kernel_for(descriptor: dict[str, Any]) -> Kernel | None:
             return None
 
         def number(col: Any) -> np.ndarray:
-            # Arrow's float grammar is within Decimal's (checked: only "nan(...)" is Arrow's alone, and
-            # NaN/inf are left to the cell reader), so a whole column that casts is one cheap pass.
-            empty = pc.equal(pc.binary_length(col), 0)
-            try:
-                vals = pc.cast(pc.if_else(empty, "0", col), pa.float64()).to_numpy(zero_copy_only=False)
-                ok = np.isfinite(vals) & ~_np(empty)
-            except pa.ArrowInvalid:
-                ok = _np(pc.match_substring_regex(col, _NUM))
-                vals = pc.cast(pc.if_else(pa.array(ok), col, "0"), pa.float64()).to_numpy()
+            ok, vals = _floats(col)
             if (lo is not None or hi is not None) and ok.any():
                 # Binary floats near a bound are left to the Decimal-exact cell reader.
                 if lo is not None:
@@ -129,11 +138,48 @@ def kernel_for(descriptor: dict[str, Any]) -> Kernel | None:
     return None
 
 
+def _floats(col: Any, depth: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Cells Arrow casts to a finite float (the rest are left to the cell reader), and their values.
+
+    Arrow's float grammar is within Decimal's (checked: only "nan(...)" is Arrow's alone, and NaN/inf
+    are left to the cell reader), so a run of cells that casts is one cheap pass. One bad cell fails
+    the whole cast: the run is then split (an injected error costs a few small casts, not a regex
+    over the batch).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(col)
+    empty = lengths(col) == 0
+    try:
+        text = pc.if_else(pa.array(empty), "0", col) if empty.any() else col
+        vals = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+        return np.isfinite(vals) & ~empty, vals
+    except pa.ArrowInvalid:
+        pass
+    if depth == 0:  # usually a word among numbers: set aside every cell with a byte no float has
+        odd = empty | foreign_bytes(col, _FLOAT_BYTES)
+        if odd.any() and not odd.all():
+            try:
+                vals = pc.cast(pc.if_else(pa.array(odd), "0", col), pa.float64()).to_numpy(zero_copy_only=False)
+                return np.isfinite(vals) & ~odd, vals
+            except pa.ArrowInvalid:
+                pass
+    if n <= 256 or depth >= 6:
+        ok = _np(pc.match_substring_regex(col, _NUM))
+        vals = pc.cast(pc.if_else(pa.array(ok), col, "0"), pa.float64()).to_numpy()
+        return ok, vals
+    step = -(-n // 8)
+    parts = [_floats(col.slice(i, step), depth + 1) for i in range(0, n, step)]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
 def _all_of(checks: list[Callable[[Any], Any]]) -> Kernel:
     def run(col: Any) -> np.ndarray:
         ok = np.ones(len(col), dtype=bool)
         for check in checks:
-            ok &= _np(check(col))
+            mask = check(col)
+            ok &= mask if isinstance(mask, np.ndarray) else _np(mask)
         return ok
 
     return run
@@ -143,15 +189,24 @@ def _timestamp(rx: str) -> Kernel:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    def run(col: Any) -> np.ndarray:
+    clock = rx is _DATETIME_RX
+
+    def by_regex(col: Any) -> np.ndarray:
         # One RE2 pass that knows the calendar (29 February is left to the cell reader, as are
         # fractions, zones, 24:00:00 and everything else frictionless may still accept).
         ok = _np(pc.match_substring_regex(col, rx))
-        if rx is _DATETIME_RX and not ok.all():  # (empty and short cells cannot carry a fraction)
+        if clock and not ok.all():  # (empty and short cells cannot carry a fraction)
             # fractions ("...T10:00:00.000") and zones ("Z", "+02:00"): a second chance for the rejects only
             rejects = np.nonzero(~ok & _np(pc.greater(pc.binary_length(col), 19)))[0]
             sub = col.take(pa.array(rejects))
             ok[rejects] = _np(pc.match_substring_regex(sub, _FRACTION_RX))
+        return ok
+
+    def run(col: Any) -> np.ndarray:
+        ok, other = calendar(col, with_clock=clock)
+        if other.any():
+            pos = np.nonzero(other)[0]
+            ok[pos] = by_regex(col.take(pa.array(pos)))
         return ok
 
     return run

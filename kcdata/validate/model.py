@@ -20,6 +20,17 @@ class ValidationError:
     message: str
 
 
+# Codes of a dataset that could not be validated at all (bad input, not findings in the data).
+INPUT_CODES = ("missing-file", "schema-error", "bad-input")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InputProblem(ValidationError):
+    """Why a dataset could not be validated (``code`` is one of INPUT_CODES), and what to do about it."""
+
+    hint: str | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TableReport:
     """The validation of one data file against one Table Schema."""
@@ -28,7 +39,7 @@ class TableReport:
     path: str
     valid: bool
     rows: int
-    engine: str  # "fast" or "frictionless"
+    engine: str | None  # "fast" or "frictionless"; None when the file could not be validated
     error_count: int  # every error found, even past max_errors
     errors: tuple[ValidationError, ...]  # the first max_errors errors, in frictionless order
     error_counts: Mapping[str, int] = field(default_factory=dict)
@@ -38,6 +49,7 @@ class TableReport:
     schema_sha256: str = ""
     seconds: float = 0.0
     cached: bool = False
+    bad_input: bool = False  # not validated: errors[0] is an InputProblem (missing file, invalid schema, ...)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,3 +61,8 @@ class ValidationRun:
     @property
     def valid(self) -> bool:
         return all(r.valid for r in self.datasets)
+
+    @property
+    def bad_input(self) -> bool:
+        """Some dataset could not be validated at all (the CLI exits 3)."""
+        return any(r.bad_input for r in self.datasets)

@@ -80,6 +80,7 @@ def validate_frictionless(*, data: Path, schema: LoadedSchema, dialect: Dialect,
     fatal = [e for e in errors if e.type in FATAL]
     if fatal:
         e = fatal[0]
-        raise InputError(f"{data}: {e.message}", hint="check the file is a readable table in the declared format")
+        raise InputError(f"{data}: {e.message}", hint="check the file is a readable table in the declared format",
+                         code="schema-error" if e.type == "schema-error" else "bad-input")
     rows = int(report.tasks[0].stats.get("rows") or 0) if report.tasks else 0
     return EngineResult(rows=rows, errors=tuple(listed), counts=dict(counts))

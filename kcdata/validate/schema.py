@@ -34,6 +34,10 @@ class LoadedSchema:
     source: str  # file path or "<mapping>", for messages
 
 
+def _schema_error(message: str, *, hint: str) -> InputError:
+    return InputError(message, hint=hint, code="schema-error")
+
+
 def load_schema(schema: Path | Mapping[str, Any]) -> LoadedSchema:
     """Read and check a Table Schema; InputError (exit 3) when it is missing or not a valid schema."""
     if isinstance(schema, Mapping):
@@ -44,14 +48,15 @@ def load_schema(schema: Path | Mapping[str, Any]) -> LoadedSchema:
         path = Path(schema)
         source = str(path)
         if not path.is_file():
-            raise InputError(f"{path}: schema file not found", hint="check the path, or the dataset's `schema:` entry")
+            raise InputError(f"{path}: schema file not found", hint="check the path, or the dataset's `schema:` entry",
+                             code="missing-file")
         data = path.read_bytes()
         sha = hashlib.sha256(data).hexdigest()
         raw = _parse(path, data)
     descriptor = dict(raw)
     dialect_raw = descriptor.pop("dialect", None) or {}
     if not isinstance(dialect_raw, Mapping):
-        raise InputError(f"{source}: dialect: expected a mapping", hint="e.g. dialect: {delimiter: ';'}")
+        raise _schema_error(f"{source}: dialect: expected a mapping", hint="e.g. dialect: {delimiter: ';'}")
     _check(descriptor, source)
     dialect = Dialect(delimiter=str(dialect_raw.get("delimiter", ",")),
                       quote_char=str(dialect_raw.get("quoteChar", '"')),
@@ -70,37 +75,65 @@ def _parse(path: Path, data: bytes) -> dict[str, Any]:
         else:
             obj = json.loads(text)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable schema ({exc})",
-                         hint="a Table Schema is a JSON (or YAML) object with a `fields` list") from None
+        raise _schema_error(f"{path}: not a readable schema ({exc})",
+                            hint="a Table Schema is a JSON (or YAML) object with a `fields` list") from None
     except Exception as exc:  # yaml.YAMLError, kept broad so yaml stays a lazy import
-        raise InputError(f"{path}: not a readable schema ({exc})",
-                         hint="a Table Schema is a JSON (or YAML) object with a `fields` list") from None
+        raise _schema_error(f"{path}: not a readable schema ({exc})",
+                            hint="a Table Schema is a JSON (or YAML) object with a `fields` list") from None
     if not isinstance(obj, dict):
-        raise InputError(f"{path}: a Table Schema must be an object", hint="expected {\"fields\": [...]}")
+        raise _schema_error(f"{path}: a Table Schema must be an object", hint="expected {\"fields\": [...]}")
     return obj
 
 
 def _check(descriptor: dict[str, Any], source: str) -> None:
     fields = descriptor.get("fields")
     if not isinstance(fields, list) or not fields:
-        raise InputError(f"{source}: fields: expected a non-empty list of fields",
-                         hint="a Table Schema is {\"fields\": [{\"name\": ..., \"type\": ...}, ...]}")
+        raise _schema_error(f"{source}: fields: expected a non-empty list of fields",
+                            hint="a Table Schema is {\"fields\": [{\"name\": ..., \"type\": ...}, ...]}")
     for i, f in enumerate(fields):
         if not isinstance(f, Mapping) or not isinstance(f.get("name"), str):
-            raise InputError(f"{source}: fields[{i}]: every field needs a string `name`",
-                             hint="add a name to the field")
+            raise _schema_error(f"{source}: fields[{i}]: every field needs a string `name`",
+                                hint="add a name to the field")
         ftype = f.get("type", "string")
         if ftype not in KNOWN_TYPES:
-            raise InputError(f"{source}: fields[{i}].type: unknown field type '{ftype}' (field '{f['name']}')",
-                             hint=f"use one of: {', '.join(sorted(KNOWN_TYPES))}")
+            raise _schema_error(f"{source}: fields[{i}].type: unknown field type '{ftype}' (field '{f['name']}')",
+                                hint=f"use one of: {', '.join(sorted(KNOWN_TYPES))}")
     from frictionless import Schema
 
     report = Schema.validate_descriptor(descriptor)
     if not report.valid:
         first = report.flatten(["note"])[:3]
         notes = "; ".join(str(n[0]) for n in first)
-        raise InputError(f"{source}: not a valid Table Schema: {notes}",
-                         hint="see https://specs.frictionlessdata.io/table-schema/")
+        raise _schema_error(f"{source}: not a valid Table Schema: {notes}",
+                            hint="see https://specs.frictionlessdata.io/table-schema/")
+    _check_constraint_values(descriptor, source)
+
+
+def _check_constraint_values(descriptor: dict[str, Any], source: str) -> None:
+    """Bounds and patterns frictionless accepts in a descriptor but cannot use (it would crash on the data)."""
+    import re
+
+    from frictionless import Field
+
+    for i, f in enumerate(descriptor["fields"]):
+        cons = f.get("constraints") or {}
+        if not isinstance(cons, Mapping):
+            continue
+        where = f"{source}: fields[{i}].constraints"
+        if "pattern" in cons:
+            try:
+                re.compile(str(cons["pattern"]))
+            except re.error as exc:
+                raise _schema_error(f"{where}.pattern: not a valid regular expression ({exc})",
+                                    hint="fix the pattern (Python regular expression syntax)") from None
+        bounds = [k for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum") if cons.get(k) is not None]
+        if not bounds:
+            continue
+        read = Field.from_descriptor(dict(f)).create_value_reader()
+        for key in bounds:
+            if read(cons[key]) is None:
+                raise _schema_error(f"{where}.{key}: {cons[key]!r} is not a valid {f.get('type', 'string')} "
+                                    f"(field '{f['name']}')", hint="give the bound as a value of the field's type")
 
 
 def frictionless_schema(loaded: LoadedSchema) -> Any:

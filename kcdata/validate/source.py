@@ -57,12 +57,12 @@ def guess_delimiter(head: bytes, declared: str) -> str | None:
 class HashingFile(io.RawIOBase):
     """The data file as pyarrow reads it, hashed on the way: the sha256 costs no second read."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, hashing: bool = True) -> None:
         import hashlib
 
         super().__init__()
         self._fh = path.open("rb", buffering=0)
-        self._sha = hashlib.sha256()
+        self._sha = hashlib.sha256() if hashing else None
         self._complete = False
 
     def readable(self) -> bool:
@@ -71,7 +71,8 @@ class HashingFile(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         n = self._fh.readinto(buffer)
         if n:
-            self._sha.update(memoryview(buffer)[:n])
+            if self._sha is not None:
+                self._sha.update(memoryview(buffer)[:n])
         else:
             self._complete = True
         return n or 0
@@ -81,7 +82,9 @@ class HashingFile(io.RawIOBase):
         super().close()
 
     def hexdigest(self) -> str | None:
-        """The file's sha256 once pyarrow has read it to the end, else None."""
+        """The file's sha256 once pyarrow has read it to the end (and hashing is on), else None."""
+        if self._sha is None:
+            return None
         if not self._complete and not self._fh.read(1):
             self._complete = True  # pyarrow stopped exactly at the end
         return self._sha.hexdigest() if self._complete else None

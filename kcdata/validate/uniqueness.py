@@ -1,6 +1,7 @@
 """unique and primaryKey checks over millions of rows in bounded memory.
 
-Each row keeps only a 64-bit hash of its cast value, not the value: 8 bytes a row per key.
+Each row keeps only a 64-bit hash of its cast value, not the value: 8 bytes a row per key. The hash
+is computed from the Arrow string buffers with numpy (no Python string objects).
 Duplicates are found at the end by sorting the hashes. Two different values with the same
 64-bit hash would be reported as a duplicate; for 10 million rows the chance is about 3e-6.
 """
@@ -17,14 +18,62 @@ from kcdata.validate.model import ValidationError
 
 UNIQUE_GROUP, PK_GROUP = 3, 4
 BUCKET_HASHES = 1 << 20
-_NULL = "\x00<null>"
 _MIX = np.uint64(0x100000001B3)
+_LOW16 = np.uint64(0xFFFF)
 
 
-def _hash(values: np.ndarray) -> np.ndarray:
-    import pandas as pd
+_C1, _C2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
+_S33 = np.uint64(33)
+_TAIL = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)  # k low bytes
 
-    return np.asarray(pd.util.hash_array(values, categorize=False), dtype=np.uint64)
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """murmur3's 64-bit finaliser: every input bit flips each output bit with probability ~1/2."""
+    h ^= h >> _S33
+    h *= _C1
+    h ^= h >> _S33
+    h *= _C2
+    h ^= h >> _S33
+    return h
+
+
+def hash_strings(col: Any) -> np.ndarray:
+    """A 64-bit hash of each string of a pyarrow string array, straight from its buffers.
+
+    The UTF-8 bytes are read 8 at a time through a 1-byte-strided uint64 view of the data buffer (no
+    Python objects); each word is folded in with murmur3's finaliser, seeded by the length. Equal
+    strings hash equally whatever array (or slice) they come from.
+    """
+    import pyarrow as pa
+
+    n = len(col)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint64)
+    if col.type != pa.string():
+        col = col.cast(pa.string())
+    if col.null_count:
+        col = col.fill_null("")
+    _, obuf, dbuf = col.buffers()
+    offsets = np.frombuffer(obuf, dtype=np.int32, count=n + 1, offset=col.offset * 4).astype(np.int64)
+    lens = np.diff(offsets)
+    start = int(offsets[0])
+    raw = np.frombuffer(dbuf, dtype=np.uint8)[start:int(offsets[-1])] if dbuf is not None else np.zeros(0, np.uint8)
+    data = np.zeros(len(raw) + 8, dtype=np.uint8)  # padded: an 8-byte read at any cell start stays inside
+    data[:len(raw)] = raw
+    words = np.ndarray(shape=(len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
+    starts = offsets[:-1] - start
+    h = _mix(lens.astype(np.uint64) ^ np.uint64(0x9E3779B97F4A7C15))
+    active = np.nonzero(lens > 0)[0]
+    k = 0
+    while len(active):
+        word = words[starts[active] + k] & _TAIL[np.minimum(lens[active] - k, 8)]
+        if len(active) == n:
+            h = _mix(h ^ word)
+        else:
+            h[active] = _mix(h[active] ^ word)
+        k += 8
+        active = active[lens[active] > k]
+    return h
 
 
 class KeyTracker:
@@ -47,25 +96,28 @@ class KeyTracker:
 
     def add(self, rows: np.ndarray, values: dict[str, tuple[Any, np.ndarray, Any]], n: int) -> None:
         """One batch: per keyed field (string column, missing mask, (positions, cast values) of slow cells)."""
+        import pyarrow as pa
+
         for name in self._parts:
             col, miss, slow = values[name]
-            obj = col.to_numpy(zero_copy_only=False)
-            if not obj.flags.writeable:
-                obj = obj.copy()
+            h = hash_strings(col)
             null = miss.copy()
             if slow is not None:
                 pos, canon = slow
-                obj[pos] = canon
-                null[pos] |= np.array([c is None for c in canon], dtype=bool)
-            obj[null] = _NULL
-            self._parts[name].append(_finish_hash(_hash(obj), null))
+                none = np.array([c is None for c in canon], dtype=bool)
+                null[pos[none]] = True
+                if not none.all():
+                    h[pos[~none]] = hash_strings(pa.array(canon[~none].tolist(), pa.string()))
+            self._parts[name].append(_finish_hash(h, null))
 
     def add_row(self, row: int, values: dict[str, str | None]) -> None:
         """One row evaluated on its own (a ragged row)."""
+        import pyarrow as pa
+
         self._ragged_rows.append(row)
         for name in self._parts:
             v = values.get(name)
-            h = _hash(np.array([_NULL if v is None else v], dtype=object))
+            h = hash_strings(pa.array(["" if v is None else v], pa.string()))
             self._ragged[name].append(int(_finish_hash(h, np.array([v is None]))[0]))
 
     def finish(self, *, limit: int | None, row_of: Callable[[np.ndarray], np.ndarray]
@@ -171,12 +223,23 @@ def _duplicates(parts: list[np.ndarray], extra: np.ndarray, extra_rows: np.ndarr
     if not len(dupvals):
         return empty, empty
 
-    def hit(h: np.ndarray) -> np.ndarray:
-        at = np.minimum(np.searchsorted(dupvals, h), len(dupvals) - 1)
-        return dupvals[at] == h
+    # A 64K-bit table of the duplicated hashes' low bits rules out almost every row with one lookup;
+    # only the few candidates are binary-searched.
+    table = np.zeros(1 << 16, dtype=bool)
+    table[(dupvals & _LOW16).astype(np.intp)] = True
 
-    rows = np.concatenate([*_positions(parts, hit, row_of), extra_rows[hit(extra)]])
-    h = np.concatenate([*(p[hit(p)] for p in parts), extra[hit(extra)]])
+    def hit(h: np.ndarray) -> np.ndarray:
+        mask = table[(h & _LOW16).astype(np.intp)]
+        cand = np.nonzero(mask)[0]
+        if len(cand):
+            hc = h[cand]
+            mask[cand] = dupvals[np.minimum(np.searchsorted(dupvals, hc), len(dupvals) - 1)] == hc
+        return mask
+
+    masks = [hit(p) for p in parts]
+    extra_hit = hit(extra)
+    rows = np.concatenate([*_positions(masks, lambda m: m, row_of), extra_rows[extra_hit]])
+    h = np.concatenate([*(p[m] for p, m in zip(parts, masks, strict=True)), extra[extra_hit]])
     order = np.lexsort((rows, h))
     h, r = h[order], rows[order]
     same = np.zeros(len(h), dtype=bool)
