@@ -1,9 +1,10 @@
 """Scoring speed: ranking a large inventory must cost little next to loading it.
 
 Reference: ``load_inventory`` of the same generated inventory (YAML parse with positions).
-Targets (ratios against the reference, medians over repeats):
-  - ``score_inventory`` (exact arithmetic, gates, explanations' breakdown) ≤ 0.5 × load
-  - ``build_queue`` + ``build_agenda`` (pure, from the ranking) ≤ 0.25 × load
+Issue 5 sets no performance target, so this prints ratios for the record (medians over repeats):
+  - ``score_inventory`` (exact arithmetic, gates, explanations' breakdown) against the load
+  - ``build_queue`` + ``build_agenda`` (pure, from the ranking) against the load
+A ratio creeping above ~1 (ranking costs more than reading the YAML) is worth a look.
 Usage: python -m benchmarks score [--datasets N] [--repeats R]
 """
 
@@ -88,13 +89,9 @@ def main(argv: list[str]) -> int:
         build_agenda(inventory=inv, ranking=ranking, queue=queue, method_version="bench", today=today)
 
     agenda_s = median_seconds(agenda, args.repeats)
-    ok = True
     print(f"inventory: {len(inv.datasets):,} datasets in {len(inv.departments)} departments; "
           f"median of {args.repeats} repeats (shared CPU: noisy)")
     print(f"reference load_inventory: {load_s * 1000:.0f} ms")
-    for name, seconds, target in (("score_inventory", score_s, 0.5), ("queue + agenda", agenda_s, 0.25)):
-        ratio = seconds / load_s
-        ok &= ratio <= target
-        print(f"{name}: {seconds * 1000:.0f} ms = {ratio:.2f} × load (target ≤ {target}) "
-              f"{'OK' if ratio <= target else 'MISSED'}")
-    return 0 if ok else 1
+    for name, seconds in (("score_inventory", score_s), ("queue + agenda", agenda_s)):
+        print(f"{name}: {seconds * 1000:.0f} ms = {seconds / load_s:.2f} × load (informational: no target)")
+    return 0
