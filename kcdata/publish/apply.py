@@ -30,7 +30,7 @@ from kcdata.publish.metadata import view_fields
 from kcdata.publish.plan import Action, DatasetPlan, Desired, RowCounts
 from kcdata.publish.rowset import RowHashes
 from kcdata.publish.settings import PublishSettings
-from kcdata.publish.source import SourceScan, iter_encoded_chunks
+from kcdata.publish.source import SourceScan, iter_encoded_chunks, manifest_fingerprint
 from kcdata.publish.typemap import TableMapping
 
 log = logging.getLogger(__name__)
@@ -221,8 +221,8 @@ def _store_manifest(client: PortalClient, plan: DatasetPlan, desired: Desired, v
         changed = RowHashes(keys=rows.keys.filter(mask), hashes=rows.hashes[mask.to_numpy(zero_copy_only=False)])
         return manifest.write_delta(client, view, dataset_id=plan.id, changed=changed,
                                     deleted=list(plan._delete_keys), total_rows=len(rows),
-                                    fingerprint=mapping.fingerprint(), full=rows)
-    return manifest.write(client, view, dataset_id=plan.id, hashes=rows, fingerprint=mapping.fingerprint())
+                                    fingerprint=manifest_fingerprint(mapping), full=rows)
+    return manifest.write(client, view, dataset_id=plan.id, hashes=rows, fingerprint=manifest_fingerprint(mapping))
 
 
 def _create(client: PortalClient, plan: DatasetPlan, mapping: TableMapping, fields: Mapping[str, Any],

@@ -18,7 +18,7 @@ from kcdata.publish.client import PortalClient, inventory_id_of
 from kcdata.publish.metadata import desired_metadata
 from kcdata.publish.plan import Desired, Remote
 from kcdata.publish.rowset import RowHashes
-from kcdata.publish.source import key_text, scan, value_hash
+from kcdata.publish.source import key_text, manifest_fingerprint, scan, value_hash
 from kcdata.publish.typemap import TableMapping, table_mapping
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,7 @@ def prefetch(client: PortalClient, dataset: Dataset, mapping: TableMapping, *,
     view, identity, refusals = find_view(client, dataset, production_domain=production_domain)
     if refusals or view is None:
         return Prefetch(view=view, identity=identity, refusals=refusals)
-    rows = manifest.read(client, view, fingerprint=mapping.fingerprint())
+    rows = manifest.read(client, view, fingerprint=manifest_fingerprint(mapping))
     count = client.count_rows(str(view["id"])) if rows is not None else None
     return Prefetch(view=view, identity=identity, refusals=refusals, manifest=rows, count=count)
 

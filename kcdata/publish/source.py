@@ -5,7 +5,8 @@ fraction of a second. Two hashes exist, for two ways of knowing what the portal 
 
 * the *source hash* of a row is a 64-bit hash of its CSV cells as written — cheap and vectorised,
   and what the manifest kept on the portal records; it is only comparable under the same column
-  mapping (the manifest carries :meth:`TableMapping.fingerprint` and is ignored when that differs);
+  mapping and hash function (the manifest carries :func:`manifest_fingerprint` and is ignored when
+  that differs);
 * the *value hash* is a digest of the row's canonical portal values (:func:`typemap.canonical`), so
   it can be computed both from our CSV and from rows read back from the portal.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kcdata.errors import InputError
+from kcdata.publish import hashing
 from kcdata.publish.rowset import RowHashes
 from kcdata.publish.typemap import Column, EncodeError, TableMapping, canonical, column_encoder
 
@@ -111,13 +113,17 @@ def _keys_of(table: Any, mapping: TableMapping) -> Any:
     return pa.array(out, type=pa.string())
 
 
+def manifest_fingerprint(mapping: TableMapping) -> str:
+    """What a manifest's source hashes are only comparable under: the column mapping and the hash
+    function (a manifest written with another one is ignored, never misread)."""
+    return f"{mapping.fingerprint()}-{hashing.VERSION}"
+
+
 def _hashes_of(table: Any) -> Any:
-    import pandas as pd
     import pyarrow.compute as pc
 
     joined = pc.binary_join_element_wise(*[table.column(i) for i in range(table.num_columns)], HASH_SEP)
-    # pandas' hash_array uses a fixed key: stable across processes and machines.
-    return pd.util.hash_array(joined.to_numpy(zero_copy_only=False), categorize=False)
+    return hashing.hash_strings(joined)
 
 
 def _duplicates(keys: Any) -> tuple[str, ...]:
