@@ -127,6 +127,7 @@ class SodapyClient:
 
         self.domain = domain
         self.write_requests = 0
+        self.requests = 0  # every HTTP request tried, reads included (retries count again)
         self.retry = retry
         self._lock = threading.Lock()
         self._secrets = tuple(s for s in (password, app_token) if s)
@@ -145,6 +146,11 @@ class SodapyClient:
     def _count_write(self) -> None:
         with self._lock:  # uploads run in worker threads
             self.write_requests += 1
+            self.requests += 1
+
+    def _count_read(self) -> None:
+        with self._lock:
+            self.requests += 1
 
     def _scrub(self, text: str) -> str:
         for s in self._secrets:
@@ -178,6 +184,8 @@ class SodapyClient:
         def counted() -> Any:
             if write:
                 self._count_write()
+            else:
+                self._count_read()
             return fn()
 
         try:
