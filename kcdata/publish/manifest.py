@@ -188,21 +188,32 @@ def write(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, has
             "parts": len(rows), "delta_rows": 0, "state": "clean"}
 
 
-def write_delta(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, changed: RowHashes,
-                deleted: list[str], total_rows: int, fingerprint: str, full: RowHashes) -> dict[str, Any]:
-    """Append one delta part (the rows just upserted and the keys just deleted) instead of rewriting
-    the whole manifest; falls back to :func:`write` when the deltas grow past a fifth of the rows
-    or the pointer is not one this function can extend."""
+def delta_part(view: Mapping[str, Any], *, changed: RowHashes, deleted: Sequence[str], total_rows: int,
+               fingerprint: str) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+    """``(manifest id, part row, new pointer)`` of one delta part (the rows just upserted and the
+    keys just deleted) extending the manifest ``view`` points at; None when a full manifest must be
+    written instead (no extendable pointer, or the deltas grew past a fifth of the rows)."""
     rec = pointer(view)
     delta_rows = int(rec.get("delta_rows") or 0) + len(changed) + len(deleted)
     parts = rec.get("parts")
     if (not rec.get("manifest_id") or rec.get("fingerprint") != fingerprint or not isinstance(parts, int)
             or not rec.get("digest") or delta_rows > max(0.2 * total_rows, 1000) or parts >= 200):
-        return write(client, view, dataset_id=dataset_id, hashes=full, fingerprint=fingerprint)
+        return None
     blob = _blob(b"D", changed.keys, changed.hashes, deleted)
-    report = client.upsert(str(rec["manifest_id"]), [{"part": str(parts), "data": blob}])
+    return str(rec["manifest_id"]), {"part": str(parts), "data": blob}, {
+        "manifest_id": rec["manifest_id"], "fingerprint": fingerprint, "rows": total_rows,
+        "digest": _chain(str(rec["digest"]), blob), "parts": parts + 1, "delta_rows": delta_rows, "state": "clean"}
+
+
+def write_delta(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, changed: RowHashes,
+                deleted: list[str], total_rows: int, fingerprint: str, full: RowHashes) -> dict[str, Any]:
+    """Append one delta part (see :func:`delta_part`) instead of rewriting the whole manifest;
+    falls back to :func:`write` when the pointer cannot be extended."""
+    prepared = delta_part(view, changed=changed, deleted=deleted, total_rows=total_rows, fingerprint=fingerprint)
+    if prepared is None:
+        return write(client, view, dataset_id=dataset_id, hashes=full, fingerprint=fingerprint)
+    manifest_id, part, new_pointer = prepared
+    report = client.upsert(manifest_id, [part])
     if not report.ok:
         raise PortalError(f"{client.domain}: storing the row manifest delta failed ({report.errors} errors)")
-    return {"manifest_id": rec["manifest_id"], "fingerprint": fingerprint, "rows": total_rows,
-            "digest": _chain(str(rec["digest"]), blob), "parts": parts + 1, "delta_rows": delta_rows,
-            "state": "clean"}
+    return new_pointer

@@ -16,6 +16,7 @@ from kcdata.inventory.model import AccessLevel, Classification, Dataset, Invento
 from kcdata.publish import manifest
 from kcdata.publish.client import PortalClient, inventory_id_of
 from kcdata.publish.metadata import desired_metadata
+from kcdata.publish.phases import phase
 from kcdata.publish.plan import Desired, Remote
 from kcdata.publish.rowset import RowHashes
 from kcdata.publish.source import key_text, manifest_fingerprint, scan, value_hash
@@ -120,10 +121,13 @@ def build_desired(root: Path, inventory: Inventory, dataset: Dataset, *, named: 
             mapping = table_mapping(schema, row_identifier=dataset.row_identifier, where=str(dataset.schema))
             if on_mapping is not None:
                 on_mapping(mapping)
-            if check_validation and (why := validation_refusal(root, inventory, dataset)):
+            with phase("validation gate", dataset=dataset.id):
+                why = validation_refusal(root, inventory, dataset) if check_validation else None
+            if why:
                 refusals.append(why)
             else:
-                sc = scan((root / str(dataset.data)).resolve(), mapping)
+                with phase("read and hash CSV", dataset=dataset.id):
+                    sc = scan((root / str(dataset.data)).resolve(), mapping)
                 if sc.duplicates:
                     refusals.append(f"duplicate row identifier values ({', '.join(sc.duplicates[:5])})")
                 if sc.empty_keys:
@@ -167,6 +171,12 @@ class Prefetch:
 
 def prefetch(client: PortalClient, dataset: Dataset, mapping: TableMapping, *,
              production_domain: str | None) -> Prefetch:
+    with phase("portal state (view, manifest, count)", dataset=dataset.id, client=client):
+        return _prefetch(client, dataset, mapping, production_domain=production_domain)
+
+
+def _prefetch(client: PortalClient, dataset: Dataset, mapping: TableMapping, *,
+              production_domain: str | None) -> Prefetch:
     view, identity, refusals = find_view(client, dataset, production_domain=production_domain)
     if refusals or view is None:
         return Prefetch(view=view, identity=identity, refusals=refusals)

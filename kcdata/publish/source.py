@@ -136,6 +136,8 @@ def _duplicates(keys: Any) -> tuple[str, ...]:
         return ()
     try:  # integer keys (the common case): a sort of int64 is far cheaper than hashing strings
         ints = pc.cast(keys, pa.int64()).to_numpy()
+        if bool((ints[1:] > ints[:-1]).all()):
+            return ()  # ascending keys (a file sorted by its id): unique without a sort
         srt = np.sort(ints)
         if not bool((srt[1:] == srt[:-1]).any()):
             return ()
@@ -167,9 +169,11 @@ def scan(path: Path, mapping: TableMapping) -> SourceScan:
 
 
 def iter_encoded_chunks(scanned: SourceScan, mapping: TableMapping, *, keys: frozenset[str] | None = None,
-                        chunk_size: int = 10_000) -> Iterator[tuple[list[str], list[dict[str, Any]]]]:
+                        chunk_size: int = 10_000, positions: Any = None
+                        ) -> Iterator[tuple[list[str], list[dict[str, Any]]]]:
     """Yield ``(keys, rows)`` batches of at most ``chunk_size`` rows as portal JSON values.
 
+    ``positions`` (row numbers in the scan, ascending) or ``keys`` select the rows (default: all).
     Every column is present in every row (None for null), so an update also clears cells that
     became empty. Encoding is column-wise: the upload's hot path.
     """
@@ -177,7 +181,11 @@ def iter_encoded_chunks(scanned: SourceScan, mapping: TableMapping, *, keys: fro
     import pyarrow.compute as pc
 
     table, all_keys = scanned.table, scanned.rows.keys
-    if keys is not None and len(keys) != len(all_keys):
+    if positions is not None:
+        if len(positions) != len(all_keys):
+            take = pa.array(positions, type=pa.int64())
+            table, all_keys = table.take(take), all_keys.take(take)
+    elif keys is not None and len(keys) != len(all_keys):
         mask = pc.is_in(all_keys, value_set=pa.array(list(keys), type=pa.string()))
         table, all_keys = table.filter(mask), all_keys.filter(mask)
     names = [c.field_name for c in mapping.columns]
