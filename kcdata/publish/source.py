@@ -69,7 +69,9 @@ def read_table(path: Path, mapping: TableMapping) -> Any:
         table = pcsv.read_csv(
             path,
             read_options=pcsv.ReadOptions(encoding="utf8"),
-            parse_options=pcsv.ParseOptions(newlines_in_values=True),
+            # A line break inside a value needs quotes; without any quote in the file the reader
+            # may split it at line breaks and parse the blocks in parallel (~2x faster).
+            parse_options=pcsv.ParseOptions(newlines_in_values=_has_quotes(path)),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(sources, pa.string()), include_columns=sources,
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
@@ -83,6 +85,18 @@ def read_table(path: Path, mapping: TableMapping) -> Any:
         raise InputError(f"{path}: cannot parse the CSV ({text[:200]})",
                          hint="Run `kcdata validate` on the dataset.") from exc
     return table.select(sources)
+
+
+def _has_quotes(path: Path) -> bool:
+    """Whether the file holds a double quote anywhere (memchr over a memory map: milliseconds)."""
+    import mmap
+
+    with open(path, "rb") as fh:
+        try:
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                return mm.find(b'"') >= 0
+        except (ValueError, OSError):  # empty or unmappable file: assume the worst
+            return True
 
 
 def _keys_of(table: Any, mapping: TableMapping) -> Any:
