@@ -165,7 +165,7 @@ class Prefetch:
     view: Mapping[str, Any] | None
     identity: str
     refusals: tuple[str, ...]
-    manifest: RowHashes | None = None
+    manifest_parts: list[dict[str, Any]] | None = None  # as downloaded; decoded by :func:`observe`
     count: int | None = None
 
 
@@ -180,9 +180,9 @@ def _prefetch(client: PortalClient, dataset: Dataset, mapping: TableMapping, *,
     view, identity, refusals = find_view(client, dataset, production_domain=production_domain)
     if refusals or view is None:
         return Prefetch(view=view, identity=identity, refusals=refusals)
-    rows = manifest.read(client, view, fingerprint=manifest_fingerprint(mapping))
-    count = client.count_rows(str(view["id"])) if rows is not None else None
-    return Prefetch(view=view, identity=identity, refusals=refusals, manifest=rows, count=count)
+    parts = manifest.fetch(client, view, fingerprint=manifest_fingerprint(mapping))
+    count = client.count_rows(str(view["id"])) if parts is not None else None
+    return Prefetch(view=view, identity=identity, refusals=refusals, manifest_parts=parts, count=count)
 
 
 def observe(client: PortalClient, root: Path, desired: Desired, dataset: Dataset, *,
@@ -198,7 +198,11 @@ def observe(client: PortalClient, root: Path, desired: Desired, dataset: Dataset
     if pre.refusals or view is None:
         return desired, Remote(view=view, identity=identity, refusals=pre.refusals)
     portal_id = str(view["id"])
-    hashes, count = pre.manifest, pre.count
+    # Decoded here, not in the prefetch thread: base64 and JSON hold the GIL, and would stall the
+    # CSV hashing (many short numpy calls) running meanwhile far longer than they take.
+    with phase("decode manifest", dataset=dataset.id):
+        hashes = manifest.verify(view, pre.manifest_parts) if pre.manifest_parts is not None else None
+    count = pre.count
     if hashes is not None:
         if count == len(hashes):
             return desired, Remote(view=view, identity=identity, row_count=count, hashes=hashes,

@@ -98,7 +98,8 @@ def make_plan(*, root: Path, client: PortalClient, ids: list[str] | tuple[str, .
 
     settings = settings or load_publish_settings(root)
     options = options or PlanOptions(max_delete_share=settings.max_delete_share)
-    inventory = load_inventory(root).inventory
+    with phase("load inventory", dataset="*"):
+        inventory = load_inventory(root).inventory
     changed = None
     if changed_since:
         from kcdata.publish.changes import changed_dataset_ids
@@ -148,9 +149,10 @@ def apply_plan_set(*, root: Path, client: PortalClient, plan: PublishPlan, setti
     duration = time.monotonic() - t0
     from kcdata.cli.app import to_jsonable  # plain-data conversion only; no click/rich at import time
 
-    record = publog.make_record(root=root, portal=client.domain, started=started_at, duration_s=duration,
-                                result=outcome, datasets=[to_jsonable(r) for r in results])
-    path = publog.append(root, record)
+    with phase("publish log", dataset="*"):
+        record = publog.make_record(root=root, portal=client.domain, started=started_at, duration_s=duration,
+                                    result=outcome, datasets=[to_jsonable(r) for r in results])
+        path = publog.append(root, record)
     return ApplyResult(portal=client.domain, datasets=tuple(results), duration_s=round(duration, 3),
                        result=outcome, log_path=str(path))
 
