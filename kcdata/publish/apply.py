@@ -228,14 +228,23 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, set
                                       f"source {desired.scan.row_count}", code="row-count-mismatch",
                                       hint="Re-run `kcdata publish apply`; it reads the rows back and fixes them.")
             with timed("manifest"):
+                own = latest if plan.action is Action.UPDATE and latest and _carries_metadata(latest) else None
                 if ptr is None:
-                    current = (latest if plan.action is Action.UPDATE and latest else None) \
-                        or client.get_view(portal_id) or {"id": portal_id}
+                    current = own or client.get_view(portal_id) or {"id": portal_id}
                     ptr = _store_manifest(client, plan, desired, current, mapping)
-                client.update_metadata(portal_id, fields={}, metadata={manifest.META_KEY: ptr})
+                # Our own metadata update's answer is the view's metadata now (rows do not touch it),
+                # so the pointer is merged into it without reading the view again.
+                client.update_metadata(portal_id, fields={}, metadata={manifest.META_KEY: ptr}, current=own)
     except KcdataError as exc:
         return done("failed", exc.message)
     return done("noop" if plan.action is Action.NOOP else "ok")
+
+
+def _carries_metadata(view: Mapping[str, Any]) -> bool:
+    """Whether an update's answer holds the whole ``metadata`` (with our pointer), so it can be the
+    base of the next read-modify-write; a portal answering with less is read again instead."""
+    meta = view.get("metadata")
+    return isinstance(meta, Mapping) and isinstance(meta.get(manifest.META_KEY), Mapping)
 
 
 def _changed_rows(plan: DatasetPlan, desired: Desired) -> RowHashes:

@@ -208,7 +208,8 @@ def observe(client: PortalClient, root: Path, desired: Desired, dataset: Dataset
             return desired, Remote(view=view, identity=identity, row_count=count, hashes=hashes,
                                    hash_kind="source", manifest_ok=True)
         log.info("%s: manifest holds %d rows, the portal %d: reading the rows", dataset.id, len(hashes), count)
-    theirs, ours = portal_value_hashes(client, portal_id, view, mapping), local_value_hashes(desired, mapping)
+    with phase("read rows back from the portal", dataset=dataset.id, client=client):
+        theirs, ours = portal_value_hashes(client, portal_id, view, mapping), local_value_hashes(desired, mapping)
     return replace(desired, value_hashes=ours), Remote(view=view, identity=identity, row_count=len(theirs),
                                                         hashes=theirs, hash_kind="value")
 

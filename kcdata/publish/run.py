@@ -120,10 +120,10 @@ def make_plan(*, root: Path, client: PortalClient, ids: list[str] | tuple[str, .
             with phase("wait for the portal state", dataset=ds.id):
                 pre = pending[0].result() if pending else None
             remote = None
-            with phase("diff", dataset=ds.id, client=client):
-                if not desired.refusals:
-                    desired, remote = observe(client, root, desired, ds, production_domain=settings.portal_domain,
-                                              pre=pre)
+            if not desired.refusals:
+                desired, remote = observe(client, root, desired, ds, production_domain=settings.portal_domain,
+                                          pre=pre)
+            with phase("diff", dataset=ds.id):
                 plan = compute_plan(desired=desired, remote=remote, options=options)
             plans.append(plan)
             desired_by_id[ds.id], entries[ds.id] = desired, ds
