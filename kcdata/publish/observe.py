@@ -165,7 +165,7 @@ class Prefetch:
     view: Mapping[str, Any] | None
     identity: str
     refusals: tuple[str, ...]
-    manifest_parts: list[dict[str, Any]] | None = None  # as downloaded; decoded by :func:`observe`
+    manifest: RowHashes | None = None
     count: int | None = None
 
 
@@ -181,8 +181,12 @@ def _prefetch(client: PortalClient, dataset: Dataset, mapping: TableMapping, *,
     if refusals or view is None:
         return Prefetch(view=view, identity=identity, refusals=refusals)
     parts = manifest.fetch(client, view, fingerprint=manifest_fingerprint(mapping))
-    count = client.count_rows(str(view["id"])) if parts is not None else None
-    return Prefetch(view=view, identity=identity, refusals=refusals, manifest_parts=parts, count=count)
+    # Decoded in this (background) thread too: measured at 1M rows, moving the decode to the main
+    # thread after the CSV hash made the plan slower (0.46 s vs 0.34-0.36 s medians), not faster.
+    with phase("decode manifest", dataset=dataset.id):
+        rows = manifest.verify(view, parts) if parts is not None else None
+    count = client.count_rows(str(view["id"])) if rows is not None else None
+    return Prefetch(view=view, identity=identity, refusals=refusals, manifest=rows, count=count)
 
 
 def observe(client: PortalClient, root: Path, desired: Desired, dataset: Dataset, *,
@@ -198,11 +202,7 @@ def observe(client: PortalClient, root: Path, desired: Desired, dataset: Dataset
     if pre.refusals or view is None:
         return desired, Remote(view=view, identity=identity, refusals=pre.refusals)
     portal_id = str(view["id"])
-    # Decoded here, not in the prefetch thread: base64 and JSON hold the GIL, and would stall the
-    # CSV hashing (many short numpy calls) running meanwhile far longer than they take.
-    with phase("decode manifest", dataset=dataset.id):
-        hashes = manifest.verify(view, pre.manifest_parts) if pre.manifest_parts is not None else None
-    count = pre.count
+    hashes, count = pre.manifest, pre.count
     if hashes is not None:
         if count == len(hashes):
             return desired, Remote(view=view, identity=identity, row_count=count, hashes=hashes,
