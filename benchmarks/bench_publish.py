@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import logging
 import os
 import random
 import shutil
@@ -154,25 +155,63 @@ def validate(root: Path) -> float:
     return time.perf_counter() - t0
 
 
+class PhaseLog(logging.Handler):
+    """Collects kcdata.publish.phases records: (phase, seconds, requests) in the order they ended."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.phases: list[tuple[str, float, int | None]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        name = getattr(record, "kcdata_phase", None)
+        if name is not None:
+            self.phases.append((str(name), float(getattr(record, "seconds", 0.0)), getattr(record, "requests", None)))
+
+
 def run_once(root: Path, url: str) -> dict[str, Any]:
     from kcdata.publish.client import connect
     from kcdata.publish.run import apply_plan_set, load_publish_settings, make_plan
 
     settings = load_publish_settings(root)
     t_validate = validate(root)
-    t0 = time.perf_counter()
-    client = connect(url=url, username=USER, password=PASSWORD, app_token=None, timeout=600,
-                     retry=settings.retry_policy())
-    plan = make_plan(root=root, client=client, settings=settings)
-    t_plan = time.perf_counter() - t0
-    result = apply_plan_set(root=root, client=client, plan=plan, settings=settings, write_back=False)
-    elapsed = time.perf_counter() - t0
+    logger, handler = logging.getLogger("kcdata.publish.phases"), PhaseLog()
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False  # collected here, not printed
+    try:
+        t0 = time.perf_counter()
+        client = connect(url=url, username=USER, password=PASSWORD, app_token=None, timeout=600,
+                         retry=settings.retry_policy())
+        plan = make_plan(root=root, client=client, settings=settings)
+        t_plan = time.perf_counter() - t0
+        plan_requests = getattr(client, "requests", 0)
+        result = apply_plan_set(root=root, client=client, plan=plan, settings=settings, write_back=False)
+        elapsed = time.perf_counter() - t0
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
     client.close()
     p = plan.datasets[0]
     assert result.ok, result
+    requests = getattr(client, "requests", 0)
     return {"seconds": elapsed, "plan_seconds": t_plan, "validate_seconds": t_validate,
             "action": p.action.value, "rows_sent": p.rows.total,
-            "writes": client.write_requests}
+            "writes": client.write_requests, "phases": handler.phases,
+            "requests": {"plan": plan_requests, "apply": requests - plan_requests}}
+
+
+def print_phases(runs: list[dict[str, Any]]) -> None:
+    """Median seconds and requests per phase of the re-publishes (phases in the order of the first)."""
+    names = list(dict.fromkeys(name for name, _, _ in runs[0]["phases"]))
+    print("  1% re-publish, phase breakdown (medians; the CSV scan and the portal state overlap):")
+    for name in names:
+        secs = [sum(s for n, s, _ in r["phases"] if n == name) for r in runs]
+        reqs = [sum(q or 0 for n, _, q in r["phases"] if n == name) for r in runs]
+        print(f"    {name:38} {statistics.median(secs):7.3f} s  {statistics.median(reqs):4.0f} requests")
+    for part in ("plan", "apply"):
+        secs = [r[f"{part}_seconds"] if part == "plan" else r["seconds"] - r["plan_seconds"] for r in runs]
+        reqs = [r["requests"][part] for r in runs]
+        print(f"    {part + ' total':38} {statistics.median(secs):7.3f} s  {statistics.median(reqs):4.0f} requests")
 
 
 def main(argv: list[str]) -> int:
@@ -191,6 +230,7 @@ def main(argv: list[str]) -> int:
     n_changed = changed_copy(base, changed_csv, 0.01)
     portal = Portal(work)
     first, delta, none, sent, srv_writes, cli_writes, val1, val2 = [], [], [], [], [], [], [], []
+    delta_runs: list[dict[str, Any]] = []
     try:
         for rep in range(args.repeats):
             root = work / f"prog{rep}"
@@ -209,6 +249,7 @@ def main(argv: list[str]) -> int:
             r2 = run_once(root, portal.url)
             assert r2["action"] == "update"
             delta.append(r2["seconds"])
+            delta_runs.append(r2)
             val2.append(r2["validate_seconds"])
             sent.append(r2["rows_sent"])
             before = portal.writes_logged()
@@ -245,6 +286,7 @@ def main(argv: list[str]) -> int:
           f"{(t_first + v1) / (t_delta + v2):.1f}x")
     print(f"  no-change re-publish {t_none:8.2f} s  write requests: client {max(cli_writes)}, "
           f"server {max(srv_writes)}   target 0")
+    print_phases(delta_runs)
     print("  PASS" if ok else "  MISS (see ratios above; the machine is shared, figures are noisy)")
     return 0 if ok else 1
 

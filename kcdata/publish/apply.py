@@ -27,10 +27,11 @@ from kcdata.errors import KcdataError, PortalError
 from kcdata.publish import manifest
 from kcdata.publish.client import PortalClient, UpsertReport
 from kcdata.publish.metadata import view_fields
+from kcdata.publish.phases import phase
 from kcdata.publish.plan import Action, DatasetPlan, Desired, RowCounts
 from kcdata.publish.rowset import RowHashes
 from kcdata.publish.settings import PublishSettings
-from kcdata.publish.source import SourceScan, iter_encoded_chunks
+from kcdata.publish.source import SourceScan, iter_encoded_chunks, manifest_fingerprint
 from kcdata.publish.typemap import TableMapping
 
 log = logging.getLogger(__name__)
@@ -61,17 +62,19 @@ class _Uploader:
                  on_progress: Progress | None) -> None:
         self.client, self.portal_id, self.parallel = client, portal_id, parallel
         self.total, self.sent, self.dataset_id, self.on_progress = total, 0, dataset_id, on_progress
-        self.pending: list[tuple[Future[UpsertReport], int, bool]] = []
+        self.pending: list[tuple[Future[UpsertReport], int, bool, str]] = []
         self.pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="kcdata-upload")
         self.tolerated_errors = 0
 
-    def submit(self, rows: list[dict[str, Any]], *, deletes: bool = False) -> None:
+    def submit(self, rows: list[dict[str, Any]], *, deletes: bool = False, target: str | None = None) -> None:
+        """Upsert ``rows`` into the dataset (or into ``target``, e.g. its manifest: not counted as sent)."""
         while len(self.pending) >= self.parallel:
             self._collect(self.pending.pop(0))
-        self.pending.append((self.pool.submit(self.client.upsert, self.portal_id, rows), len(rows), deletes))
+        where = target or self.portal_id
+        self.pending.append((self.pool.submit(self.client.upsert, where, rows), len(rows), deletes, where))
 
-    def _collect(self, item: tuple[Future[UpsertReport], int, bool]) -> None:
-        fut, n, deletes = item
+    def _collect(self, item: tuple[Future[UpsertReport], int, bool, str]) -> None:
+        fut, n, deletes, where = item
         report = fut.result()
         if not report.ok:
             if deletes and report.attempts > 1 and report.errors <= n:
@@ -80,8 +83,10 @@ class _Uploader:
                 self.tolerated_errors += report.errors
             else:
                 raise PortalError(f"{self.client.domain}: the portal rejected {report.errors} of {n} rows "
-                                  f"sent to {self.portal_id}", code="upsert-errors",
+                                  f"sent to {where}", code="upsert-errors",
                                   hint="Run `kcdata validate` on the dataset; re-running apply is safe.")
+        if where != self.portal_id:
+            return
         self.sent += n
         if self.on_progress:
             self.on_progress(self.dataset_id, self.sent, self.total)
@@ -94,16 +99,18 @@ class _Uploader:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _row_chunks(scanned: SourceScan, mapping: TableMapping, keys: frozenset[str] | None, size: int
+def _row_chunks(scanned: SourceScan, mapping: TableMapping, plan: DatasetPlan, size: int
                 ) -> Iterator[list[dict[str, Any]]]:
-    for _keys, rows in iter_encoded_chunks(scanned, mapping, keys=keys, chunk_size=size):
+    for _keys, rows in iter_encoded_chunks(scanned, mapping, keys=plan._upsert_keys, chunk_size=size,
+                                           positions=plan._upsert_rows if plan._upsert_keys is not None else None):
         yield rows
 
 
 def _send_rows(client: PortalClient, plan: DatasetPlan, portal_id: str, *, scanned: SourceScan,
                mapping: TableMapping, settings: PublishSettings, on_progress: Progress | None,
-               fresh: bool) -> int:
-    """Upserts (or replace) and deletes of the plan. Returns the tolerated delete errors."""
+               fresh: bool, also: tuple[str, dict[str, Any]] | None = None) -> int:
+    """Upserts (or replace) and deletes of the plan, and ``also`` = ``(dataset, row)``, one more
+    upsert sent alongside (the manifest delta part). Returns the tolerated delete errors."""
     upserts = scanned.row_count if plan._upsert_keys is None else len(plan._upsert_keys)
     total = upserts + len(plan._delete_keys)
     up = _Uploader(client, portal_id, parallel=settings.parallel_uploads, total=total, dataset_id=plan.id,
@@ -112,7 +119,7 @@ def _send_rows(client: PortalClient, plan: DatasetPlan, portal_id: str, *, scann
         # chunk_size is the upper bound; a delta that would fit in fewer requests than there are
         # parallel uploads is split evenly, so the requests overlap instead of queueing.
         size = min(settings.chunk_size, max(1_000, -(-upserts // settings.parallel_uploads)))
-        chunks = _row_chunks(scanned, mapping, plan._upsert_keys, size)
+        chunks = _row_chunks(scanned, mapping, plan, size)
         if plan.replace and not fresh:
             first = next(chunks, [])
             up.finish()  # nothing may be in flight while the dataset is truncated
@@ -130,6 +137,8 @@ def _send_rows(client: PortalClient, plan: DatasetPlan, portal_id: str, *, scann
             for start in range(0, len(keys), settings.chunk_size):
                 up.submit([{key: k, ":deleted": True} for k in keys[start:start + settings.chunk_size]],
                           deletes=True)
+        if also is not None:
+            up.submit([also[1]], target=also[0])
     finally:
         up.finish()
     return up.tolerated_errors
@@ -154,14 +163,21 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, set
     mapping = desired.mapping
     assert mapping is not None
     fields, metadata = view_fields(desired.metadata)
+
+    def timed(name: str) -> Any:
+        return phase(name, dataset=plan.id, client=client)
+
     try:
+        ptr: dict[str, Any] | None = None  # the manifest pointer, once its rows are stored
         if plan.action is Action.CREATE:
-            view = _create(client, plan, mapping, fields, metadata)
-            portal_id = str(view["id"])
-            client.publish_view(portal_id)
-            client.set_permission(portal_id, public=True)
-            _send_rows(client, plan, portal_id, scanned=desired.scan, mapping=mapping, settings=settings,
-                       on_progress=on_progress, fresh=True)
+            with timed("create view"):
+                view = _create(client, plan, mapping, fields, metadata)
+                portal_id = str(view["id"])
+                client.publish_view(portal_id)
+                client.set_permission(portal_id, public=True)
+            with timed("upload rows"):
+                _send_rows(client, plan, portal_id, scanned=desired.scan, mapping=mapping, settings=settings,
+                           on_progress=on_progress, fresh=True)
         else:
             assert portal_id is not None
             view = plan._view or client.get_view(portal_id) or {}
@@ -169,13 +185,14 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, set
             rows_change = bool(plan.rows.total or plan.replace)
             changed_fields = {c.field for c in plan.metadata_changes}
             if changed_fields - {"publication", "visibility"} or rows_change or plan.columns.drift:
-                md = dict(metadata)
-                if rows_change:
-                    md[manifest.META_KEY] = {**manifest.pointer(view), "state": "writing"}
-                update = dict(fields)
-                if plan.columns.described or plan.columns.added:
-                    update["columns"] = _column_edits(mapping, view)
-                latest = client.update_metadata(portal_id, fields=update, metadata=md) or None
+                with timed("metadata"):
+                    md = dict(metadata)
+                    if rows_change:
+                        md[manifest.META_KEY] = {**manifest.pointer(view), "state": "writing"}
+                    update = dict(fields)
+                    if plan.columns.described or plan.columns.added:
+                        update["columns"] = _column_edits(mapping, view)
+                    latest = client.update_metadata(portal_id, fields=update, metadata=md) or None
                 missing = [c for c in plan.columns.added
                            if c not in {x.get("fieldName") for x in (latest or view).get("columns") or []}]
                 if missing:
@@ -183,8 +200,17 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, set
                                       f"to {portal_id}", code="schema-change-unsupported",
                                       hint="Add the column on the portal by hand, then re-run apply.")
             if rows_change:
-                tolerated = _send_rows(client, plan, portal_id, scanned=desired.scan, mapping=mapping,
-                                       settings=settings, on_progress=on_progress, fresh=False)
+                also = None
+                if plan._refresh_manifest and latest:
+                    # The manifest delta part goes up with the rows; the pointer (still "writing")
+                    # only names it after the row count is checked, so a failure leaves it unused.
+                    with timed("manifest delta"):
+                        prepared = _manifest_delta(plan, desired, latest, mapping)
+                    if prepared is not None:
+                        also, ptr = (prepared[0], prepared[1]), prepared[2]
+                with timed("upload rows"):
+                    tolerated = _send_rows(client, plan, portal_id, scanned=desired.scan, mapping=mapping,
+                                           settings=settings, on_progress=on_progress, fresh=False, also=also)
                 if tolerated:
                     log.info("%s: %d delete errors after retries, checked by row count", plan.id, tolerated)
             if "publication" in changed_fields:
@@ -194,19 +220,54 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, set
                 client.set_permission(portal_id, public=True)
                 latest = None
         if plan._refresh_manifest:
-            current = (latest if plan.action is Action.UPDATE and latest else None) \
-                or client.get_view(portal_id) or {"id": portal_id}
             if plan.rows.total or plan.replace or plan.action is Action.CREATE:
-                count = client.count_rows(portal_id)
+                with timed("verify row count"):
+                    count = client.count_rows(portal_id)
                 if count != desired.scan.row_count:
                     raise PortalError(f"{client.domain}: {portal_id} holds {count} rows after the upload, the "
                                       f"source {desired.scan.row_count}", code="row-count-mismatch",
                                       hint="Re-run `kcdata publish apply`; it reads the rows back and fixes them.")
-            ptr = _store_manifest(client, plan, desired, current, mapping)
-            client.update_metadata(portal_id, fields={}, metadata={manifest.META_KEY: ptr})
+            with timed("manifest"):
+                own = latest if plan.action is Action.UPDATE and latest and _carries_metadata(latest) else None
+                if ptr is None:
+                    current = own or client.get_view(portal_id) or {"id": portal_id}
+                    ptr = _store_manifest(client, plan, desired, current, mapping)
+                # Our own metadata update's answer is the view's metadata now (rows do not touch it),
+                # so the pointer is merged into it without reading the view again.
+                client.update_metadata(portal_id, fields={}, metadata={manifest.META_KEY: ptr}, current=own)
     except KcdataError as exc:
         return done("failed", exc.message)
     return done("noop" if plan.action is Action.NOOP else "ok")
+
+
+def _carries_metadata(view: Mapping[str, Any]) -> bool:
+    """Whether an update's answer holds the whole ``metadata`` (with our pointer), so it can be the
+    base of the next read-modify-write; a portal answering with less is read again instead."""
+    meta = view.get("metadata")
+    return isinstance(meta, Mapping) and isinstance(meta.get(manifest.META_KEY), Mapping)
+
+
+def _changed_rows(plan: DatasetPlan, desired: Desired) -> RowHashes:
+    """Keys and source hashes of the rows the plan upserts."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows = desired.scan.rows
+    if plan._upsert_rows is not None:
+        at = np.asarray(plan._upsert_rows, dtype=np.int64)
+        return RowHashes(keys=rows.keys.take(pa.array(at)), hashes=rows.hashes[at])
+    mask = pc.is_in(rows.keys, value_set=pa.array(list(plan._upsert_keys or ()), type=pa.string()))
+    return RowHashes(keys=rows.keys.filter(mask), hashes=rows.hashes[mask.to_numpy(zero_copy_only=False)])
+
+
+def _manifest_delta(plan: DatasetPlan, desired: Desired, view: Mapping[str, Any], mapping: TableMapping
+                    ) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+    """The manifest delta part for this plan, when the plan came from a trusted manifest."""
+    if plan.state_from != "manifest" or plan.replace or plan._upsert_keys is None:
+        return None
+    return manifest.delta_part(view, changed=_changed_rows(plan, desired), deleted=plan._delete_keys,
+                               total_rows=len(desired.scan.rows), fingerprint=manifest_fingerprint(mapping))
 
 
 def _store_manifest(client: PortalClient, plan: DatasetPlan, desired: Desired, view: Mapping[str, Any],
@@ -214,15 +275,10 @@ def _store_manifest(client: PortalClient, plan: DatasetPlan, desired: Desired, v
     """A delta part when the plan came from a trusted manifest, else a full manifest."""
     rows = desired.scan.rows
     if plan.state_from == "manifest" and not plan.replace and plan._upsert_keys is not None:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        mask = pc.is_in(rows.keys, value_set=pa.array(list(plan._upsert_keys), type=pa.string()))
-        changed = RowHashes(keys=rows.keys.filter(mask), hashes=rows.hashes[mask.to_numpy(zero_copy_only=False)])
-        return manifest.write_delta(client, view, dataset_id=plan.id, changed=changed,
+        return manifest.write_delta(client, view, dataset_id=plan.id, changed=_changed_rows(plan, desired),
                                     deleted=list(plan._delete_keys), total_rows=len(rows),
-                                    fingerprint=mapping.fingerprint(), full=rows)
-    return manifest.write(client, view, dataset_id=plan.id, hashes=rows, fingerprint=mapping.fingerprint())
+                                    fingerprint=manifest_fingerprint(mapping), full=rows)
+    return manifest.write(client, view, dataset_id=plan.id, hashes=rows, fingerprint=manifest_fingerprint(mapping))
 
 
 def _create(client: PortalClient, plan: DatasetPlan, mapping: TableMapping, fields: Mapping[str, Any],

@@ -67,7 +67,8 @@ class PortalClient(Protocol):
                     find_existing: Callable[[], dict[str, Any] | None] | None = None) -> dict[str, Any]: ...
     def find_by_custom_field(self, section: str, field: str, value: str) -> dict[str, Any] | None: ...
     def update_metadata(self, portal_id: str, *, fields: Mapping[str, Any],
-                        metadata: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
+                        metadata: Mapping[str, Any] | None = None,
+                        current: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
     def publish_view(self, portal_id: str) -> None: ...
     def set_permission(self, portal_id: str, *, public: bool) -> None: ...
     def upsert(self, portal_id: str, rows: Sequence[Mapping[str, Any]]) -> UpsertReport: ...
@@ -127,6 +128,7 @@ class SodapyClient:
 
         self.domain = domain
         self.write_requests = 0
+        self.requests = 0  # every HTTP request tried, reads included (retries count again)
         self.retry = retry
         self._lock = threading.Lock()
         self._secrets = tuple(s for s in (password, app_token) if s)
@@ -145,6 +147,11 @@ class SodapyClient:
     def _count_write(self) -> None:
         with self._lock:  # uploads run in worker threads
             self.write_requests += 1
+            self.requests += 1
+
+    def _count_read(self) -> None:
+        with self._lock:
+            self.requests += 1
 
     def _scrub(self, text: str) -> str:
         for s in self._secrets:
@@ -178,6 +185,8 @@ class SodapyClient:
         def counted() -> Any:
             if write:
                 self._count_write()
+            else:
+                self._count_read()
             return fn()
 
         try:
@@ -306,13 +315,15 @@ class SodapyClient:
         return None
 
     def update_metadata(self, portal_id: str, *, fields: Mapping[str, Any],
-                        metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                        metadata: Mapping[str, Any] | None = None,
+                        current: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Set top-level view fields; ``metadata`` keys are merged into the portal's current
-        ``metadata`` object and the whole object is sent back (a partial one would replace it all)."""
+        ``metadata`` object and the whole object is sent back (a partial one would replace it all).
+        ``current``: the view as this client's own last update returned it, saving the read."""
         _check_id(portal_id)
         payload = dict(clean_value(dict(fields)))
         if metadata is not None:
-            current = self.get_view(portal_id)
+            current = current or self.get_view(portal_id)
             if current is None:
                 raise PortalError(f"{self.domain}: view {portal_id} vanished while updating its metadata")
             merged = dict(current.get("metadata") or {})

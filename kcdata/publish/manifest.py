@@ -114,38 +114,54 @@ def decode_parts(parts: list[dict[str, Any]]) -> tuple[RowHashes, str]:
     # "same keys in the same order" comparison keeps working): updates overwrite, deletes drop,
     # new keys go at the end.
     changed_keys = pa.array(list(changes), type=pa.string())
-    where = pc.index_in(changed_keys, value_set=base_keys).to_numpy(zero_copy_only=False)
-    values = list(changes.values())
+    values = pa.array(list(changes.values()), type=pa.uint64())
+    # Probe the base keys against the (few) changed keys: a hash table of the changes, not of a
+    # million base keys.
+    at = pc.index_in(base_keys, value_set=changed_keys)
+    base_at = np.flatnonzero(at.is_valid().to_numpy(zero_copy_only=False))
+    change_at = at.drop_null().to_numpy().astype(np.int64)
+    live = values.is_valid().to_numpy(zero_copy_only=False)
+    value_arr = values.fill_null(0).to_numpy()
     base_hashes = base_hashes.copy()
+    upd = live[change_at]
+    base_hashes[base_at[upd]] = value_arr[change_at[upd]]
     keep = np.ones(len(base_keys), dtype=bool)
-    new_keys, new_hashes = [], []
-    for key, pos, value in zip(changes, where, values, strict=True):
-        if pos is None or np.isnan(pos):
-            if value is not None:
-                new_keys.append(key)
-                new_hashes.append(value)
-        elif value is None:
-            keep[int(pos)] = False
-        else:
-            base_hashes[int(pos)] = value
+    keep[base_at[~upd]] = False
+    found = np.zeros(len(changes), dtype=bool)
+    found[change_at] = True
+    new = np.flatnonzero(~found & live)
     out_keys = base_keys if keep.all() else base_keys.filter(pa.array(keep))
     out_hashes = base_hashes if keep.all() else base_hashes[keep]
-    if new_keys:
-        out_keys = pa.concat_arrays([out_keys, pa.array(new_keys, type=pa.string())])
-        out_hashes = np.concatenate([out_hashes, np.array(new_hashes, dtype=np.uint64)])
+    if len(new):
+        out_keys = pa.concat_arrays([out_keys, changed_keys.take(pa.array(new))])
+        out_hashes = np.concatenate([out_hashes, value_arr[new].astype(np.uint64)])
     return RowHashes(keys=out_keys, hashes=out_hashes), digest
 
 
 def read(client: PortalClient, view: Mapping[str, Any], *, fingerprint: str) -> RowHashes | None:
     """The manifest's keys and hashes, or None when there is none we can trust."""
+    parts = fetch(client, view, fingerprint=fingerprint)
+    return None if parts is None else verify(view, parts)
+
+
+def fetch(client: PortalClient, view: Mapping[str, Any], *, fingerprint: str) -> list[dict[str, Any]] | None:
+    """The manifest's parts as stored (decode them with :func:`verify`), or None when the pointer
+    is not one to trust or the parts cannot be read. Split from decoding so a caller can download
+    in a background thread and decode where the CPU (and the GIL) is free."""
     rec = pointer(view)
     if rec.get("state") != "clean" or rec.get("fingerprint") != fingerprint or not rec.get("manifest_id"):
         return None
     try:
-        parts = list(client.fetch_all_rows(str(rec["manifest_id"]), select=["part", "data"]))
-        rows, digest = decode_parts(parts)
+        return list(client.fetch_all_rows(str(rec["manifest_id"]), select=["part", "data"]))
     except PortalError:
         return None  # e.g. a PR plan without credentials cannot read the private manifest
+
+
+def verify(view: Mapping[str, Any], parts: list[dict[str, Any]]) -> RowHashes | None:
+    """The decoded parts when they match the pointer's digest, row and part counts, else None."""
+    rec = pointer(view)
+    try:
+        rows, digest = decode_parts(parts)
     except ValueError:
         return None
     if digest != rec.get("digest") or len(rows) != rec.get("rows") or len(parts) != rec.get("parts"):
@@ -188,21 +204,32 @@ def write(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, has
             "parts": len(rows), "delta_rows": 0, "state": "clean"}
 
 
-def write_delta(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, changed: RowHashes,
-                deleted: list[str], total_rows: int, fingerprint: str, full: RowHashes) -> dict[str, Any]:
-    """Append one delta part (the rows just upserted and the keys just deleted) instead of rewriting
-    the whole manifest; falls back to :func:`write` when the deltas grow past a fifth of the rows
-    or the pointer is not one this function can extend."""
+def delta_part(view: Mapping[str, Any], *, changed: RowHashes, deleted: Sequence[str], total_rows: int,
+               fingerprint: str) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+    """``(manifest id, part row, new pointer)`` of one delta part (the rows just upserted and the
+    keys just deleted) extending the manifest ``view`` points at; None when a full manifest must be
+    written instead (no extendable pointer, or the deltas grew past a fifth of the rows)."""
     rec = pointer(view)
     delta_rows = int(rec.get("delta_rows") or 0) + len(changed) + len(deleted)
     parts = rec.get("parts")
     if (not rec.get("manifest_id") or rec.get("fingerprint") != fingerprint or not isinstance(parts, int)
             or not rec.get("digest") or delta_rows > max(0.2 * total_rows, 1000) or parts >= 200):
-        return write(client, view, dataset_id=dataset_id, hashes=full, fingerprint=fingerprint)
+        return None
     blob = _blob(b"D", changed.keys, changed.hashes, deleted)
-    report = client.upsert(str(rec["manifest_id"]), [{"part": str(parts), "data": blob}])
+    return str(rec["manifest_id"]), {"part": str(parts), "data": blob}, {
+        "manifest_id": rec["manifest_id"], "fingerprint": fingerprint, "rows": total_rows,
+        "digest": _chain(str(rec["digest"]), blob), "parts": parts + 1, "delta_rows": delta_rows, "state": "clean"}
+
+
+def write_delta(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, changed: RowHashes,
+                deleted: list[str], total_rows: int, fingerprint: str, full: RowHashes) -> dict[str, Any]:
+    """Append one delta part (see :func:`delta_part`) instead of rewriting the whole manifest;
+    falls back to :func:`write` when the pointer cannot be extended."""
+    prepared = delta_part(view, changed=changed, deleted=deleted, total_rows=total_rows, fingerprint=fingerprint)
+    if prepared is None:
+        return write(client, view, dataset_id=dataset_id, hashes=full, fingerprint=fingerprint)
+    manifest_id, part, new_pointer = prepared
+    report = client.upsert(manifest_id, [part])
     if not report.ok:
         raise PortalError(f"{client.domain}: storing the row manifest delta failed ({report.errors} errors)")
-    return {"manifest_id": rec["manifest_id"], "fingerprint": fingerprint, "rows": total_rows,
-            "digest": _chain(str(rec["digest"]), blob), "parts": parts + 1, "delta_rows": delta_rows,
-            "state": "clean"}
+    return new_pointer

@@ -105,6 +105,8 @@ class DatasetPlan:
     portal_rows: int = 0
     state_from: str | None = None  # manifest | portal-rows | None (new dataset)
     _upsert_keys: frozenset[str] | None = field(default=frozenset(), repr=False)  # None: every source row
+    # The same rows as positions in the source scan (ascending); None: match _upsert_keys instead.
+    _upsert_rows: Any = field(default=None, repr=False, compare=False)
     _delete_keys: tuple[str, ...] = field(default=(), repr=False)
     _refresh_manifest: bool = field(default=False, repr=False)
     _view: Mapping[str, Any] | None = field(default=None, repr=False)  # the portal view as planned against
@@ -231,5 +233,6 @@ def compute_plan(*, desired: Desired, remote: Remote | None, options: PlanOption
                        identity=remote.identity, replace=options.replace, source_rows=len(local),
                        portal_rows=base, state_from=state_from,
                        _upsert_keys=None if options.replace else frozenset(creates + updates), _view=remote.view,
+                       _upsert_rows=None if options.replace else d.upsert_positions(),
                        _delete_keys=deletes,
                        _refresh_manifest=bool(counts.total or options.replace) or not remote.manifest_ok)

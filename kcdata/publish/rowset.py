@@ -7,7 +7,7 @@ keys live in Arrow arrays and hashes in numpy ``uint64`` arrays, and :func:`diff
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -53,6 +53,18 @@ class RowDiff:
     create: list[str]
     update: list[str]
     delete: list[str]
+    # Positions in ``local`` of the created and updated keys (ascending), so the upload and the
+    # manifest delta can take those rows without matching a million keys against a key set again.
+    create_at: np.ndarray | None = field(default=None, compare=False)
+    update_at: np.ndarray | None = field(default=None, compare=False)
+
+    def upsert_positions(self) -> np.ndarray | None:
+        """Positions in ``local`` of every row to upsert, ascending (None when unknown)."""
+        import numpy as np
+
+        if self.create_at is None or self.update_at is None:
+            return None
+        return np.sort(np.concatenate([self.create_at, self.update_at]).astype(np.int64))
 
 
 def key_hashes(keys: Any) -> np.ndarray:
@@ -74,12 +86,13 @@ def diff(local: RowHashes, remote: RowHashes) -> RowDiff:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    none = np.zeros(0, dtype=np.int64)
     if len(remote) == 0:
-        return RowDiff(create=local.key_list(), update=[], delete=[])
+        return RowDiff(create=local.key_list(), update=[], delete=[], create_at=np.arange(len(local)), update_at=none)
     if len(local) == len(remote) and local.keys.equals(remote.keys):
         changed = np.flatnonzero(local.hashes != remote.hashes)
         return RowDiff(create=[], update=local.keys.take(pa.array(changed)).to_pylist() if len(changed) else [],
-                       delete=[])
+                       delete=[], create_at=none, update_at=changed)
     lk, rk = local.hashed_keys(), remote.hashed_keys()
     index = pd.Index(rk)
     if not index.is_unique:
@@ -99,7 +112,7 @@ def diff(local: RowHashes, remote: RowHashes) -> RowDiff:
         return arr.take(pa.array(idx)).to_pylist() if len(idx) else []  # type: ignore[no-any-return]
 
     return RowDiff(create=keys_at(local.keys, creates), update=keys_at(local.keys, updates),
-                   delete=keys_at(remote.keys, deletes))
+                   delete=keys_at(remote.keys, deletes), create_at=creates, update_at=updates)
 
 
 def _join_diff(local: RowHashes, remote: RowHashes) -> RowDiff:
@@ -114,23 +127,25 @@ def _join_diff(local: RowHashes, remote: RowHashes) -> RowDiff:
     only_local = pc.is_null(ri)
     only_remote = pc.is_null(li)
     both = pc.invert(pc.or_(only_local, only_remote))
-    creates = _sorted_keys(j, only_local, "li")
-    deletes = _sorted_keys(j, only_remote, "ri")
+    creates, create_at = _sorted_keys(j, only_local, "li")
+    deletes, _ = _sorted_keys(j, only_remote, "ri")
     jb = j.filter(both)
     lidx = jb.column("li").to_numpy()
     ridx = jb.column("ri").to_numpy()
     changed = local.hashes[lidx] != remote.hashes[ridx]
     upd_idx = np.sort(lidx[changed])
     updates = local.keys.take(pa.array(upd_idx)).to_pylist() if len(upd_idx) else []
-    return RowDiff(create=creates, update=updates, delete=deletes)
+    return RowDiff(create=creates, update=updates, delete=deletes, create_at=create_at, update_at=upd_idx)
 
 
-def _sorted_keys(table: Any, mask: Any, order_col: str) -> list[str]:
+def _sorted_keys(table: Any, mask: Any, order_col: str) -> tuple[list[str], np.ndarray]:
+    """The keys selected by ``mask`` in the order of ``order_col``, and those positions."""
     import numpy as np
 
     sub = table.filter(mask)
     if sub.num_rows == 0:
-        return []
-    order = np.argsort(sub.column(order_col).to_numpy(), kind="stable")
+        return [], np.zeros(0, dtype=np.int64)
+    at = sub.column(order_col).to_numpy()
+    order = np.argsort(at, kind="stable")
     keys: list[str] = sub.column("k").take(order).to_pylist()
-    return keys
+    return keys, at[order]

@@ -23,6 +23,7 @@ from kcdata.publish import log as publog
 from kcdata.publish.apply import DatasetResult, Progress, apply_plan
 from kcdata.publish.client import PortalClient, connect
 from kcdata.publish.observe import CANDIDATE_STATUSES, Prefetch, build_desired, observe, prefetch
+from kcdata.publish.phases import phase
 from kcdata.publish.plan import Action, DatasetPlan, Desired, PlanOptions, compute_plan
 from kcdata.publish.settings import PublishSettings, publish_settings
 from kcdata.publish.typemap import TableMapping
@@ -97,7 +98,8 @@ def make_plan(*, root: Path, client: PortalClient, ids: list[str] | tuple[str, .
 
     settings = settings or load_publish_settings(root)
     options = options or PlanOptions(max_delete_share=settings.max_delete_share)
-    inventory = load_inventory(root).inventory
+    with phase("load inventory", dataset="*"):
+        inventory = load_inventory(root).inventory
     changed = None
     if changed_since:
         from kcdata.publish.changes import changed_dataset_ids
@@ -115,12 +117,14 @@ def make_plan(*, root: Path, client: PortalClient, ids: list[str] | tuple[str, .
                 pending.append(pool.submit(prefetch, client, ds, mapping, production_domain=settings.portal_domain))
 
             desired = build_desired(root, inventory, ds, named=named, on_mapping=start)
-            pre = pending[0].result() if pending else None
+            with phase("wait for the portal state", dataset=ds.id):
+                pre = pending[0].result() if pending else None
             remote = None
             if not desired.refusals:
                 desired, remote = observe(client, root, desired, ds, production_domain=settings.portal_domain,
                                           pre=pre)
-            plan = compute_plan(desired=desired, remote=remote, options=options)
+            with phase("diff", dataset=ds.id):
+                plan = compute_plan(desired=desired, remote=remote, options=options)
             plans.append(plan)
             desired_by_id[ds.id], entries[ds.id] = desired, ds
     return PublishPlan(portal=client.domain, datasets=tuple(plans), options=options, _desired=desired_by_id,
@@ -145,9 +149,10 @@ def apply_plan_set(*, root: Path, client: PortalClient, plan: PublishPlan, setti
     duration = time.monotonic() - t0
     from kcdata.cli.app import to_jsonable  # plain-data conversion only; no click/rich at import time
 
-    record = publog.make_record(root=root, portal=client.domain, started=started_at, duration_s=duration,
-                                result=outcome, datasets=[to_jsonable(r) for r in results])
-    path = publog.append(root, record)
+    with phase("publish log", dataset="*"):
+        record = publog.make_record(root=root, portal=client.domain, started=started_at, duration_s=duration,
+                                    result=outcome, datasets=[to_jsonable(r) for r in results])
+        path = publog.append(root, record)
     return ApplyResult(portal=client.domain, datasets=tuple(results), duration_s=round(duration, 3),
                        result=outcome, log_path=str(path))
 

@@ -5,7 +5,8 @@ fraction of a second. Two hashes exist, for two ways of knowing what the portal 
 
 * the *source hash* of a row is a 64-bit hash of its CSV cells as written — cheap and vectorised,
   and what the manifest kept on the portal records; it is only comparable under the same column
-  mapping (the manifest carries :meth:`TableMapping.fingerprint` and is ignored when that differs);
+  mapping and hash function (the manifest carries :func:`manifest_fingerprint` and is ignored when
+  that differs);
 * the *value hash* is a digest of the row's canonical portal values (:func:`typemap.canonical`), so
   it can be computed both from our CSV and from rows read back from the portal.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kcdata.errors import InputError
+from kcdata.publish import hashing
 from kcdata.publish.rowset import RowHashes
 from kcdata.publish.typemap import Column, EncodeError, TableMapping, canonical, column_encoder
 
@@ -67,7 +69,9 @@ def read_table(path: Path, mapping: TableMapping) -> Any:
         table = pcsv.read_csv(
             path,
             read_options=pcsv.ReadOptions(encoding="utf8"),
-            parse_options=pcsv.ParseOptions(newlines_in_values=True),
+            # A line break inside a value needs quotes; without any quote in the file the reader
+            # may split it at line breaks and parse the blocks in parallel (~2x faster).
+            parse_options=pcsv.ParseOptions(newlines_in_values=_has_quotes(path)),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(sources, pa.string()), include_columns=sources,
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
@@ -81,6 +85,18 @@ def read_table(path: Path, mapping: TableMapping) -> Any:
         raise InputError(f"{path}: cannot parse the CSV ({text[:200]})",
                          hint="Run `kcdata validate` on the dataset.") from exc
     return table.select(sources)
+
+
+def _has_quotes(path: Path) -> bool:
+    """Whether the file holds a double quote anywhere (memchr over a memory map: milliseconds)."""
+    import mmap
+
+    with open(path, "rb") as fh:
+        try:
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                return mm.find(b'"') >= 0
+        except (ValueError, OSError):  # empty or unmappable file: assume the worst
+            return True
 
 
 def _keys_of(table: Any, mapping: TableMapping) -> Any:
@@ -111,13 +127,17 @@ def _keys_of(table: Any, mapping: TableMapping) -> Any:
     return pa.array(out, type=pa.string())
 
 
+def manifest_fingerprint(mapping: TableMapping) -> str:
+    """What a manifest's source hashes are only comparable under: the column mapping and the hash
+    function (a manifest written with another one is ignored, never misread)."""
+    return f"{mapping.fingerprint()}-{hashing.VERSION}"
+
+
 def _hashes_of(table: Any) -> Any:
-    import pandas as pd
     import pyarrow.compute as pc
 
     joined = pc.binary_join_element_wise(*[table.column(i) for i in range(table.num_columns)], HASH_SEP)
-    # pandas' hash_array uses a fixed key: stable across processes and machines.
-    return pd.util.hash_array(joined.to_numpy(zero_copy_only=False), categorize=False)
+    return hashing.hash_strings(joined)
 
 
 def _duplicates(keys: Any) -> tuple[str, ...]:
@@ -130,6 +150,8 @@ def _duplicates(keys: Any) -> tuple[str, ...]:
         return ()
     try:  # integer keys (the common case): a sort of int64 is far cheaper than hashing strings
         ints = pc.cast(keys, pa.int64()).to_numpy()
+        if bool((ints[1:] > ints[:-1]).all()):
+            return ()  # ascending keys (a file sorted by its id): unique without a sort
         srt = np.sort(ints)
         if not bool((srt[1:] == srt[:-1]).any()):
             return ()
@@ -161,9 +183,11 @@ def scan(path: Path, mapping: TableMapping) -> SourceScan:
 
 
 def iter_encoded_chunks(scanned: SourceScan, mapping: TableMapping, *, keys: frozenset[str] | None = None,
-                        chunk_size: int = 10_000) -> Iterator[tuple[list[str], list[dict[str, Any]]]]:
+                        chunk_size: int = 10_000, positions: Any = None
+                        ) -> Iterator[tuple[list[str], list[dict[str, Any]]]]:
     """Yield ``(keys, rows)`` batches of at most ``chunk_size`` rows as portal JSON values.
 
+    ``positions`` (row numbers in the scan, ascending) or ``keys`` select the rows (default: all).
     Every column is present in every row (None for null), so an update also clears cells that
     became empty. Encoding is column-wise: the upload's hot path.
     """
@@ -171,7 +195,11 @@ def iter_encoded_chunks(scanned: SourceScan, mapping: TableMapping, *, keys: fro
     import pyarrow.compute as pc
 
     table, all_keys = scanned.table, scanned.rows.keys
-    if keys is not None and len(keys) != len(all_keys):
+    if positions is not None:
+        if len(positions) != len(all_keys):
+            take = pa.array(positions, type=pa.int64())
+            table, all_keys = table.take(take), all_keys.take(take)
+    elif keys is not None and len(keys) != len(all_keys):
         mask = pc.is_in(all_keys, value_set=pa.array(list(keys), type=pa.string()))
         table, all_keys = table.filter(mask), all_keys.filter(mask)
     names = [c.field_name for c in mapping.columns]
