@@ -29,6 +29,9 @@ from kcdata.portal.types import ValueProblem, encoder, parse_row_id
 DB_FILE = "portal.sqlite3"
 _ID_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyz"
 _MAX_CURSORS = 64
+# Writers never checkpoint below this many WAL pages (a safety net: the checkpointer thread does it),
+# so a write request does not pay for copying its pages back into the database file.
+_WRITER_CHECKPOINT_PAGES = 20_000
 _SYSTEM_KEYS = frozenset({":id", ":deleted", ":created_at", ":updated_at", ":version"})
 
 
@@ -111,6 +114,7 @@ class Store:
         self._version = 0  # bumped before and after every write (see _writing)
         self._cursors: dict[tuple[Any, ...], tuple[int, int, int]] = {}  # query -> (version, end offset, last _id)
         self._cursor_lock = threading.Lock()
+        self._checkpointer: _Checkpointer | None = None
         conn = self._conn()
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("CREATE TABLE IF NOT EXISTS views (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
@@ -127,6 +131,7 @@ class Store:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA case_sensitive_like=ON")
             conn.execute("PRAGMA cache_size=-65536")
+            conn.execute(f"PRAGMA wal_autocheckpoint={_WRITER_CHECKPOINT_PAGES}")
             conn.create_function("py_upper", 1, _py_case(str.upper), deterministic=True)
             conn.create_function("py_lower", 1, _py_case(str.lower), deterministic=True)
             self._local.conn = conn
@@ -134,6 +139,9 @@ class Store:
 
     def close(self) -> None:
         """Close this thread's connection (others close when their threads end) and free the data dir."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
@@ -303,6 +311,9 @@ class Store:
                 yield
             finally:
                 self._version += 1
+                if self._checkpointer is None:
+                    self._checkpointer = _Checkpointer(self.path)
+                self._checkpointer.poke()
 
     def row_count(self, view_id: str) -> int:
         return int(self._conn().execute(f"SELECT COUNT(*) FROM {table_name(view_id)}").fetchone()[0])
@@ -369,6 +380,44 @@ class Store:
                 raise
             self._views[view["id"]] = self._pending_view
             return report
+
+
+class _Checkpointer:
+    """Copies committed WAL pages back into the database file on its own thread.
+
+    SQLite's automatic checkpoint runs inside the COMMIT of whichever write crosses the threshold; for
+    scattered updates it is most of the write's cost (5,000 updated rows of a 1M-row table: ~70 ms
+    of ~100 ms commit). Passive checkpoints block neither readers nor writers.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="kcdata-portal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def poke(self) -> None:
+        """Something was committed: checkpoint soon (pokes during a checkpoint coalesce into one more)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False, timeout=60)
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stopping:
+                    return
+                with contextlib.suppress(sqlite3.Error):  # busy or locked: the next poke retries
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
 
 
 # -- upsert planning and application ------------------------------------------------------------------
