@@ -527,7 +527,7 @@ def _upsert_sql(table: str, key_sql: str, names: Sequence[str]) -> str:
             "_updated_at = excluded._updated_at")
 
 
-def _apply_bulk(conn: sqlite3.Connection, table: str, key_sql: str, plan: _Plan, *, replace: bool) -> UpsertReport:
+def _apply_bulk(conn: sqlite3.Connection, table: str, key_sql: str, plan: _Plan) -> UpsertReport:
     """Same statements and counts as the per-row path, as one executemany."""
     assert plan.bulk is not None
     report = plan.report
@@ -539,13 +539,16 @@ def _apply_bulk(conn: sqlite3.Connection, table: str, key_sql: str, plan: _Plan,
         conn.executemany(_insert_sql(table, names), params)
         report.created += count
         return report
-    existing = set() if replace else _existing_keys(conn, table, key_sql, keys)
-    distinct = set(keys)
-    if existing or len(distinct) != count:
-        conn.executemany(_upsert_sql(table, key_sql, names), params)
-    else:
+    # No probe for existing keys (for scattered updates it cost as much as ~40% of the upsert):
+    # ``_id`` is AUTOINCREMENT, so the rows this statement created are exactly those above the
+    # largest ``_id`` before it (we hold the write lock inside one transaction).
+    before = conn.execute(f"SELECT max(_id) FROM {table}").fetchone()[0]
+    if before is None and len(set(keys)) == count:  # empty table, distinct keys: nothing can conflict
         conn.executemany(_insert_sql(table, names), params)
-    created = len(distinct - existing)
+        created = count
+    else:
+        conn.executemany(_upsert_sql(table, key_sql, names), params)
+        created = int(conn.execute(f"SELECT count(*) FROM {table} WHERE _id > ?", (before or 0,)).fetchone()[0])
     report.created += created
     report.updated += count - created
     report.by_row_identifier += count - created
@@ -570,7 +573,7 @@ def _apply(conn: sqlite3.Connection, view: dict[str, Any], plan: _Plan, *, repla
     if replace:
         conn.execute(f"DELETE FROM {table}")
     if plan.bulk is not None:
-        return _apply_bulk(conn, table, key_sql, plan, replace=replace)
+        return _apply_bulk(conn, table, key_sql, plan)
     if replace:
         existing: set[Any] = set()
     elif key:
