@@ -238,6 +238,44 @@ def test_manifest_parts_round_trip() -> None:
         manifest.decode_parts([{"part": "0", "data": "bm90IHpsaWI="}])
 
 
+def test_manifest_integer_keys_are_stored_compactly_and_round_trip() -> None:
+    import base64
+
+    # Canonical integers in any order, negatives and gaps included, over several parts.
+    keys = [str(k) for k in [*range(1, manifest.PART_ROWS + 5), -3, 0, 10**15, 42_000_000]]
+    hashes = {k: (i * 0x9E3779B97F4A7C15) % 2**64 for i, k in enumerate(keys)}
+    rows, digest = manifest.encode_parts(_rh(hashes))
+    assert [base64.b64decode(r["data"])[:1] for r in rows] == [b"I", b"I"]
+    # An id column in order costs ~nothing beyond the 8 bytes of each hash.
+    assert len(base64.b64decode(rows[0]["data"])) < 8 * manifest.PART_ROWS + 10_000
+    back, digest2 = manifest.decode_parts(list(reversed(rows)))
+    assert back.key_list() == keys and back.as_dict() == hashes and digest2 == digest
+    # Deltas apply on top of integer base parts like on string ones.
+    d1 = manifest._blob(b"D", ["5", "77777777777"], [1, 2], ["1"])
+    got, _ = manifest.decode_parts([*rows, {"part": "2", "data": d1}])
+    assert got.key_list() == [*keys[1:], "77777777777"] and got.as_dict()["5"] == 1
+
+
+@pytest.mark.parametrize("odd", ["007", "+7", " 7", "7.0", "1e3", "99999999999999999999", ""])
+def test_manifest_keys_that_are_not_canonical_integers_keep_their_text(odd: str) -> None:
+    import base64
+
+    hashes = {"1": 1, "2": 2, odd: 3}
+    rows, _ = manifest.encode_parts(_rh(hashes))
+    assert base64.b64decode(rows[0]["data"])[:1] != b"I"
+    assert manifest.decode_parts(rows)[0].as_dict() == hashes
+
+
+def test_damaged_integer_manifest_part_is_refused() -> None:
+    import base64
+
+    rows, _ = manifest.encode_parts(_rh({"1": 1, "2": 2}))
+    raw = base64.b64decode(rows[0]["data"])
+    for bad in (raw[:-1], raw[:5], raw[:9] + b"\x00" + raw[10:], raw + b"\x00"):
+        with pytest.raises(ValueError):
+            manifest.decode_parts([{"part": "0", "data": base64.b64encode(bad).decode()}])
+
+
 @given(st.dictionaries(st.text(max_size=5), st.integers(0, 3), max_size=30),
        st.dictionaries(st.text(max_size=5), st.integers(0, 3), max_size=30))
 def test_row_diff_matches_set_semantics(local: dict[str, int], remote: dict[str, int]) -> None:

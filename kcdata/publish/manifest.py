@@ -1,13 +1,23 @@
 """The row manifest kept *on the portal*, so any runner (a fresh CI machine) sends only the delta.
 
 The manifest maps each row key to the source hash of the row as last published. It lives in a
-private companion dataset (columns ``part`` number, ``data`` text; each ``data`` cell is a
-zlib-compressed, base64-encoded Arrow IPC stream of up to :data:`PART_ROWS` keys and their 64-bit
-hashes). The public view
+private companion dataset (columns ``part`` number, ``data`` text); each ``data`` cell is one
+base64-encoded part of up to :data:`PART_ROWS` keys and their 64-bit hashes, whose first byte
+says what follows:
+
+* ``I`` (a base part whose keys are all canonical integers, the common case): the row count,
+  then the keys as zlib-compressed int64 differences (an id column in order compresses to
+  almost nothing), then the hashes as raw little-endian ``uint64`` (random bytes: compressing
+  them costs time and saves nothing);
+* ``B`` (a base part with other keys) and ``D`` (a delta part: the rows just upserted, and the
+  keys just deleted as rows with a null hash): a zlib-compressed Arrow IPC stream of
+  ``{k: string, h: uint64}``.
+
+Base parts come first, then delta parts in the order they were written. The public view
 points at it from ``metadata.kcdata``::
 
     {"manifest_id": "abcd-2345", "fingerprint": "<mapping fingerprint>", "rows": 1000000,
-     "digest": "<sha256 of the parts>", "state": "clean" | "writing"}
+     "digest": "<sha256 chain of the parts>", "parts": 10, "delta_rows": 0, "state": "clean" | "writing"}
 
 ``state`` is set to ``writing`` before any row of the public dataset changes and back to ``clean``
 only after the new manifest is stored; a run killed in between leaves ``writing``, and the next
@@ -67,11 +77,59 @@ def _blob(kind: bytes, keys: Any, hashes: Any, deleted: Sequence[str] = ()) -> s
     return base64.b64encode(zlib.compress(kind + sink.getvalue().to_pybytes(), 1)).decode()
 
 
+def _int_keys(keys: Any) -> Any:
+    """The keys as int64 when every one is a canonical integer (``str(int(k)) == k``), else None."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        ints = pc.cast(keys, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if ints.null_count or not pc.all(pc.equal(pc.cast(ints, pa.string()), keys)).as_py():
+        return None  # "007", "+7" or " 7" would not come back as written
+    return ints.to_numpy()
+
+
+_I_HEAD = 8  # "I" parts: uint32 row count, uint32 length of the compressed keys
+
+
+def _int_blob(ints: Any, hashes: Any) -> str:
+    import numpy as np
+
+    deltas = np.diff(np.asarray(ints, dtype=np.int64), prepend=np.int64(0))
+    zkeys = zlib.compress(deltas.astype("<i8").tobytes(), 1)
+    head = np.array([len(deltas), len(zkeys)], dtype="<u4").tobytes()
+    body = np.ascontiguousarray(hashes, dtype="<u8").tobytes()
+    return base64.b64encode(b"I" + head + zkeys + body).decode()
+
+
+def _int_part(raw: bytes) -> tuple[Any, Any]:
+    """``(int64 keys, uint64 hashes)`` of an ``I`` part (``raw`` without its kind byte)."""
+    import numpy as np
+
+    if len(raw) < _I_HEAD:
+        raise ValueError("damaged manifest part")
+    n, zlen = (int(x) for x in np.frombuffer(raw, dtype="<u4", count=2))
+    try:
+        deltas = np.frombuffer(zlib.decompress(raw[_I_HEAD:_I_HEAD + zlen]), dtype="<i8")
+    except zlib.error as exc:
+        raise ValueError(f"damaged manifest part: {exc}") from exc
+    if len(deltas) != n or len(raw) != _I_HEAD + zlen + 8 * n:
+        raise ValueError("damaged manifest part")
+    return np.cumsum(deltas), np.frombuffer(raw, dtype="<u8", count=n, offset=_I_HEAD + zlen)
+
+
 def encode_parts(rows: RowHashes) -> tuple[list[dict[str, Any]], str]:
-    """Base parts of a full manifest and its digest (see :func:`_blob` for a part's format)."""
+    """Base parts of a full manifest and its digest (see the module's docstring for the formats)."""
     out, digest = [], ""
+    ints = _int_keys(rows.keys) if len(rows) else None
     for n, start in enumerate(range(0, max(len(rows), 1), PART_ROWS)):
-        blob = _blob(b"B", rows.keys.slice(start, PART_ROWS), rows.hashes[start:start + PART_ROWS])
+        hashes = rows.hashes[start:start + PART_ROWS]
+        if ints is not None:
+            blob = _int_blob(ints[start:start + PART_ROWS], hashes)
+        else:
+            blob = _blob(b"B", rows.keys.slice(start, PART_ROWS), hashes)
         digest = _chain(digest, blob)
         out.append({"part": str(n), "data": blob})
     return out, digest
@@ -91,7 +149,19 @@ def decode_parts(parts: list[dict[str, Any]]) -> tuple[RowHashes, str]:
         blob = str(p.get("data") or "")
         digest = _chain(digest, blob)
         try:
-            raw = zlib.decompress(base64.b64decode(blob))
+            raw = base64.b64decode(blob)
+        except ValueError as exc:
+            raise ValueError(f"damaged manifest part: {exc}") from exc
+        kind = raw[:1]
+        if kind == b"I":
+            if changes:
+                raise ValueError("a base part after a delta part")
+            ints, h_np = _int_part(raw[1:])
+            keys.append(ints)
+            hashes.append(h_np)
+            continue
+        try:
+            raw = zlib.decompress(raw)
             table = pa.ipc.open_stream(pa.py_buffer(raw[1:])).read_all()
         except (zlib.error, pa.ArrowInvalid) as exc:
             raise ValueError(f"damaged manifest part: {exc}") from exc
@@ -106,6 +176,8 @@ def decode_parts(parts: list[dict[str, Any]]) -> tuple[RowHashes, str]:
             hashes.append(h.to_numpy())
         else:
             changes.update(zip(k.to_pylist(), h.to_pylist(), strict=True))
+    # Integer parts become key text in one cast (all parts of one manifest share a format).
+    keys = [pc.cast(pa.array(k), pa.string()) if isinstance(k, np.ndarray) else k for k in keys]
     base_keys = pa.concat_arrays(keys) if keys else pa.array([], type=pa.string())
     base_hashes = np.concatenate(hashes).astype(np.uint64) if hashes else np.zeros(0, dtype=np.uint64)
     if not changes:
