@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pyarrow as pa
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -47,3 +48,22 @@ def test_known_values_are_stable() -> None:
     # Stored in manifests on the portal: a change here must bump hashing.VERSION.
     got = [_one(s) for s in ("", "a", "abcdefgh", "abcdefghi")]
     assert got == [15397730242686860875, 4762798922060510589, 11621255909485612025, 15288095038876702297]
+
+
+def test_spans_hash_the_same_in_blocks_and_anywhere_in_a_buffer(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    from kcdata.publish import hashing
+
+    values = [f"record {i}" * (i % 4) for i in range(50)]
+    text = "".join(values).encode()
+    starts = np.cumsum([0] + [len(v.encode()) for v in values[:-1]])
+    lengths = np.array([len(v.encode()) for v in values])
+    padded = np.zeros(len(text) + 8, dtype=np.uint8)
+    padded[:len(text)] = np.frombuffer(text, dtype=np.uint8)
+    want = [_one(v) for v in values]
+    assert hashing.hash_spans(padded, starts, lengths).tolist() == want
+    monkeypatch.setattr(hashing, "BLOCK", 7)  # many blocks, the last one short
+    assert hashing.hash_spans(padded, starts, lengths).tolist() == want
+    order = np.arange(len(values))[::-1]  # spans in any order
+    assert hashing.hash_spans(padded, starts[order], lengths[order]).tolist() == want[::-1]

@@ -34,8 +34,6 @@ def hash_strings(array: Any) -> Any:
     n = len(array)
     if n == 0:
         return np.zeros(0, dtype=np.uint64)
-    p1, p2, p3, p5 = (np.uint64(x) for x in (_P1, _P2, _P3, _P5))
-    masks = np.array([(1 << (8 * i)) - 1 for i in range(8)] + [2**64 - 1], dtype=np.uint64)
     _, off_buf, data_buf = array.buffers()
     offsets = np.frombuffer(off_buf, dtype=off_type, count=n + 1,
                             offset=array.offset * np.dtype(off_type).itemsize).astype(np.int64)
@@ -44,9 +42,42 @@ def hash_strings(array: Any) -> Any:
     padded = np.zeros(hi - lo + 8, dtype=np.uint8)
     if hi > lo:
         padded[:hi - lo] = np.frombuffer(data_buf, dtype=np.uint8, count=hi - lo, offset=lo)
+    return hash_spans(padded, offsets[:-1] - lo, np.diff(offsets))
+
+
+BLOCK = 1 << 16
+
+
+def hash_spans(padded: Any, starts: Any, lengths: Any) -> Any:
+    """``uint64`` hashes of the byte strings ``padded[starts[i]:starts[i] + lengths[i]]``.
+
+    ``padded`` is a ``uint8`` array with at least 8 bytes after the last span (so an 8-byte read
+    at any span start stays in bounds); spans may be anywhere in it, in any order.
+
+    Spans are hashed in blocks of :data:`BLOCK`: each block's temporaries stay in the CPU cache
+    and are reused, where whole-array passes would stream every temporary through memory."""
+    import numpy as np
+
+    n = len(starts)
+    if n <= BLOCK:
+        return _hash_block(padded, starts, lengths)
+    out = np.empty(n, dtype=np.uint64)
+    for at in range(0, n, BLOCK):
+        out[at:at + BLOCK] = _hash_block(padded, starts[at:at + BLOCK], lengths[at:at + BLOCK])
+    return out
+
+
+def _hash_block(padded: Any, starts: Any, lengths: Any) -> Any:
+    import numpy as np
+
+    n = len(starts)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint64)
+    p1, p2, p3, p5 = (np.uint64(x) for x in (_P1, _P2, _P3, _P5))
+    masks = np.array([(1 << (8 * i)) - 1 for i in range(8)] + [2**64 - 1], dtype=np.uint64)
     # Unaligned 8-byte reads at any offset (fancy indexing; np.take is ~100x slower on this view).
-    words = np.ndarray(shape=(hi - lo + 1,), dtype="<u8", buffer=padded, strides=(1,))
-    pos, rem = offsets[:-1] - lo, np.diff(offsets)
+    words = np.ndarray(shape=(len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+    pos, rem = np.asarray(starts, dtype=np.int64), np.asarray(lengths, dtype=np.int64)
     acc = rem.astype(np.uint64) + (p5 + np.uint64(1))
     tmp = np.empty(n, dtype=np.uint64)
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,21 +27,86 @@ from kcdata.publish.rowset import RowHashes
 from kcdata.publish.typemap import Column, EncodeError, TableMapping, canonical, column_encoder
 
 HASH_SEP = "\x1f"
+# What a source hash is taken over (see :func:`scan`); part of the manifest fingerprint.
+# "records-1": the CSV record's bytes, or the mapped cells joined by HASH_SEP when the records
+# cannot be located safely. (Before it, always the joined cells.)
+SOURCE_HASH = "records-1"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourceScan:
-    """A CSV read into memory: the mapped columns as text, and every row's key and source hash."""
+    """A CSV read into memory: every row's key and source hash, and the rows' cells on demand.
+
+    A *line-hashed* scan keeps the file's bytes and each row's record span in them, and parses
+    cells only for the rows asked for (:meth:`table`): a 1% re-publish parses 1% of the rows. A
+    scan of a file whose records cannot be located safely holds the parsed table instead.
+    """
 
     path: Path
-    table: Any  # pyarrow.Table, one string column per mapped column, in mapping order
+    mapping: TableMapping
     rows: RowHashes
     duplicates: tuple[str, ...]  # some keys seen more than once
     empty_keys: int  # rows whose row identifier is empty
+    text: Any = None  # uint8 array: the file's bytes then 8 zero bytes (line-hashed scans)
+    spans: tuple[Any, Any] | None = None  # (starts, ends) of row i's record in ``text`` (line-hashed)
+    header: bytes = b""  # the header record (line-hashed)
+    quoted: bool = True  # the file holds a double quote (values may span lines)
+    kept: Any = None  # bool per record of the file: False where the key is empty (None: all kept)
+    _full: list[Any] = field(default_factory=list, repr=False, compare=False)  # the whole table, once parsed
 
     @property
     def row_count(self) -> int:
         return len(self.rows)
+
+    def table(self, positions: Any = None) -> Any:
+        """The mapped columns (Arrow strings, mapping order) of the rows at ``positions`` (row
+        numbers of this scan, ascending), or of every row."""
+        import numpy as np
+        import pyarrow as pa
+
+        n = len(self.rows)
+        whole = positions is None or len(positions) == n
+        if self._full or self.spans is None or (not whole and len(positions) > n // 8):
+            if not self._full:
+                self._full.append(self._parse_all())
+            full = self._full[0]
+            return full if whole else full.take(pa.array(np.asarray(positions, dtype=np.int64)))
+        if whole:
+            self._full.append(self._parse_all())
+            return self._full[0]
+        return read_table(self.path, self.mapping, data=self._records(np.asarray(positions, dtype=np.int64)),
+                          quoted=self.quoted)
+
+    def _parse_all(self) -> Any:
+        """Every row, parsed from the bytes already in memory (records with an empty key dropped)."""
+        import numpy as np
+        import pyarrow as pa
+
+        if self.text is None:
+            raise AssertionError("a scan without its bytes holds its table already")
+        data = _as_buffer(self.text, len(self.text) - 8) if self.rows else self._records(np.zeros(0, dtype=np.int64))
+        full = read_table(self.path, self.mapping, data=data, quoted=self.quoted)
+        return full if self.kept is None else full.filter(pa.array(self.kept))
+
+    def _records(self, at: Any) -> Any:
+        """A CSV (header, then the records of rows ``at``, one per line) as an Arrow buffer,
+        gathered with numpy rather than a Python loop over rows."""
+        import numpy as np
+        import pyarrow as pa
+
+        assert self.spans is not None
+        starts, ends = self.spans[0][at], self.spans[1][at]
+        lens = ends - starts + 1  # each record and its "\n"
+        head = len(self.header) + 1
+        out = np.empty(head + int(lens.sum()), dtype=np.uint8)
+        out[:head - 1] = np.frombuffer(self.header, dtype=np.uint8)
+        out[head - 1] = 10
+        if len(at):
+            first = np.cumsum(lens) - lens + head  # where each record goes in ``out``
+            src = np.repeat(starts - first, lens) + np.arange(head, len(out))
+            out[head:] = self.text[src]
+            out[first + lens - 1] = 10
+        return pa.py_buffer(out)
 
 
 def key_text(col: Column, value: Any) -> str:
@@ -51,27 +117,30 @@ def key_text(col: Column, value: Any) -> str:
     return c if isinstance(c, str) else json.dumps(c)
 
 
-def read_table(path: Path, mapping: TableMapping) -> Any:
-    """The mapped columns of the CSV as an Arrow table of strings (empty cells are "")."""
+def read_table(path: Path, mapping: TableMapping, *, data: Any = None, quoted: bool | None = None,
+               only: Sequence[str] | None = None) -> Any:
+    """The mapped columns of the CSV (or of ``data``, CSV bytes standing for ``path``) as an Arrow
+    table of strings (empty cells are ""); ``only`` limits it to those source columns."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    sources = [c.source for c in mapping.columns]
-    try:
-        with open(path, "rb") as fh:
-            head = fh.readline()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the data file ({exc.strerror})",
-                         hint="Check the dataset's `data` path in the inventory.") from exc
-    if not head.strip():
-        raise InputError(f"{path}: the data file is empty", hint="Add a header row and data.")
+    sources = list(only) if only is not None else [c.source for c in mapping.columns]
+    if data is None:
+        try:
+            with open(path, "rb") as fh:
+                head = fh.readline()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read the data file ({exc.strerror})",
+                             hint="Check the dataset's `data` path in the inventory.") from exc
+        if not head.strip():
+            raise InputError(f"{path}: the data file is empty", hint="Add a header row and data.")
     try:
         table = pcsv.read_csv(
-            path,
+            path if data is None else pa.BufferReader(data),
             read_options=pcsv.ReadOptions(encoding="utf8"),
             # A line break inside a value needs quotes; without any quote in the file the reader
             # may split it at line breaks and parse the blocks in parallel (~2x faster).
-            parse_options=pcsv.ParseOptions(newlines_in_values=_has_quotes(path)),
+            parse_options=pcsv.ParseOptions(newlines_in_values=_has_quotes(path) if quoted is None else quoted),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(sources, pa.string()), include_columns=sources,
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
@@ -99,14 +168,14 @@ def _has_quotes(path: Path) -> bool:
             return True
 
 
-def _keys_of(table: Any, mapping: TableMapping) -> Any:
-    """Canonical key text per row (Arrow string array); "" for an empty key."""
+def _keys_of(column: Any, mapping: TableMapping) -> Any:
+    """Canonical key text per row (Arrow string array) of the row identifier's CSV ``column``; ""
+    for an empty key."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    pos = next(i for i, c in enumerate(mapping.columns) if c.field_name == mapping.row_identifier)
-    col = mapping.columns[pos]
-    raw = table.column(pos).combine_chunks()
+    col = mapping.column(mapping.row_identifier)
+    raw = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if col.data_type == "text":
         return pc.if_else(pc.is_in(raw, value_set=pa.array(list(col.missing_values))), "", raw)
     if col.source_type == "integer" and pc.all(pc.and_(pc.string_is_ascii(raw), pc.utf8_is_digit(raw))).as_py() \
@@ -121,7 +190,7 @@ def _keys_of(table: Any, mapping: TableMapping) -> Any:
         try:
             v = enc(cell)
         except EncodeError as exc:
-            raise InputError(f"{mapping.columns[pos].source} at data row {i + 1}: {exc}",
+            raise InputError(f"{col.source} at data row {i + 1}: {exc}",
                              hint="The row identifier must be valid in every row.") from None
         out.append("" if v is None else key_text(col, v))
     return pa.array(out, type=pa.string())
@@ -129,8 +198,9 @@ def _keys_of(table: Any, mapping: TableMapping) -> Any:
 
 def manifest_fingerprint(mapping: TableMapping) -> str:
     """What a manifest's source hashes are only comparable under: the column mapping and the hash
-    function (a manifest written with another one is ignored, never misread)."""
-    return f"{mapping.fingerprint()}-{hashing.VERSION}"
+    function and what it is applied to (a manifest written under another one is ignored, never
+    misread)."""
+    return f"{mapping.fingerprint()}-{hashing.VERSION}-{SOURCE_HASH}"
 
 
 def _hashes_of(table: Any) -> Any:
@@ -167,19 +237,180 @@ def _duplicates(keys: Any) -> tuple[str, ...]:
 
 
 def scan(path: Path, mapping: TableMapping) -> SourceScan:
-    """Read the CSV once: every row's key and source hash. Raises InputError on unreadable files."""
+    """Read the CSV once: every row's key and source hash. Raises InputError on unreadable files.
+
+    The source hash of a row is the hash of its CSV record's bytes (a CRLF line end excluded)
+    when the header is exactly the schema's fields in order, so the record holds the row's mapped
+    cells and nothing else, and every record can be located safely (:func:`_record_spans`); the
+    cells of a few rows are then parsed only when they are uploaded. Otherwise (extra or
+    reordered columns, a stray quote, a bare CR) the file is parsed in full and the hash is that
+    of the mapped cells joined by a unit separator. Either way the hash is a function of the
+    file's bytes alone, so a manifest written from the same file always compares equal."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    table = read_table(path, mapping)
-    keys = _keys_of(table, mapping)
-    hashes = _hashes_of(table)
+    text, quoted = _read_padded(path)
+    size = len(text) - 8
+    header, body_at = _header_record(text, size)
+    if not header.removeprefix(b"\xef\xbb\xbf").strip():
+        raise InputError(f"{path}: the data file is empty", hint="Add a header row and data.")
+    key_source = mapping.column(mapping.row_identifier).source
+    # A header with no line end after it (and no rows) is a file the reader refuses: give it one.
+    whole = _as_buffer(text, size) if body_at < size else pa.py_buffer(header + b"\n")
+    spans: tuple[Any, Any] | None = None
+    table, hashes = None, np.zeros(0, dtype=np.uint64)
+    if _header_is(header, mapping):
+        # The key column is parsed by Arrow (its own threads, no GIL) while numpy locates and
+        # hashes the records here; the hash is split in two so both cores share it.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcdata-scan") as pool:
+            keys_read = pool.submit(read_table, path, mapping, data=whole, quoted=quoted, only=[key_source])
+            spans = _record_spans(text, size, body_at, quoted)
+            if spans is not None:
+                half = len(spans[0]) // 2
+                lens = spans[1] - spans[0]
+                first = pool.submit(hashing.hash_spans, text, spans[0][:half], lens[:half])
+                second = hashing.hash_spans(text, spans[0][half:], lens[half:])
+                hashes = np.concatenate([first.result(), second])
+            key_col = keys_read.result().column(0)
+        if spans is not None and len(key_col) != len(spans[0]):
+            spans = None  # the reader saw other records than the line scan: parse in full instead
+    if spans is None:
+        table = read_table(path, mapping, data=whole, quoted=quoted)
+        key_col = table.column([c.source for c in mapping.columns].index(key_source))
+        hashes = _hashes_of(table)
+    keys = _keys_of(key_col, mapping)
     nonempty = pc.not_equal(keys, "")
     empty = len(keys) - pc.sum(nonempty).as_py() if len(keys) else 0
     if empty:
-        table, keys, hashes = table.filter(nonempty), keys.filter(nonempty), hashes[nonempty.to_numpy(False)]
+        mask = nonempty.to_numpy(zero_copy_only=False)
+        keys, hashes = keys.filter(nonempty), hashes[mask]
+        if table is not None:
+            table = table.filter(nonempty)
+        if spans is not None:
+            spans = (spans[0][mask], spans[1][mask])
+    else:
+        mask = None
     dups = _duplicates(keys)
-    return SourceScan(path=path, table=table, rows=RowHashes(keys=keys, hashes=hashes), duplicates=dups,
-                      empty_keys=int(empty or 0))
+    rows = RowHashes(keys=keys, hashes=hashes)
+    if spans is None:
+        return SourceScan(path=path, mapping=mapping, rows=rows, duplicates=dups, empty_keys=int(empty or 0),
+                          quoted=quoted, _full=[table])
+    return SourceScan(path=path, mapping=mapping, rows=rows, duplicates=dups, empty_keys=int(empty or 0),
+                      text=text, spans=spans, header=header, quoted=quoted, kept=mask)
+
+
+def _read_padded(path: Path) -> tuple[Any, bool]:
+    """The file's bytes followed by 8 zero bytes (``uint8``), and whether it holds a double quote."""
+    import mmap
+
+    import numpy as np
+
+    try:
+        with open(path, "rb", buffering=0) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            text = np.empty(size + 8, dtype=np.uint8)
+            text[size:] = 0
+            got = fh.readinto(text[:size].data) if size else 0
+            quoted = True
+            if size:
+                with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                    quoted = mm.find(b'"') >= 0
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the data file ({exc.strerror})",
+                         hint="Check the dataset's `data` path in the inventory.") from exc
+    if got != size:
+        raise InputError(f"{path}: the data file changed while it was read", hint="Run the command again.")
+    return text, quoted
+
+
+def _as_buffer(text: Any, size: int) -> Any:
+    import pyarrow as pa
+
+    return pa.py_buffer(text[:size])
+
+
+def _header_record(text: Any, size: int) -> tuple[bytes, int]:
+    """The first line (without its line end) and where the next one starts. Header names with a
+    line break in them are not supported by the line scan (:func:`_header_is` then fails)."""
+    import numpy as np
+
+    first = np.flatnonzero(text[:min(size, 1 << 20)] == 10)
+    end = int(first[0]) if len(first) else size
+    line = text[:end].tobytes()
+    return line.removesuffix(b"\r"), min(end + 1, size)
+
+
+def _header_is(header: bytes, mapping: TableMapping) -> bool:
+    """Whether the header row names exactly the mapped source columns, in mapping order."""
+    import csv
+
+    try:
+        names = next(csv.reader([header.decode("utf-8-sig")]), [])
+    except (UnicodeDecodeError, csv.Error):
+        return False
+    return names == [c.source for c in mapping.columns]
+
+
+def _record_spans(text: Any, size: int, start: int, quoted: bool) -> tuple[Any, Any] | None:
+    """``(starts, ends)`` of every non-empty record after ``start``, or None when the records
+    cannot be located exactly as Arrow's CSV reader will split them.
+
+    A record ends at a line feed outside quotes (a CR before it is left out). With quotes in the
+    file, a line feed is inside a value when an odd number of quotes precede it; that holds only
+    when every quote is structural (opens a value at its start, closes it at its end, or is one
+    of a doubled pair), which is checked, like the absence of a bare CR (another line end to the
+    reader). The caller also checks that the reader finds as many records."""
+    import numpy as np
+
+    body = text[start:size]
+    nl = np.flatnonzero(body == 10) + start
+    crs = np.count_nonzero(body == 13)
+    if crs and crs != np.count_nonzero(text[nl - 1] == 13):
+        return None  # a CR that does not end a line (the reader would end a record there)
+    if quoted:
+        q = np.flatnonzero(body == 34) + start
+        if len(q) and not _quotes_structural(text, q, size):
+            return None
+        if len(q) % 2:
+            return None  # an unterminated quoted value
+        nl = nl[(np.searchsorted(q, nl) & 1) == 0]
+    starts = np.empty(len(nl) + 1, dtype=np.int64)
+    starts[0] = start
+    starts[1:] = nl + 1
+    ends = np.empty(len(nl) + 1, dtype=np.int64)
+    ends[:-1] = nl
+    ends[-1] = size
+    cr = text[np.maximum(ends - 1, 0)] == 13
+    cr &= ends > starts
+    if cr.any():
+        ends -= cr
+    keep = ends > starts
+    if not keep.all():
+        starts, ends = starts[keep], ends[keep]
+    return starts, ends
+
+
+def _quotes_structural(text: Any, q: Any, size: int) -> bool:
+    """Every quote at an even place in ``q`` opens a value (after a delimiter, a line end or the
+    start) or follows the previous quote directly (a doubled quote); every quote at an odd place
+    closes one (before a delimiter, a line end or the end) or is followed by the next quote."""
+    import numpy as np
+
+    before = np.where(q > 0, text[np.maximum(q - 1, 0)], 10)
+    after = np.where(q + 1 < size, text[q + 1], 10)
+    opens, closes = q[0::2], q[1::2]
+    b_open, a_close = before[0::2], after[1::2]
+    ok_open = (b_open == 44) | (b_open == 10) | (b_open == 13)
+    ok_open[0] |= opens[0] == 0
+    if len(opens) > 1:
+        ok_open[1:] |= opens[1:] == q[1::2][:len(opens) - 1] + 1
+    ok_close = (a_close == 44) | (a_close == 10) | (a_close == 13)
+    nxt = q[2::2]
+    ok_close[:len(nxt)] |= closes[:len(nxt)] + 1 == nxt
+    return bool(ok_open.all()) and bool(ok_close.all())
 
 
 def iter_encoded_chunks(scanned: SourceScan, mapping: TableMapping, *, keys: frozenset[str] | None = None,
@@ -191,17 +422,19 @@ def iter_encoded_chunks(scanned: SourceScan, mapping: TableMapping, *, keys: fro
     Every column is present in every row (None for null), so an update also clears cells that
     became empty. Encoding is column-wise: the upload's hot path.
     """
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    table, all_keys = scanned.table, scanned.rows.keys
-    if positions is not None:
-        if len(positions) != len(all_keys):
-            take = pa.array(positions, type=pa.int64())
-            table, all_keys = table.take(take), all_keys.take(take)
-    elif keys is not None and len(keys) != len(all_keys):
+    all_keys = scanned.rows.keys
+    if positions is None and keys is not None and len(keys) != len(all_keys):
         mask = pc.is_in(all_keys, value_set=pa.array(list(keys), type=pa.string()))
-        table, all_keys = table.filter(mask), all_keys.filter(mask)
+        positions = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+    if positions is not None and len(positions) != len(all_keys):
+        table = scanned.table(positions)
+        all_keys = all_keys.take(pa.array(np.asarray(positions, dtype=np.int64)))
+    else:
+        table = scanned.table()
     names = [c.field_name for c in mapping.columns]
     encoders = [column_encoder(c) for c in mapping.columns]
     for start in range(0, table.num_rows, chunk_size):

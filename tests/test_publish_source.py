@@ -1,0 +1,165 @@
+"""Reading a CSV for publish: records located in the raw bytes must be exactly the rows Arrow's
+CSV reader parses, or the scan must fall back to parsing the whole file. Any disagreement would
+tie a row's hash to the wrong key, so a changed row could be missed."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kcdata.errors import InputError
+from kcdata.publish.source import iter_encoded_chunks, read_table, scan
+from kcdata.publish.typemap import table_mapping
+
+FIELDS = [{"name": "id", "type": "integer"}, {"name": "note", "type": "string"}, {"name": "n", "type": "number"}]
+MAPPING = table_mapping({"fields": FIELDS, "primaryKey": ["id"]}, row_identifier=None, where="t")
+
+
+def _csv(rows: list[list[str]], *, header: list[str] | None = None, quoting: int = csv.QUOTE_MINIMAL,
+         end: str = "\n") -> bytes:
+    out = io.StringIO()
+    w = csv.writer(out, quoting=quoting, lineterminator=end)
+    w.writerow(header or [f["name"] for f in FIELDS])
+    w.writerows(rows)
+    return out.getvalue().encode()
+
+
+def _reference(path: Path) -> list[dict[str, str]]:
+    """Every row as Arrow's reader parses the whole file, rows with an empty id left out."""
+    return [r for r in read_table(path, MAPPING).to_pylist() if r["id"] != ""]
+
+
+def _check(path: Path) -> object:
+    """The scan agrees with the reference on keys, on every subset of rows and on whole tables."""
+    sc = scan(path, MAPPING)
+    ref = _reference(path)
+    assert sc.rows.key_list() == [r["id"] for r in ref]
+    assert sc.table().to_pylist() == ref
+    n = len(ref)
+    for positions in (np.arange(0, n, 3), np.arange(n)[::-1][:2][::-1], np.array([], dtype=np.int64)):
+        assert sc.table(positions).to_pylist() == [ref[i] for i in positions]
+    return sc
+
+
+def test_plain_file_is_line_hashed_and_parses_only_the_rows_asked_for(tmp_path: Path) -> None:
+    p = tmp_path / "d.csv"
+    p.write_bytes(_csv([[str(i), f"note {i}", f"{i}.5"] for i in range(1, 50)]))
+    sc = scan(p, MAPPING)
+    assert sc.spans is not None and not sc._full  # nothing parsed in full yet
+    assert sc.table(np.array([0, 9, 48])).to_pylist() == [
+        {"id": "1", "note": "note 1", "n": "1.5"}, {"id": "10", "note": "note 10", "n": "10.5"},
+        {"id": "49", "note": "note 49", "n": "49.5"}]
+    assert not sc._full
+    _check(p)
+
+
+def test_line_ends_do_not_change_the_hashes(tmp_path: Path) -> None:
+    rows = [[str(i), f"x{i}", "1"] for i in range(1, 20)]
+    a, b, c = tmp_path / "lf.csv", tmp_path / "crlf.csv", tmp_path / "noend.csv"
+    a.write_bytes(_csv(rows))
+    b.write_bytes(_csv(rows, end="\r\n"))
+    c.write_bytes(_csv(rows).rstrip(b"\n"))
+    ha, hb, hc = (scan(p, MAPPING).rows.hashes.tolist() for p in (a, b, c))
+    assert ha == hb == hc
+    _check(b)
+
+
+def test_a_changed_cell_changes_only_its_rows_hash(tmp_path: Path) -> None:
+    rows = [[str(i), f"x{i}", "1"] for i in range(1, 20)]
+    p = tmp_path / "d.csv"
+    p.write_bytes(_csv(rows))
+    before = scan(p, MAPPING).rows.hashes.tolist()
+    rows[4][1] = "x5 changed"
+    rows[10][2] = "2"
+    p.write_bytes(_csv(rows))
+    after = scan(p, MAPPING).rows.hashes.tolist()
+    assert [i for i, (x, y) in enumerate(zip(before, after, strict=True)) if x != y] == [4, 10]
+
+
+def test_quoted_values_with_line_breaks_stay_one_record(tmp_path: Path) -> None:
+    p = tmp_path / "d.csv"
+    p.write_bytes(_csv([["1", "two\nlines, and \"quotes\"", "1"], ["2", "", "2"], ["3", "\n\n", "3"],
+                        ["4", '"', "4"]], quoting=csv.QUOTE_ALL))
+    sc = _check(p)
+    assert sc.spans is not None  # every quote is structural: the line scan is safe
+
+
+@pytest.mark.parametrize("body, why", [
+    (b'1,ab"c,1\n2,d,2\n', "a quote inside an unquoted value"),
+    (b'1,"ab"c,1\n2,d,2\n', "text after a closing quote"),
+    (b"1,a,1\r2,d,2\n3,e,3\n", "a bare CR (the reader ends a record there)"),
+])
+def test_records_that_cannot_be_located_safely_are_parsed_in_full(tmp_path: Path, body: bytes, why: str) -> None:
+    p = tmp_path / "d.csv"
+    p.write_bytes(b"id,note,n\n" + body)
+    try:
+        ref = _reference(p)
+    except InputError:
+        pytest.skip(f"Arrow refuses this file too ({why})")
+    sc = scan(p, MAPPING)
+    assert sc.spans is None, why
+    assert sc.rows.key_list() == [r["id"] for r in ref]
+
+
+def test_extra_or_reordered_columns_hash_the_mapped_cells_only(tmp_path: Path) -> None:
+    p = tmp_path / "d.csv"
+    p.write_bytes(_csv([["1", "a", "1", "x"]], header=["id", "note", "n", "extra"]))
+    sc = scan(p, MAPPING)
+    assert sc.spans is None
+    p.write_bytes(_csv([["1", "a", "1", "changed"]], header=["id", "note", "n", "extra"]))
+    assert scan(p, MAPPING).rows.hashes.tolist() == sc.rows.hashes.tolist()
+    p.write_bytes(_csv([["a", "1", "1"]], header=["note", "id", "n"]))
+    assert scan(p, MAPPING).spans is None
+    _check(p)
+
+
+def test_blank_lines_bom_and_empty_keys(tmp_path: Path) -> None:
+    p = tmp_path / "d.csv"
+    p.write_bytes(b"\xef\xbb\xbfid,note,n\r\n1,a,1\r\n\r\n\n,no key,2\n3,c,3\n\n")
+    sc = _check(p)
+    assert sc.spans is not None and sc.empty_keys == 1 and sc.rows.key_list() == ["1", "3"]
+    (keys, rows), = list(iter_encoded_chunks(sc, MAPPING, positions=np.array([1])))
+    assert keys == ["3"] and rows == [{"id": "3", "note": "c", "n": "3"}]
+
+
+def test_header_only_and_empty_files(tmp_path: Path) -> None:
+    p = tmp_path / "d.csv"
+    p.write_bytes(b"id,note,n\n")
+    assert len(scan(p, MAPPING).rows) == 0
+    p.write_bytes(b"id,note,n")
+    sc = scan(p, MAPPING)
+    assert len(sc.rows) == 0 and sc.table().num_rows == 0
+    for empty in (b"", b"\n\n"):
+        p.write_bytes(empty)
+        with pytest.raises(InputError, match="empty"):
+            scan(p, MAPPING)
+    with pytest.raises(InputError, match="cannot read"):
+        scan(tmp_path / "missing.csv", MAPPING)
+
+
+_cell = st.text(st.sampled_from(list('ab ,"\n\r\u00e9')), max_size=6)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(notes=st.lists(st.tuples(_cell, _cell), max_size=12),
+       quoting=st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC]),
+       end=st.sampled_from(["\n", "\r\n"]), blank=st.booleans())
+def test_scan_agrees_with_the_reader_on_any_file(tmp_path: Path, notes: list[tuple[str, str]], quoting: int,
+                                                 end: str, blank: bool) -> None:
+    rows = [[str(i + 1), a, b] for i, (a, b) in enumerate(notes)]
+    data = _csv(rows, quoting=quoting, end=end)
+    if blank:
+        data = data.replace(end.encode(), (end + end).encode(), 2)
+    p = tmp_path / "h.csv"
+    p.write_bytes(data)
+    try:
+        _reference(p)
+    except InputError:
+        return  # not a file Arrow reads (the validator refuses it before publish)
+    _check(p)
