@@ -163,3 +163,19 @@ def test_scan_agrees_with_the_reader_on_any_file(tmp_path: Path, notes: list[tup
     except InputError:
         return  # not a file Arrow reads (the validator refuses it before publish)
     _check(p)
+
+
+def test_spans_that_disagree_with_the_reader_are_caught(tmp_path: Path) -> None:
+    from kcdata.publish.source import _spans_agree
+
+    p = tmp_path / "d.csv"
+    p.write_bytes(_csv([[str(i), f"n{i}", "1"] for i in range(1, 200)]))
+    sc = scan(p, MAPPING)
+    assert sc.spans is not None
+    key_col = read_table(p, MAPPING, only=["id"]).column(0)
+    args = (p, MAPPING, sc.text, sc.spans, sc.header, sc.quoted)
+    assert _spans_agree(*args[:3], sc.spans, *args[4:], key_col)
+    starts, ends = sc.spans
+    shifted = (np.roll(starts, 1), np.roll(ends, 1))  # same count, every record one row off
+    assert not _spans_agree(*args[:3], shifted, *args[4:], key_col)
+    assert not _spans_agree(*args[:3], (starts[1:], ends[1:]), *args[4:], key_col)  # one row short
