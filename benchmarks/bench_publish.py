@@ -217,7 +217,7 @@ def print_phases(runs: list[dict[str, Any]]) -> None:
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks publish")
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5, help="repeats (default 5; figures are medians)")
     ap.add_argument("--parallel", type=int, default=None, help="publish.parallel_uploads (default: kcdata's)")
     ap.add_argument("--chunk-size", type=int, default=None, help="publish.chunk_size (default: kcdata's)")
     args = ap.parse_args(argv)
