@@ -179,3 +179,55 @@ def test_spans_that_disagree_with_the_reader_are_caught(tmp_path: Path) -> None:
     shifted = (np.roll(starts, 1), np.roll(ends, 1))  # same count, every record one row off
     assert not _spans_agree(*args[:3], shifted, *args[4:], key_col)
     assert not _spans_agree(*args[:3], (starts[1:], ends[1:]), *args[4:], key_col)  # one row short
+
+
+_number_text = st.one_of(
+    st.from_regex(r"-?[0-9]{1,4}(\.[0-9]{0,3})?", fullmatch=True),
+    st.sampled_from(["0", "-0", "00", "-0.0", "1e3", "1E-2", "+5", " 7", "abc", "", "NaN", "1.", ".5"]))
+_date_text = st.one_of(
+    st.from_regex(r"20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9])T[0-2][0-9]:[0-5][0-9]:[0-5][0-9](\.[0-9]{3})?Z?",
+                  fullmatch=True),
+    st.sampled_from(["2024-02-30T00:00:00.000", "not a date", "2024-01-02"]))
+
+
+@settings(max_examples=200)
+@given(st.lists(st.one_of(st.none(), _number_text, st.integers(-10**6, 10**6),
+                          st.floats(allow_nan=False, allow_infinity=False, width=32)), max_size=20),
+       st.lists(st.one_of(st.none(), _date_text), max_size=20))
+def test_canonical_fast_path_equals_the_reference(numbers: list[object], dates: list[object]) -> None:
+    from kcdata.publish.source import _canonical_array, _canonical_texts
+
+    for data_type, cells in (("number", numbers), ("calendar_date", dates), ("text", dates)):
+        assert _canonical_array(data_type, cells).to_pylist() == _canonical_texts(data_type, cells)
+    strings = [c for c in numbers if c is None or isinstance(c, str)]  # all text: the vectorised path
+    assert _canonical_array("number", strings).to_pylist() == _canonical_texts("number", strings)
+
+
+def test_value_hashes_compare_values_not_spellings() -> None:
+    from kcdata.publish.source import value_hashes
+    from kcdata.publish.typemap import Column
+
+    def col(name: str, data_type: str) -> Column:
+        return Column(field_name=name, name=name, data_type=data_type, description="", source=name,
+                      source_type="string", source_format="default", true_values=(), false_values=(),
+                      missing_values=("",))
+
+    cols = [col("n", "number"), col("d", "calendar_date"), col("b", "checkbox"), col("t", "text"),
+            col("p", "point")]
+    point = {"type": "Point", "coordinates": [-94.5, 39.1]}
+    a = [["1.50", "-0", "7"], ["2024-01-02T03:04:05.000", None, "2024-01-02T00:00:00.000"],
+         [True, False, None], ["x", "", None], [point, None, point]]
+    b = [[1.5, "0", 7], ["2024-01-02T03:04:05", None, "2024-01-02T00:00:00.000Z"],
+         ["true", "false", None], ["x", "", None], [{"type": "Point", "coordinates": [-94.5, 39.1]}, None, point]]
+    assert value_hashes(cols, a).tolist() == value_hashes(cols, b).tolist()
+    base = value_hashes(cols, a).tolist()
+    for i, j, other in ((0, 0, "1.51"), (1, 1, "2024-01-02T00:00:00.000"), (2, 2, False), (3, 1, None),
+                        (3, 2, ""), (4, 1, point)):
+        changed = [list(c) for c in a]
+        changed[i][j] = other
+        got = value_hashes(cols, changed).tolist()
+        assert got[j] != base[j] and [g for k, g in enumerate(got) if k != j] == \
+            [g for k, g in enumerate(base) if k != j], (i, j, other)
+    # Columns cannot trade places: the same cells under swapped columns hash differently.
+    t1, t2 = col("t1", "text"), col("t2", "text")
+    assert value_hashes([t1, t2], [["a"], ["b"]]).tolist() != value_hashes([t1, t2], [["b"], ["a"]]).tolist()

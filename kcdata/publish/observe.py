@@ -19,7 +19,8 @@ from kcdata.publish.metadata import desired_metadata
 from kcdata.publish.phases import phase
 from kcdata.publish.plan import Desired, Remote
 from kcdata.publish.rowset import RowHashes
-from kcdata.publish.source import key_text, manifest_fingerprint, scan, value_hash
+from kcdata.publish.source import _row_hashes, key_texts, manifest_fingerprint, scan, value_hashes
+from kcdata.publish.source import local_value_hashes as source_value_hashes
 from kcdata.publish.typemap import TableMapping, table_mapping
 
 log = logging.getLogger(__name__)
@@ -209,7 +210,13 @@ def observe(client: PortalClient, root: Path, desired: Desired, dataset: Dataset
                                    hash_kind="source", manifest_ok=True)
         log.info("%s: manifest holds %d rows, the portal %d: reading the rows", dataset.id, len(hashes), count)
     with phase("read rows back from the portal", dataset=dataset.id, client=client):
-        theirs, ours = portal_value_hashes(client, portal_id, view, mapping), local_value_hashes(desired, mapping)
+        from concurrent.futures import ThreadPoolExecutor
+
+        # The CSV side is hashed on another thread while the portal's pages arrive.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcdata-value-hash") as pool:
+            local = pool.submit(local_value_hashes, desired, mapping)
+            theirs = portal_value_hashes(client, portal_id, view, mapping)
+            ours = local.result()
     return replace(desired, value_hashes=ours), Remote(view=view, identity=identity, row_count=len(theirs),
                                                         hashes=theirs, hash_kind="value")
 
@@ -220,20 +227,24 @@ def _shared_columns(mapping: TableMapping, view: Mapping[str, Any]) -> list[Any]
 
 
 def portal_value_hashes(client: PortalClient, portal_id: str, view: Mapping[str, Any],
-                        mapping: TableMapping) -> RowHashes:
+                        mapping: TableMapping, *, batch: int = 50_000) -> RowHashes:
+    """Every portal row's value hash (:func:`source.value_hashes`), read page by page; columns the
+    portal lacks count as null."""
+    import itertools
+
     cols = _shared_columns(mapping, view)
     kcol = mapping.column(mapping.row_identifier)
-    out: dict[str, int] = {}
-    for row in client.fetch_all_rows(portal_id, select=[c.field_name for c in cols]):
-        kv = row.get(kcol.field_name)
-        if kv is None:
-            continue
-        out[key_text(kcol, kv)] = value_hash(mapping, row)  # columns the portal lacks count as null
-    return RowHashes.from_mapping(out)
+    names = [c.field_name for c in mapping.columns]
+    keys: list[Any] = []
+    hashes: list[Any] = []
+    rows = client.fetch_all_rows(portal_id, select=[c.field_name for c in cols])
+    while got := list(itertools.islice(rows, batch)):
+        page = [r for r in got if r.get(kcol.field_name) is not None]
+        keys.append(key_texts(kcol, [r[kcol.field_name] for r in page]))
+        hashes.append(value_hashes(mapping.columns, [[r.get(n) for r in page] for n in names]))
+    return _row_hashes(keys, hashes)
 
 
 def local_value_hashes(desired: Desired, mapping: TableMapping) -> RowHashes:
-    from kcdata.publish.source import iter_encoded
-
     # All mapped columns: a column the portal lacks yet must count as a change where it has values.
-    return RowHashes.from_mapping({k: value_hash(mapping, row) for k, row in iter_encoded(desired.scan, mapping)})
+    return source_value_hashes(desired.scan, mapping)
