@@ -231,3 +231,18 @@ def test_value_hashes_compare_values_not_spellings() -> None:
     # Columns cannot trade places: the same cells under swapped columns hash differently.
     t1, t2 = col("t1", "text"), col("t2", "text")
     assert value_hashes([t1, t2], [["a"], ["b"]]).tolist() != value_hashes([t1, t2], [["b"], ["a"]]).tolist()
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 64])
+def test_quotes_and_line_ends_across_scan_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    from kcdata.publish import source
+
+    monkeypatch.setattr(source, "_SCAN_BYTES", block)  # every value straddles some block boundary
+    p = tmp_path / "d.csv"
+    p.write_bytes(_csv([["1", 'a "quoted"\nline,\r\nand more', "1"], ["2", "", "2"], ["3", '""', "3"],
+                        ["4", "plain", "4"]], quoting=csv.QUOTE_MINIMAL, end="\r\n"))
+    sc = _check(p)
+    assert sc.spans is not None
+    p.write_bytes(b'id,note,n\n1,"open,1\n2,b,2\n')  # a quoted value never closed: not line-scanned,
+    with pytest.raises(InputError, match="cannot parse"):  # and the reader refuses it
+        scan(p, MAPPING)

@@ -387,17 +387,11 @@ def _record_spans(text: Any, size: int, start: int, quoted: bool) -> tuple[Any, 
     reader). The caller also checks that the reader finds as many records."""
     import numpy as np
 
-    nl, q, crs = _find_bytes(text, start, size, quoted)
+    found = _find_record_ends(text, start, size, quoted)
+    if found is None:
+        return None
+    nl, crs = found
     before_nl = text[nl - 1] == 13  # a CR ending the line (left out of the record)
-    if crs and crs != np.count_nonzero(before_nl):
-        return None  # a CR that does not end a line (the reader would end a record there)
-    if quoted:
-        if len(q) and not _quotes_structural(text, q, size):
-            return None
-        if len(q) % 2:
-            return None  # an unterminated quoted value
-        outside = (np.searchsorted(q, nl) & 1) == 0
-        nl, before_nl = nl[outside], before_nl[outside]
     starts = np.empty(len(nl) + 1, dtype=np.int64)
     starts[0] = start
     starts[1:] = nl + 1
@@ -413,45 +407,56 @@ def _record_spans(text: Any, size: int, start: int, quoted: bool) -> tuple[Any, 
 _SCAN_BYTES = 1 << 20
 
 
-def _find_bytes(text: Any, start: int, size: int, quoted: bool) -> tuple[Any, Any, int]:
-    """Positions of every LF (and of every quote when ``quoted``) in ``text[start:size]``, and the
-    number of CRs, in one pass of cache-sized blocks (whole-array compares would stream 40 MB
-    temporaries through memory for a 1M-row file)."""
+def _find_record_ends(text: Any, start: int, size: int, quoted: bool) -> tuple[Any, int] | None:
+    """Positions of the LFs that end a record (outside quoted values) in ``text[start:size]`` and
+    the number of CRs, or None when a CR is not part of a CRLF, a quote is not structural (see
+    :func:`_quotes_structural`) or a quoted value is left open.
+
+    One pass of cache-sized blocks (whole-array compares would stream 40 MB temporaries through
+    memory for a 1M-row file); the quote count carried from block to block gives each LF its
+    parity, so quote positions never exist for the whole file at once."""
     import numpy as np
 
-    nls, qs, crs = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], 0
+    nls, crs, crlfs, quotes = [np.zeros(0, dtype=np.int64)], 0, 0, 0
     hit = np.empty(min(_SCAN_BYTES, max(size - start, 0)), dtype=bool)
     for at in range(start, size, _SCAN_BYTES):
         block = text[at:min(at + _SCAN_BYTES, size)]
         m = hit[:len(block)]
         np.equal(block, 10, out=m)
-        nls.append(np.flatnonzero(m) + at)
+        nl = np.flatnonzero(m) + at
         np.equal(block, 13, out=m)
         crs += int(np.count_nonzero(m))
+        if crs:  # (a CR at the end of the last block pairs with an LF at the start of this one)
+            crlfs += int(np.count_nonzero(text[nl - 1] == 13))
         if quoted:
             np.equal(block, 34, out=m)
-            qs.append(np.flatnonzero(m) + at)
-    return np.concatenate(nls), np.concatenate(qs), crs
+            q = np.flatnonzero(m) + at
+            if len(q):
+                if not _quotes_structural(text, q, size, first=quotes):
+                    return None
+                nl = nl[((np.searchsorted(q, nl) + quotes) & 1) == 0]
+                quotes += len(q)
+            elif quotes & 1:
+                nl = nl[:0]  # the whole block is inside one quoted value
+        nls.append(nl)
+    if crs != crlfs or quotes & 1:
+        return None  # a bare CR (the reader would end a record there), or an unterminated quote
+    return np.concatenate(nls), crs
 
 
-def _quotes_structural(text: Any, q: Any, size: int) -> bool:
-    """Every quote at an even place in ``q`` opens a value (after a delimiter, a line end or the
-    start) or follows the previous quote directly (a doubled quote); every quote at an odd place
-    closes one (before a delimiter, a line end or the end) or is followed by the next quote."""
+def _quotes_structural(text: Any, q: Any, size: int, *, first: int = 0) -> bool:
+    """Whether the quotes at ``q`` (numbered from ``first`` in the file) are all structural: one
+    at an even place opens a value (after a delimiter or a line end) or follows another quote
+    directly (the second of a doubled pair); one at an odd place closes a value (before a
+    delimiter, a line end or the end of the file) or is followed directly by another quote."""
     import numpy as np
 
-    before = np.where(q > 0, text[np.maximum(q - 1, 0)], 10)
-    after = np.where(q + 1 < size, text[q + 1], 10)
-    opens, closes = q[0::2], q[1::2]
-    b_open, a_close = before[0::2], after[1::2]
-    ok_open = (b_open == 44) | (b_open == 10) | (b_open == 13)
-    ok_open[0] |= opens[0] == 0
-    if len(opens) > 1:
-        ok_open[1:] |= opens[1:] == q[1::2][:len(opens) - 1] + 1
-    ok_close = (a_close == 44) | (a_close == 10) | (a_close == 13)
-    nxt = q[2::2]
-    ok_close[:len(nxt)] |= closes[:len(nxt)] + 1 == nxt
-    return bool(ok_open.all()) and bool(ok_close.all())
+    before = text[q - 1]  # q >= 1: the header comes first
+    after = text[q + 1]  # the 8 zero bytes after the file keep this in bounds
+    opens = ((np.arange(len(q)) + first) & 1) == 0
+    ok_open = (before == 44) | (before == 10) | (before == 13) | (before == 34)
+    ok_close = (after == 44) | (after == 10) | (after == 13) | (after == 34) | (q + 1 >= size)
+    return bool(np.where(opens, ok_open, ok_close).all())
 
 
 def iter_encoded_chunks(scanned: SourceScan, mapping: TableMapping, *, keys: frozenset[str] | None = None,
