@@ -232,3 +232,45 @@ def test_kansas_city_311_queries(portal: Any) -> None:
     assert client.get(ds, where=f":id = '{newest[0][':id']}'", select="reported_issue") == \
         [{"reported_issue": "2025000299"}]
     assert len(client.get(ds, where=":updated_at > '2020-01-01'")) == 300
+
+
+def _haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    import math
+
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(math.sqrt(h))
+
+
+def test_within_circle_and_within_box_as_kansas_city_clients_query_them(portal: Any) -> None:
+    """`within_circle(lat_long, 39.0997, -94.5786, 1500)` is a real query of KC 311 client code
+    (contract §5); within_box takes the north-west then the south-east corner."""
+    columns = [{"fieldName": "case_id", "dataTypeName": "text"}, {"fieldName": "lat_long", "dataTypeName": "point"},
+               {"fieldName": "loc", "dataTypeName": "location"}]
+    rows: list[dict[str, Any]] = []
+    for i in range(400):  # a grid ~4.5 km across around City Hall, and rows without a location
+        lat, lon = 39.0797 + (i // 20) * 0.002, -94.6036 + (i % 20) * 0.0025
+        rows.append({"case_id": f"c{i}", "lat_long": {"type": "Point", "coordinates": [lon, lat]},
+                     "loc": {"latitude": f"{lat:.6f}", "longitude": f"{lon:.6f}"}})
+    rows += [{"case_id": "no-location"}]
+    client = portal.client()
+    ds = _dataset(client, columns, rows, row_identifier="case_id")
+    near = {r["case_id"] for r in rows if "lat_long" in r and _haversine_m(
+        r["lat_long"]["coordinates"][1], r["lat_long"]["coordinates"][0], 39.0997, -94.5786) <= 1500}
+    assert 20 < len(near) < 400
+    for column in ("lat_long", "loc"):
+        got = client.get(ds, where=f"within_circle({column}, 39.0997, -94.5786, 1500)", select="case_id",
+                         limit=1000)
+        assert {r["case_id"] for r in got} == near, column
+    box = {r["case_id"] for r in rows if "lat_long" in r and 39.09 <= r["lat_long"]["coordinates"][1] <= 39.11
+           and -94.59 <= r["lat_long"]["coordinates"][0] <= -94.57}
+    got = client.get(ds, where="within_box(lat_long, 39.11, -94.59, 39.09, -94.57) AND case_id != 'c0'",
+                     select="case_id", limit=1000)
+    assert {r["case_id"] for r in got} == box - {"c0"} and box
+    assert client.get(ds, where="NOT within_circle(lat_long, 39.0997, -94.5786, 1500)", select="count(*) as n") \
+        == [{"n": str(400 - len(near))}]  # a row without a location is neither inside nor outside
+    for bad in ("within_circle(case_id, 39.1, -94.5, 10)", "within_circle(lat_long, 39.1, -94.5)",
+                "within_box(lat_long, 'north', -94.5, 39, -94)"):
+        with pytest.raises(requests.exceptions.HTTPError) as err:
+            client.get(ds, where=bad)
+        assert err.value.response.status_code == 400, bad

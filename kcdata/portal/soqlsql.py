@@ -258,7 +258,46 @@ class Compiler:
             keep, pad = {"date_trunc_ymd": (10, ""), "date_trunc_ym": (7, "-01"),
                          "date_trunc_y": (4, "-01-01")}[name]
             return C(f"(substr({a.sql}, 1, {keep}) || '{pad}T00:00:00.000')", a.params, "calendar_date", agg=a.agg)
+        if name in ("within_circle", "within_box"):
+            return self._within(name, args)
         raise SoqlError("query.soql.no-such-function", f"No such function: {name}/{len(args)}")
+
+    def _within(self, name: str, args: list[C]) -> C:
+        """``within_circle(location, lat, lon, radius_m)`` and ``within_box(location, nw_lat, nw_lon,
+        se_lat, se_lon)`` on a point or location column. The circle is a haversine distance on a
+        sphere of the Earth's mean radius (the portal's ``py_distance_m``), after a cheap latitude
+        band in SQL; rows without a location never match."""
+        want = {"within_circle": 4, "within_box": 5}[name]
+        if len(args) != want:
+            raise SoqlError("query.soql.no-such-function", f"No such function: {name}/{len(args)}")
+        loc, nums = args[0], [self._numeric(a) for a in args[1:]]
+        if loc.type not in ("point", "location"):
+            raise SoqlError("query.soql.type-mismatch", f"{name} needs a point or location column, found {loc.type}")
+        if loc.type == "point":
+            lat = C(f"json_extract({loc.sql}, '$.coordinates[1]')", loc.params, "number")
+            lon = C(f"json_extract({loc.sql}, '$.coordinates[0]')", loc.params, "number")
+        else:  # location: canonical decimal text
+            lat = C(f"CAST(json_extract({loc.sql}, '$.latitude') AS REAL)", loc.params, "number")
+            lon = C(f"CAST(json_extract({loc.sql}, '$.longitude') AS REAL)", loc.params, "number")
+
+        def real(c: C) -> C:
+            return C(f"CAST({_num(c)} AS REAL)", c.params, "number")
+
+        if name == "within_box":
+            nw_lat, nw_lon, se_lat, se_lon = (real(n) for n in nums)
+            sql = (f"({lat.sql} <= {nw_lat.sql} AND {lat.sql} >= {se_lat.sql} AND {lon.sql} >= {nw_lon.sql}"
+                   f" AND {lon.sql} <= {se_lon.sql})")
+            params = [*lat.params, *nw_lat.params, *lat.params, *se_lat.params, *lon.params, *nw_lon.params,
+                      *lon.params, *se_lon.params]
+            return C(sql, params, "boolean", agg=loc.agg)
+        c_lat, c_lon, radius = (real(n) for n in nums)
+        # ~111,194.9 m per degree of latitude on that sphere: a row farther in latitude is outside (the
+        # band divides by a little less, so rounding never drops a row the distance keeps).
+        sql = (f"({lat.sql} BETWEEN {c_lat.sql} - {radius.sql} / 111194.0 AND {c_lat.sql} + {radius.sql} / 111194.0"
+               f" AND py_distance_m({lat.sql}, {lon.sql}, {c_lat.sql}, {c_lon.sql}) <= {radius.sql})")
+        params = [*lat.params, *c_lat.params, *radius.params, *c_lat.params, *radius.params,
+                  *lat.params, *lon.params, *c_lat.params, *c_lon.params, *radius.params]
+        return C(sql, params, "boolean", agg=loc.agg)
 
 
 def _output_name(node: soql.Expr) -> str:

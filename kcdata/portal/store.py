@@ -13,6 +13,7 @@ import datetime as dt
 import fcntl
 import itertools
 import json
+import math
 import secrets
 import sqlite3
 import threading
@@ -75,6 +76,20 @@ def table_name(view_id: str) -> str:
     return '"r_' + view_id.replace("-", "_").replace('"', "") + '"'
 
 
+EARTH_RADIUS_M = 6_371_008.8  # the mean radius (IUGG)
+
+
+def distance_m(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> float | None:
+    """Great-circle (haversine) distance in metres between two points in degrees; None if any is
+    missing (SQLite's within_circle helper)."""
+    if lat1 is None or lon1 is None or lat2 is None or lon2 is None:
+        return None
+    p1, p2 = math.radians(float(lat1)), math.radians(float(lat2))
+    dp, dl = p2 - p1, math.radians(float(lon2) - float(lon1))
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
 def _py_case(fn: Callable[[str], str]) -> Callable[[Any], Any]:
     return lambda v: fn(v) if isinstance(v, str) else v
 
@@ -134,6 +149,7 @@ class Store:
             conn.execute(f"PRAGMA wal_autocheckpoint={_WRITER_CHECKPOINT_PAGES}")
             conn.create_function("py_upper", 1, _py_case(str.upper), deterministic=True)
             conn.create_function("py_lower", 1, _py_case(str.lower), deterministic=True)
+            conn.create_function("py_distance_m", 4, distance_m, deterministic=True)
             self._local.conn = conn
         return conn
 
