@@ -154,6 +154,29 @@ def test_plan_shows_exactly_the_edit(program: tuple[Path, str], portal: Any) -> 
     assert publish(root, portal, "plan", ds).exit_code == 0
 
 
+def test_multiline_quoted_values_are_diffed_and_sent_exactly(program: tuple[Path, str], portal: Any) -> None:
+    """The plan hashes CSV records in place: a record spanning lines (a quoted value with a line
+    break, CRLF line ends from csv.writer) must stay one record, and only it is sent."""
+    root, ds = program
+    data = root / "data" / f"{ds}.csv"
+    base = rows(25)
+    base[2][6] = 'line one\nline two, "quoted"'
+    write_csv(data, base)
+    assert publish(root, portal, "apply", ds, "--yes").exit_code == 0
+    assert publish(root, portal, "plan", ds).exit_code == 0
+    edited = [r[:] for r in base]
+    edited[2][6] = 'line one\r\nline 2, "quoted"'
+    edited[9][6] = "a\nb"
+    write_csv(data, edited)
+    item = publish(root, portal, "plan", ds, "--json").json()["data"]["datasets"][0]
+    assert item["rows"] == {"create": 0, "update": 2, "delete": 0} and item["state_from"] == "manifest"
+    res = publish(root, portal, "apply", ds, "--yes", "--json")
+    assert res.exit_code == 0, res.stdout
+    got = {r["break_id"]: r for r in portal_rows(portal, res.json()["data"]["datasets"][0]["portal_id"])}
+    assert got["3"]["notes"] == 'line one\r\nline 2, "quoted"' and got["10"]["notes"] == "a\nb"
+    assert publish(root, portal, "plan", ds).exit_code == 0
+
+
 def test_deletes_and_the_delete_guard(program: tuple[Path, str], portal: Any) -> None:
     root, ds = program
     assert publish(root, portal, "apply", ds, "--yes").exit_code == 0
