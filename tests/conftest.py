@@ -126,6 +126,23 @@ class PortalHandle:
             self.server.faults = None
 
 
+@pytest.fixture
+def own_portal(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A portal of this test's own, with an empty catalog: for tests whose exact request sequence
+    matters (a periodic fault plan must not line up differently because other tests published
+    more datasets to the shared portal, making catalog listings longer)."""
+    from kcdata.portal import PortalServer
+
+    server = PortalServer(data_dir=tmp_path_factory.mktemp("own-portal"), username=PORTAL_USERNAME,
+                          password=PORTAL_PASSWORD).start()
+    try:
+        yield PortalHandle(url=server.url, domain=server.domain, username=PORTAL_USERNAME,
+                           password=PORTAL_PASSWORD, server=server)
+    finally:
+        server.faults = None
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One local portal per test session on a free loopback port, in a temporary data dir."""
