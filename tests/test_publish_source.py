@@ -195,17 +195,17 @@ _date_text = st.one_of(
                           st.floats(allow_nan=False, allow_infinity=False, width=32)), max_size=20),
        st.lists(st.one_of(st.none(), _date_text), max_size=20))
 def test_canonical_fast_path_equals_the_reference(numbers: list[object], dates: list[object]) -> None:
-    from kcdata.publish.source import _canonical_array, _canonical_texts
+    from kcdata.publish.valuehash import canonical_array, canonical_texts
 
     for data_type, cells in (("number", numbers), ("calendar_date", dates), ("text", dates)):
-        assert _canonical_array(data_type, cells).to_pylist() == _canonical_texts(data_type, cells)
+        assert canonical_array(data_type, cells).to_pylist() == canonical_texts(data_type, cells)
     strings = [c for c in numbers if c is None or isinstance(c, str)]  # all text: the vectorised path
-    assert _canonical_array("number", strings).to_pylist() == _canonical_texts("number", strings)
+    assert canonical_array("number", strings).to_pylist() == canonical_texts("number", strings)
 
 
 def test_value_hashes_compare_values_not_spellings() -> None:
-    from kcdata.publish.source import value_hashes
     from kcdata.publish.typemap import Column
+    from kcdata.publish.valuehash import value_hashes
 
     def col(name: str, data_type: str) -> Column:
         return Column(field_name=name, name=name, data_type=data_type, description="", source=name,
@@ -235,9 +235,9 @@ def test_value_hashes_compare_values_not_spellings() -> None:
 
 @pytest.mark.parametrize("block", [1, 2, 3, 7, 64])
 def test_quotes_and_line_ends_across_scan_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
-    from kcdata.publish import source
+    from kcdata.publish import records
 
-    monkeypatch.setattr(source, "_SCAN_BYTES", block)  # every value straddles some block boundary
+    monkeypatch.setattr(records, "SCAN_BYTES", block)  # every value straddles some block boundary
     p = tmp_path / "d.csv"
     p.write_bytes(_csv([["1", 'a "quoted"\nline,\r\nand more', "1"], ["2", "", "2"], ["3", '""', "3"],
                         ["4", "plain", "4"]], quoting=csv.QUOTE_MINIMAL, end="\r\n"))

@@ -19,9 +19,10 @@ from kcdata.publish.metadata import desired_metadata
 from kcdata.publish.phases import phase
 from kcdata.publish.plan import Desired, Remote
 from kcdata.publish.rowset import RowHashes
-from kcdata.publish.source import _row_hashes, key_texts, manifest_fingerprint, scan, value_hashes
-from kcdata.publish.source import local_value_hashes as source_value_hashes
+from kcdata.publish.source import manifest_fingerprint, scan
 from kcdata.publish.typemap import TableMapping, table_mapping
+from kcdata.publish.valuehash import key_texts, row_hashes, value_hashes
+from kcdata.publish.valuehash import local_value_hashes as source_value_hashes
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +243,7 @@ def portal_value_hashes(client: PortalClient, portal_id: str, view: Mapping[str,
         page = [r for r in got if r.get(kcol.field_name) is not None]
         keys.append(key_texts(kcol, [r[kcol.field_name] for r in page]))
         hashes.append(value_hashes(mapping.columns, [[r.get(n) for r in page] for n in names]))
-    return _row_hashes(keys, hashes)
+    return row_hashes(keys, hashes)
 
 
 def local_value_hashes(desired: Desired, mapping: TableMapping) -> RowHashes:
