@@ -244,7 +244,7 @@ def _duplicates(keys: Any) -> tuple[str, ...]:
     return tuple(many.field("values").to_pylist()[:20])
 
 
-def scan(path: Path, mapping: TableMapping) -> SourceScan:
+def scan(path: Path, mapping: TableMapping, *, locate_records: bool = True) -> SourceScan:
     """Read the CSV once: every row's key and source hash. Raises InputError on unreadable files.
 
     The source hash of a row is the hash of its CSV record's bytes (a CRLF line end excluded)
@@ -253,7 +253,10 @@ def scan(path: Path, mapping: TableMapping) -> SourceScan:
     cells of a few rows are then parsed only when they are uploaded. Otherwise (extra or
     reordered columns, a stray quote, a bare CR) the file is parsed in full and the hash is that
     of the mapped cells joined by a unit separator. Either way the hash is a function of the
-    file's bytes alone, so a manifest written from the same file always compares equal."""
+    file's bytes alone, so a manifest written from the same file always compares equal.
+
+    ``locate_records=False`` takes the second path for any file (the benchmark's reference; its
+    hashes are not comparable with a manifest written by the first)."""
     from concurrent.futures import ThreadPoolExecutor
 
     import numpy as np
@@ -270,7 +273,7 @@ def scan(path: Path, mapping: TableMapping) -> SourceScan:
     whole = as_buffer(text, size) if body_at < size else pa.py_buffer(header + b"\n")
     spans: tuple[Any, Any] | None = None
     table, hashes = None, np.zeros(0, dtype=np.uint64)
-    if header_is(header, mapping):
+    if locate_records and header_is(header, mapping):
         # The key column is parsed by Arrow (its own threads, no GIL) while numpy locates and
         # hashes the records here; the hash is split in two so both cores share it.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcdata-scan") as pool:
