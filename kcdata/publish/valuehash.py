@@ -23,7 +23,6 @@ from kcdata.publish.typemap import Column, TableMapping, canonical
 
 def local_value_hashes(scanned: SourceScan, mapping: TableMapping, *, chunk_size: int = 50_000) -> RowHashes:
     """Every row's value hash (see :func:`value_hashes`) from the CSV's encoded values."""
-
     hashes = [value_hashes(mapping.columns, columns) for _ks, columns in
               encoded_columns(scanned, mapping, scanned.table(), scanned.rows.keys, chunk_size)]
     return row_hashes([scanned.rows.keys], hashes)
