@@ -144,8 +144,10 @@ else:
     r = validate_frictionless(data=data, schema=s, dialect=s.dialect, max_errors=1000)
     rows, counts = r.rows, r.counts
 secs, cpu_secs = time.perf_counter() - t, cpu() - c
-print(json.dumps({"seconds": secs, "cpu": cpu_secs, "rows": rows, "counts": counts,
-                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork and exec, so a child of a large parent
+# (`python -m benchmarks` runs every benchmark in one process) would report the parent's peak.
+hwm_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"seconds": secs, "cpu": cpu_secs, "rows": rows, "counts": counts, "max_rss_mb": hwm_kb / 1024}))
 """
 
 
