@@ -349,3 +349,49 @@ def test_manifest_deltas_keep_the_file_order() -> None:
     d2 = manifest._blob(b"D", ["k9"], [9], ["k0"])
     got, _ = manifest.decode_parts([*rows, {"part": "1", "data": d1}, {"part": "2", "data": d2}])
     assert got.key_list() == ["k1", "k2", "k3", "k4", "k5", "k9"]
+
+
+def test_phase_watchers_hear_each_phase_start_from_any_thread() -> None:
+    import threading
+
+    from kcdata.publish.phases import phase, watching
+
+    def background() -> None:
+        with phase("portal state", dataset="a"):
+            pass
+
+    heard: list[tuple[str, str]] = []
+    with watching(lambda ds, name: heard.append((ds, name))):
+        with phase("read and hash CSV", dataset="a"):
+            t = threading.Thread(target=background)
+            t.start()
+            t.join()
+        with phase("diff", dataset="a"):
+            pass
+    with phase("after", dataset="a"):
+        pass
+    assert heard == [("a", "read and hash CSV"), ("a", "portal state"), ("a", "diff")]
+
+
+def test_plan_spinner_names_the_dataset_and_phase_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+    import time
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from kcdata.cli.cmd_publish import _plan_status
+    from kcdata.publish.phases import phase
+
+    out = io.StringIO()
+    app = SimpleNamespace(quiet=False, json_mode=False, err=Console(file=out, force_terminal=True, width=100))
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with _plan_status(app), phase("read rows back from the portal", dataset="water-main-breaks"):  # type: ignore[arg-type]
+        time.sleep(0.3)  # the spinner redraws ~12 times a second
+    assert "planning water-main-breaks: read rows back from the portal" in out.getvalue()
+    quiet = io.StringIO()
+    app = SimpleNamespace(quiet=False, json_mode=True, err=Console(file=quiet, force_terminal=True))
+    with _plan_status(app), phase("diff", dataset="x"):  # type: ignore[arg-type]
+        time.sleep(0.2)
+    assert quiet.getvalue() == ""  # --json: nothing on stderr

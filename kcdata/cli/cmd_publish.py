@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -110,8 +112,24 @@ def _build_plan(app: App, ids: tuple[str, ...], changed_since: str | None, setti
 
     client = connect_from_env(settings)
     app.info(f"planning against {client.domain} ...")
-    return client, make_plan(root=app.root, client=client, ids=ids, changed_since=changed_since, options=options,
-                             settings=settings)
+    with _plan_status(app):
+        plan = make_plan(root=app.root, client=client, ids=ids, changed_since=changed_since, options=options,
+                         settings=settings)
+    return client, plan
+
+
+@contextlib.contextmanager
+def _plan_status(app: App) -> Iterator[None]:
+    """A spinner on stderr naming the dataset and phase being planned (a terminal only): reading a
+    large CSV, or reading a dataset's rows back from the portal, can take seconds."""
+    if app.quiet or app.json_mode or not sys.stderr.isatty():
+        yield
+        return
+    from kcdata.publish.phases import watching
+
+    with app.err.status("planning ...") as status, watching(
+            lambda dataset, name: status.update(f"planning {dataset}: {name} ...") if dataset != "*" else None):
+        yield
 
 
 @command.command("plan")

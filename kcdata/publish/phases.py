@@ -2,23 +2,38 @@
 
 Each record carries ``kcdata_phase`` (name), ``dataset``, ``seconds`` and ``requests`` (HTTP
 requests the client made meanwhile, when it counts them), so the benchmark and ``--debug`` runs can
-show where a re-publish spends its time without the library printing anything.
+show where a re-publish spends its time without the library printing anything. A caller that
+wants to show progress (the CLI's spinner) registers a callback with :func:`watching`: it is told
+``(dataset, phase)`` as each phase starts, from whichever thread runs it.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 log = logging.getLogger(__name__)
+_watchers: list[Callable[[str, str], None]] = []
+
+
+@contextmanager
+def watching(callback: Callable[[str, str], None]) -> Iterator[None]:
+    """Call ``callback(dataset, phase)`` as each phase starts, for the ``with`` block."""
+    _watchers.append(callback)
+    try:
+        yield
+    finally:
+        _watchers.remove(callback)
 
 
 @contextmanager
 def phase(name: str, *, dataset: str, client: Any = None) -> Iterator[None]:
     """Time the ``with`` block as phase ``name`` of ``dataset``."""
+    for watcher in list(_watchers):
+        watcher(dataset, name)
     if not log.isEnabledFor(logging.DEBUG):
         yield
         return
