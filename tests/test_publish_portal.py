@@ -485,3 +485,33 @@ def test_replace_only_when_asked(program: tuple[Path, str], portal: Any) -> None
     assert res.exit_code == 0, res.stdout
     assert_portal_equals_source(portal, pid, data)
     assert publish(root, portal, "plan", ds).exit_code == 0
+
+
+def test_a_plan_lists_the_catalog_once_and_a_write_makes_it_list_again(tmp_path: Path, own_portal: Any) -> None:
+    from kcdata.publish.client import connect
+    from kcdata.publish.run import load_publish_settings, make_plan
+
+    portal = own_portal
+    ids = [unique_id("cat") for _ in range(3)]
+    root = make_program(tmp_path / "prog", {ds: {"n": 5} for ds in ids}, portal_domain=portal.domain)
+    assert publish(root, portal, "apply", ids[0], "--yes").exit_code == 0  # one exists, two are new
+    client = connect(url=portal.url, username=portal.username, password=portal.password, app_token=None)
+    listings: list[dict[str, Any]] = []
+    real = client._soda.datasets  # type: ignore[attr-defined]
+
+    def counting(**kw: Any) -> Any:
+        listings.append(kw)
+        return real(**kw)
+
+    client._soda.datasets = counting  # type: ignore[attr-defined]
+    plan = make_plan(root=root, client=client, settings=load_publish_settings(root))
+    assert {p.id: p.action.value for p in plan.datasets} == {ids[0]: "noop", ids[1]: "create", ids[2]: "create"}
+    assert sum(1 for kw in listings if "q" not in kw) == 1  # two misses, one full listing
+    # After any write the listing is taken again: a view created meanwhile is found.
+    assert client.find_by_inventory_id(ids[1]) is None
+    created = client.create_view(name="made meanwhile", columns=[{"fieldName": "x", "name": "x",
+                                                                  "dataTypeName": "text"}], row_identifier="x",
+                                 fields={"metadata": {"custom_fields": {"Inventory": {"Inventory ID": ids[1]}}}})
+    found = client.find_by_inventory_id(ids[1])
+    assert found is not None and found["id"] == created["id"]
+    client.close()

@@ -131,6 +131,9 @@ class SodapyClient:
         self.requests = 0  # every HTTP request tried, reads included (retries count again)
         self.retry = retry
         self._lock = threading.Lock()
+        # The whole catalog as last listed, reused by lookups until this client writes anything: a
+        # plan of N new datasets lists it once, not N times (a real portal's catalog is megabytes).
+        self._catalog: list[Mapping[str, Any]] | None = None
         self._secrets = tuple(s for s in (password, app_token) if s)
         adapter = {"prefix": "http://", "adapter": requests.adapters.HTTPAdapter()} if plain_http else None
         sodapy_log = logging.getLogger()
@@ -148,6 +151,7 @@ class SodapyClient:
         with self._lock:  # uploads run in worker threads
             self.write_requests += 1
             self.requests += 1
+            self._catalog = None  # a write may have changed it
 
     def _count_read(self) -> None:
         with self._lock:
@@ -293,11 +297,18 @@ class SodapyClient:
     def find_by_custom_field(self, section: str, field: str, value: str) -> dict[str, Any] | None:
         """The view whose ``metadata.custom_fields[section][field]`` equals ``value``."""
         key = f"{section}_{field}".replace(" ", "-")
+        writes_before = self.write_requests
         results, _ = self._call("search the catalog", lambda: self._soda.datasets(q=value))
         candidates = [r for r in results if isinstance(r, Mapping)]
         if not any(_catalog_field(r, key) == value for r in candidates):
-            everything, _ = self._call("list the catalog", lambda: self._soda.datasets())
-            candidates += [r for r in everything if isinstance(r, Mapping)]
+            everything = self._catalog
+            if everything is None:
+                listed, _ = self._call("list the catalog", lambda: self._soda.datasets())
+                everything = [r for r in listed if isinstance(r, Mapping)]
+                with self._lock:
+                    if self.write_requests == writes_before:
+                        self._catalog = everything
+            candidates += everything
         seen: set[str] = set()
         for r in candidates:
             rid = (r.get("resource") or {}).get("id")
