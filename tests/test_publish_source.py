@@ -249,3 +249,13 @@ def test_quotes_and_line_ends_across_scan_blocks(tmp_path: Path, monkeypatch: py
     p.write_bytes(b'id,note,n\n1,"open,1\n2,b,2\n')  # a quoted value never closed: not line-scanned,
     with pytest.raises(InputError, match="cannot parse"):  # and the reader refuses it
         scan(p, MAPPING)
+
+
+def test_a_file_that_is_not_utf8_is_refused_at_plan_time_with_where(tmp_path: Path) -> None:
+    p = tmp_path / "d.csv"
+    p.write_bytes(b"id,note,n\n1,caf\xe9,1\n2,ok,2\n")  # Latin-1, in a column the plan does not parse
+    with pytest.raises(InputError, match=r"not valid UTF-8 \(byte 15, line 2\)") as err:
+        scan(p, MAPPING)
+    assert "Save the file as UTF-8" in (err.value.hint or "")
+    with pytest.raises(InputError):  # the cell path refuses it too (Arrow's own message)
+        scan(p, MAPPING, locate_records=False)

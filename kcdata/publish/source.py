@@ -30,6 +30,7 @@ from kcdata.publish.records import (
     header_record,
     read_padded,
     record_spans,
+    utf8_error_at,
 )
 from kcdata.publish.rowset import RowHashes
 from kcdata.publish.typemap import Column, EncodeError, TableMapping, canonical, column_encoder
@@ -274,6 +275,13 @@ def scan(path: Path, mapping: TableMapping, *, locate_records: bool = True) -> S
     spans: tuple[Any, Any] | None = None
     table, hashes = None, np.zeros(0, dtype=np.uint64)
     if locate_records and header_is(header, mapping):
+        # Only the key column is parsed here, so the rest of the file is checked for UTF-8 now,
+        # as a full parse would: a bad byte found at upload time would fail the apply half-way.
+        bad = utf8_error_at(text, size)
+        if bad is not None:
+            raise InputError(f"{path}: not valid UTF-8 (byte {bad:,}, line "
+                             f"{int(np.count_nonzero(text[:bad] == 10)) + 1})",
+                             hint="Save the file as UTF-8, then run `kcdata validate` on the dataset.")
         # The key column is parsed by Arrow (its own threads, no GIL) while numpy locates and
         # hashes the records here; the hash is split in two so both cores share it.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcdata-scan") as pool:
