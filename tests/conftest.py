@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,33 +126,31 @@ class PortalHandle:
             self.server.faults = None
 
 
+@contextlib.contextmanager
+def _serving(data_dir: Path) -> Iterator[PortalHandle]:
+    """A local portal on a free loopback port over ``data_dir``, stopped afterwards."""
+    from kcdata.portal import PortalServer
+
+    server = PortalServer(data_dir=data_dir, username=PORTAL_USERNAME, password=PORTAL_PASSWORD).start()
+    try:
+        yield PortalHandle(url=server.url, domain=server.domain, username=PORTAL_USERNAME,
+                           password=PORTAL_PASSWORD, server=server)
+    finally:
+        server.faults = None
+        server.stop()
+
+
 @pytest.fixture
 def own_portal(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A portal of this test's own, with an empty catalog: for tests whose exact request sequence
     matters (a periodic fault plan must not line up differently because other tests published
     more datasets to the shared portal, making catalog listings longer)."""
-    from kcdata.portal import PortalServer
-
-    server = PortalServer(data_dir=tmp_path_factory.mktemp("own-portal"), username=PORTAL_USERNAME,
-                          password=PORTAL_PASSWORD).start()
-    try:
-        yield PortalHandle(url=server.url, domain=server.domain, username=PORTAL_USERNAME,
-                           password=PORTAL_PASSWORD, server=server)
-    finally:
-        server.faults = None
-        server.stop()
+    with _serving(tmp_path_factory.mktemp("own-portal")) as handle:
+        yield handle
 
 
 @pytest.fixture(scope="session")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One local portal per test session on a free loopback port, in a temporary data dir."""
-    from kcdata.portal import PortalServer
-
-    server = PortalServer(data_dir=tmp_path_factory.mktemp("portal"), username=PORTAL_USERNAME,
-                          password=PORTAL_PASSWORD).start()
-    try:
-        yield PortalHandle(url=server.url, domain=server.domain, username=PORTAL_USERNAME,
-                           password=PORTAL_PASSWORD, server=server)
-    finally:
-        server.faults = None
-        server.stop()
+    with _serving(tmp_path_factory.mktemp("portal")) as handle:
+        yield handle

@@ -26,6 +26,8 @@ from kcdata.errors import InputError
 from kcdata.publish import hashing
 from kcdata.publish.records import (
     as_buffer,
+    gather_records,
+    has_quote,
     header_is,
     header_record,
     read_padded,
@@ -69,53 +71,32 @@ class SourceScan:
 
     def table(self, positions: Any = None) -> Any:
         """The mapped columns (Arrow strings, mapping order) of the rows at ``positions`` (row
-        numbers of this scan, ascending), or of every row."""
+        numbers of this scan, ascending), or of every row. A few rows of a line-hashed scan are
+        parsed on their own; more than an eighth of them, the whole file (once)."""
         import numpy as np
         import pyarrow as pa
 
         n = len(self.rows)
-        whole = positions is None or len(positions) == n
-        if self._full or self.spans is None or (not whole and len(positions) > n // 8):
-            if not self._full:
-                self._full.append(self._parse_all())
-            full = self._full[0]
-            return full if whole else full.take(pa.array(np.asarray(positions, dtype=np.int64)))
-        if whole:
+        at = None if positions is None or len(positions) == n else np.asarray(positions, dtype=np.int64)
+        if at is not None and self.spans is not None and not self._full and len(at) <= n // 8:
+            return read_table(self.path, self.mapping, data=gather_records(self.text, self.spans, self.header, at),
+                              quoted=self.quoted)
+        if not self._full:
             self._full.append(self._parse_all())
-            return self._full[0]
-        return read_table(self.path, self.mapping, data=self._records(np.asarray(positions, dtype=np.int64)),
-                          quoted=self.quoted)
+        full = self._full[0]
+        return full if at is None else full.take(pa.array(at))
 
     def _parse_all(self) -> Any:
         """Every row, parsed from the bytes already in memory (records with an empty key dropped)."""
         import numpy as np
         import pyarrow as pa
 
-        if self.text is None:
+        if self.text is None or self.spans is None:
             raise AssertionError("a scan without its bytes holds its table already")
-        data = as_buffer(self.text, len(self.text) - 8) if self.rows else self._records(np.zeros(0, dtype=np.int64))
+        data = (as_buffer(self.text, len(self.text) - 8) if self.rows else
+                gather_records(self.text, self.spans, self.header, np.zeros(0, dtype=np.int64)))
         full = read_table(self.path, self.mapping, data=data, quoted=self.quoted)
         return full if self.kept is None else full.filter(pa.array(self.kept))
-
-    def _records(self, at: Any) -> Any:
-        """A CSV (header, then the records of rows ``at``, one per line) as an Arrow buffer,
-        gathered with numpy rather than a Python loop over rows."""
-        import numpy as np
-        import pyarrow as pa
-
-        assert self.spans is not None
-        starts, ends = self.spans[0][at], self.spans[1][at]
-        lens = ends - starts + 1  # each record and its "\n"
-        head = len(self.header) + 1
-        out = np.empty(head + int(lens.sum()), dtype=np.uint8)
-        out[:head - 1] = np.frombuffer(self.header, dtype=np.uint8)
-        out[head - 1] = 10
-        if len(at):
-            first = np.cumsum(lens) - lens + head  # where each record goes in ``out``
-            src = np.repeat(starts - first, lens) + np.arange(head, len(out))
-            out[head:] = self.text[src]
-            out[first + lens - 1] = 10
-        return pa.py_buffer(out)
 
 
 def key_text(col: Column, value: Any) -> str:
@@ -149,7 +130,7 @@ def read_table(path: Path, mapping: TableMapping, *, data: Any = None, quoted: b
             read_options=pcsv.ReadOptions(encoding="utf8"),
             # A line break inside a value needs quotes; without any quote in the file the reader
             # may split it at line breaks and parse the blocks in parallel (~2x faster).
-            parse_options=pcsv.ParseOptions(newlines_in_values=_has_quotes(path) if quoted is None else quoted),
+            parse_options=pcsv.ParseOptions(newlines_in_values=has_quote(path) if quoted is None else quoted),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(sources, pa.string()), include_columns=sources,
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
@@ -163,18 +144,6 @@ def read_table(path: Path, mapping: TableMapping, *, data: Any = None, quoted: b
         raise InputError(f"{path}: cannot parse the CSV ({text[:200]})",
                          hint="Run `kcdata validate` on the dataset.") from exc
     return table.select(sources)
-
-
-def _has_quotes(path: Path) -> bool:
-    """Whether the file holds a double quote anywhere (memchr over a memory map: milliseconds)."""
-    import mmap
-
-    with open(path, "rb") as fh:
-        try:
-            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                return mm.find(b'"') >= 0
-        except (ValueError, OSError):  # empty or unmappable file: assume the worst
-            return True
 
 
 def _keys_of(column: Any, mapping: TableMapping) -> Any:
@@ -334,11 +303,10 @@ def _spans_agree(path: Path, mapping: TableMapping, text: Any, spans: tuple[Any,
     if n == 0:
         return True
     at = np.unique(np.linspace(0, n - 1, num=min(n, 64)).astype(np.int64))
-    probe = SourceScan(path=path, mapping=mapping, rows=RowHashes.empty(), duplicates=(), empty_keys=0, text=text,
-                       spans=spans, header=header, quoted=quoted)
     key_source = mapping.column(mapping.row_identifier).source
     try:
-        got = read_table(path, mapping, data=probe._records(at), quoted=quoted, only=[key_source]).column(0)
+        got = read_table(path, mapping, data=gather_records(text, spans, header, at), quoted=quoted,
+                         only=[key_source]).column(0)
     except InputError:
         return False
     return bool(got.to_pylist() == key_col.take(at).to_pylist())
@@ -386,10 +354,3 @@ def encoded_columns(scanned: SourceScan, mapping: TableMapping, table: Any, keys
                                  f"{mapping.columns[i].source}: {exc}",
                                  hint="Run `kcdata validate` and fix the data.") from None
         yield keys.slice(start, chunk_size).to_pylist(), columns
-
-
-def iter_encoded(scanned: SourceScan, mapping: TableMapping, *, keys: frozenset[str] | None = None
-                 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yield ``(key, row)`` one by one (see :func:`iter_encoded_chunks`)."""
-    for ks, rows in iter_encoded_chunks(scanned, mapping, keys=keys):
-        yield from zip(ks, rows, strict=True)
