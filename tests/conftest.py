@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+# Everything a test reads is vendored here (with provenance READMEs); a clone needs nothing beside it.
+FIXTURES = REPO / "tests" / "fixtures"
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import REPO
 
 
+@pytest.mark.slow
 def test_demo_runs_the_whole_pipeline_and_leaves_the_repo_untouched(tmp_path, capsys):
     import kcdata.demo as demo
 

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FIXTURES
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from transparency_helpers import GOOD_POLICY, SCHEMA, TODAY, good_dataset, make_program, scoring_section, shared_dir
+from transparency_helpers import GOOD_POLICY, SCHEMA, TODAY, good_dataset, make_program, scoring_section
 
 from kcdata.config import load_settings
 from kcdata.inventory import load_inventory
@@ -85,7 +86,7 @@ def test_every_rule_has_a_pass_and_a_fail_case() -> None:
 
 
 def test_every_checkable_guideline_is_a_rule() -> None:
-    text = (shared_dir() / "reference" / "governance.md").read_text(encoding="utf-8")
+    text = (FIXTURES / "reference" / "governance.md").read_text(encoding="utf-8")
     rows = {int(m) for m in re.findall(r"^\| (\d+) \|", text, flags=re.MULTILINE)}
     assert len(rows) == 25  # 31 guidelines, 6 not checkable
     assert rows == {r.guideline for r in RULES if r.guideline is not None}

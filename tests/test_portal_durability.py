@@ -62,6 +62,7 @@ def _rows(prefix: str, n: int) -> list[dict[str, Any]]:
     return [{"k": f"{prefix}{i:06d}", "v": i, "t": "x" * 40} for i in range(n)]
 
 
+@pytest.mark.slow
 def test_restart_keeps_data_and_sigterm_stops_cleanly(tmp_path: Path, processes: list[ServerProcess]) -> None:
     first = ServerProcess(tmp_path)
     processes.append(first)
@@ -80,6 +81,7 @@ def test_restart_keeps_data_and_sigterm_stops_cleanly(tmp_path: Path, processes:
     assert client.upsert(view["id"], _rows("a", 10))["Rows Updated"] == 10
 
 
+@pytest.mark.slow
 def test_sigkill_mid_batch_applies_the_batch_whole_or_not_at_all(tmp_path: Path,
                                                                  processes: list[ServerProcess]) -> None:
     server = ServerProcess(tmp_path)

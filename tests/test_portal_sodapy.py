@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from conftest import SHARED
+from conftest import FIXTURES as ALL_FIXTURES
 
-# CI keeps shared/ beside the repository; a worktree checkout falls back to KCDATA_SHARED (or /work/shared).
-FIXTURES = next((p for p in (SHARED / "fixtures" / "socrata",
-                             Path(os.environ.get("KCDATA_SHARED", "/work/shared")) / "fixtures" / "socrata")
-                 if p.is_dir()), SHARED / "fixtures" / "socrata")
+# Real recorded Socrata responses (provenance in tests/fixtures/socrata/README.md).
+FIXTURES = ALL_FIXTURES / "socrata"
 
 COLUMNS = [
     {"fieldName": "earthquake_id", "name": "Earthquake ID", "dataTypeName": "text"},

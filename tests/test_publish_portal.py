@@ -223,6 +223,7 @@ def test_faults_are_retried_and_the_result_is_exact(tmp_path: Path, own_portal: 
     assert publish(root, portal, "plan", ds).exit_code == 0
 
 
+@pytest.mark.slow
 def test_kill_mid_apply_then_rerun_finishes(tmp_path: Path, portal: Any) -> None:
     ds = unique_id("kill")
     # Many small chunks, so the kill lands mid-way however fast the portal is.
@@ -405,6 +406,7 @@ def test_changed_since_limits_to_changed_datasets(tmp_path: Path, portal: Any) -
     assert publish(root, portal, "plan", "--changed-since", "no-such-ref").exit_code == 3
 
 
+@pytest.mark.slow
 def test_publish_the_sample_program(sample_root: Path, portal: Any) -> None:
     """The repository's sample inventory: every approved dataset with clean data is published."""
     import yaml

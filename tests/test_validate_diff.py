@@ -265,6 +265,7 @@ NEAR_VALID = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(cells=st.lists(NEAR_VALID, min_size=1, max_size=10))
 def test_type_kernels_never_accept_what_frictionless_rejects(cells: list[str]) -> None:

@@ -119,16 +119,18 @@ def validate_all(root: Path) -> bool:
     return validate_datasets(inventory=load_inventory(root).inventory).valid
 
 
-def shared_dir() -> Path:
-    """The team's shared/ folder: ``SHARED`` from conftest (the main checkout), else the nearest ancestor's."""
-    from conftest import REPO, SHARED
+def shared_dir() -> Path | None:
+    """The team's optional ``shared/`` reference folder beside the checkout (or an ancestor), if there is one.
 
-    if SHARED.is_dir():
-        return SHARED
-    for parent in REPO.parents:  # worktrees live one level deeper than the main checkout
+    Tests never need it: they read the vendored copies under ``tests/fixtures/``. A test may *also* compare
+    those copies with the originals when this returns a folder.
+    """
+    from conftest import REPO
+
+    for parent in REPO.parents:  # worktrees may live deeper than the main checkout
         if (parent / "shared" / "standards").is_dir():
             return parent / "shared"
-    raise FileNotFoundError("shared/ not found next to the repository")
+    return None
 
 
 GOOD_POLICY: dict[str, Any] = {
@@ -140,12 +142,13 @@ GOOD_POLICY: dict[str, Any] = {
 
 
 def official_validator(catalog_file: str = "catalog-non-federal.json") -> Any:
-    """Built here from shared/ (not from the package), as the README describes."""
+    """Built from the vendored official copies in ``tests/fixtures/`` (not from the package's copy)."""
+    from conftest import FIXTURES
     from jsonschema import Draft4Validator
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT4
 
-    dcat = shared_dir() / "standards" / "dcat-us-1.1"
+    dcat = FIXTURES / "dcat-us-1.1"
     pairs = []
     for path in sorted(dcat.glob("*.json")):
         contents = json.loads(path.read_text(encoding="utf-8"))
@@ -159,5 +162,5 @@ def official_validator(catalog_file: str = "catalog-non-federal.json") -> Any:
 
 
 def dcat_errors(catalog: dict[str, Any], catalog_file: str = "catalog-non-federal.json") -> list[str]:
-    """Schema error messages of ``catalog`` under the OFFICIAL shared DCAT-US 1.1 schemas."""
+    """Schema error messages of ``catalog`` under the OFFICIAL DCAT-US 1.1 schemas (vendored in tests/fixtures)."""
     return [e.message for e in official_validator(catalog_file).iter_errors(catalog)]

@@ -41,11 +41,39 @@ class LazyGroup(click.Group):
         return cmd
 
 
+# The libraries whose versions decide kcdata's behaviour: quoted in every bug report.
+VERSION_OF = ("frictionless", "sodapy", "pyarrow", "pandas", "click", "pyyaml", "requests")
+
+
+def version_report() -> str:
+    """``kcdata X`` and, one per line, Python and the libraries kcdata runs on (from package metadata, no imports)."""
+    import platform
+    from importlib import metadata
+
+    lines = [f"kcdata {__version__}",
+             f"Python {platform.python_version()} ({platform.python_implementation()}, {platform.system()} "
+             f"{platform.machine()})"]
+    for name in VERSION_OF:
+        try:
+            lines.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            lines.append(f"{name} not installed")
+    return "\n".join(lines)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(version_report())
+    ctx.exit()
+
+
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
-@click.version_option(__version__, "--version", prog_name="kcdata")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version of kcdata and of the libraries it runs on (for bug reports), and exit.")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Program folder holding inventory/, schemas/ and kcdata.yaml "
                    "[env KCDATA_ROOT; default: current folder].")

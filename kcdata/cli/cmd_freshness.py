@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from kcdata.cli import complete
 from kcdata.cli.app import App, json_option, pass_app
 
 if TYPE_CHECKING:
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 
 
 @click.command("freshness")
-@click.argument("dataset_ids", nargs=-1, metavar="[DATASET_ID ...]")
+@click.argument("dataset_ids", nargs=-1, metavar="[DATASET_ID ...]", shell_complete=complete.dataset_ids)
 @click.option("--grace", default=None, metavar="FRACTION|DURATION",
               help="Allowance after each period: a fraction of the period (0.25) or an ISO 8601 duration "
                    "(P2D) [default: policy.freshness_grace in kcdata.yaml, else 0.25].")

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from kcdata.cli import complete
 from kcdata.cli.app import App, json_option, pass_app, to_jsonable
 
 
@@ -28,8 +29,10 @@ def command() -> None:
 # -- list ----------------------------------------------------------------------------------------
 
 @command.command("list")
-@click.option("--department", "-d", multiple=True, help="Only this department id (repeatable).")
-@click.option("--status", "-s", multiple=True, help="Only this workflow status (repeatable).")
+@click.option("--department", "-d", multiple=True, shell_complete=complete.department_ids,
+              help="Only this department id (repeatable).")
+@click.option("--status", "-s", multiple=True, shell_complete=complete.statuses,
+              help="Only this workflow status (repeatable).")
 @click.option("--access-level", multiple=True, help="Only this access level (repeatable).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
 @json_option
@@ -94,7 +97,7 @@ def dataset_json(d: object) -> dict[str, object]:
 # -- show ----------------------------------------------------------------------------------------
 
 @command.command("show")
-@click.argument("dataset_id")
+@click.argument("dataset_id", shell_complete=complete.dataset_ids)
 @json_option
 @pass_app
 def show_cmd(app: App, dataset_id: str, as_json: bool) -> None:
@@ -258,7 +261,8 @@ def export_cmd(app: App, fmt: str, public: bool, output: Path | None) -> None:
 # -- add -----------------------------------------------------------------------------------------
 
 @command.command("add")
-@click.option("--department", "-d", "department", default=None, help="Department id (the file inventory/D.yaml).")
+@click.option("--department", "-d", "department", default=None, shell_complete=complete.department_ids,
+              help="Department id (the file inventory/D.yaml).")
 @click.option("--from-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Read the entry (a YAML mapping) from ENTRY.yaml; flags override its fields.")
 @click.option("--yes", "-y", is_flag=True, help="No prompts and no confirmation (scripts).")

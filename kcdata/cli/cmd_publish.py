@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from kcdata.cli import complete
 from kcdata.cli.app import App, json_option, pass_app, to_jsonable
 from kcdata.errors import ExitCode
 
@@ -133,7 +134,7 @@ def _plan_status(app: App) -> Iterator[None]:
 
 
 @command.command("plan")
-@click.argument("ids", nargs=-1, metavar="[DATASET_ID ...]")
+@click.argument("ids", nargs=-1, metavar="[DATASET_ID ...]", shell_complete=complete.dataset_ids)
 @click.option("--changed-since", metavar="GIT_REF", help="Only datasets whose entry, schema or data changed since "
               "this git ref (e.g. origin/main).")
 @click.option("--allow-schema-change", is_flag=True, help="Allow adding columns (dropping or retyping columns is "
@@ -180,7 +181,7 @@ def _result_json(plan: DatasetPlan, res: DatasetResult) -> dict[str, Any]:
 
 
 @command.command("apply")
-@click.argument("ids", nargs=-1, metavar="[DATASET_ID ...]")
+@click.argument("ids", nargs=-1, metavar="[DATASET_ID ...]", shell_complete=complete.dataset_ids)
 @click.option("--changed-since", metavar="GIT_REF", help="Only datasets whose entry, schema or data changed since "
               "this git ref (CI on merge: HEAD~1).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (CI).")

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from kcdata.cli import complete
 from kcdata.cli.app import App, json_option, pass_app, to_jsonable
 
 
@@ -53,7 +54,7 @@ _HELP = {
 def _transition_command(action: str) -> click.Command:
     text, example = _HELP[action]
 
-    @click.argument("dataset_id")
+    @click.argument("dataset_id", shell_complete=complete.dataset_ids)
     @click.option("--by", "by", required=True, help="Who takes this step (person or body).")
     @click.option("--note", help="Why (required for reject and withhold).")
     @json_option
@@ -79,7 +80,7 @@ for _action in _HELP:
 
 
 @command.command("privacy")
-@click.argument("dataset_id")
+@click.argument("dataset_id", shell_complete=complete.dataset_ids)
 @click.option("--by", "by", required=True, help="Who reviewed classification and personal information.")
 @click.option("--note", required=True, help="What was checked and what will be redacted or aggregated.")
 @json_option
@@ -169,7 +170,7 @@ def agenda_cmd(app: App, output: Path | None, top_per_department: int, as_json: 
 
 
 @command.command("history")
-@click.argument("dataset_id")
+@click.argument("dataset_id", shell_complete=complete.dataset_ids)
 @json_option
 @pass_app
 def history_cmd(app: App, dataset_id: str, as_json: bool) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from kcdata.cli import complete
 from kcdata.cli.app import App, json_option, pass_app, to_jsonable
 
 
@@ -35,7 +36,8 @@ def _demand_option(func: Any) -> Any:
 
 
 @click.group("score", invoke_without_command=True)
-@click.option("--department", "-d", multiple=True, help="Only this department id (repeatable).")
+@click.option("--department", "-d", multiple=True, shell_complete=complete.department_ids,
+              help="Only this department id (repeatable).")
 @click.option("--status", "-s", multiple=True, help="Only this workflow status (repeatable).",
               type=click.Choice(["inventoried", "proposed", "in_review", "approved", "published", "withheld",
                                  "retired"]))
@@ -109,7 +111,7 @@ def command(ctx: click.Context, app: App, department: tuple[str, ...], status: t
 
 
 @command.command("explain")
-@click.argument("dataset_id")
+@click.argument("dataset_id", shell_complete=complete.dataset_ids)
 @_demand_option
 @json_option
 @pass_app
@@ -149,7 +151,7 @@ def explain_cmd(app: App, dataset_id: str, demand_file: Path | None, as_json: bo
 
 
 @command.command("override")
-@click.argument("dataset_id")
+@click.argument("dataset_id", shell_complete=complete.dataset_ids)
 @click.option("--band", type=click.Choice(["P1", "P2", "P3"]), help="The band the committee decided.")
 @click.option("--by", "by", help="Who decided (person or body).")
 @click.option("--why", help="Why the committee overrides the computed band.")

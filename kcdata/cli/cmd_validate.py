@@ -8,11 +8,12 @@ from typing import Any
 
 import click
 
+from kcdata.cli import complete
 from kcdata.cli.app import App, json_option, pass_app
 
 
 @click.command("validate")
-@click.argument("targets", nargs=-1)
+@click.argument("targets", nargs=-1, shell_complete=complete.dataset_ids_or_files)
 @click.option("--schema", "schema_path", type=click.Path(path_type=Path), help="Table Schema for an ad-hoc FILE.")
 @click.option("--max-errors", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Errors listed per dataset (0 = all). Counting is never limited.")
@@ -22,11 +23,14 @@ from kcdata.cli.app import App, json_option, pass_app
 @click.option("--delimiter", help="CSV delimiter (overrides the schema's dialect).")
 @click.option("--encoding", help="File encoding (overrides the schema's dialect).")
 @click.option("--quote-char", help="CSV quote character (overrides the schema's dialect).")
+@click.option("--changed-files", is_flag=True,
+              help="TARGETS are changed files (as pre-commit passes them): validate the datasets whose data "
+                   "file, schema or department file is among them.")
 @json_option
 @pass_app
 def command(app: App, targets: tuple[str, ...], schema_path: Path | None, max_errors: int, engine: str,
             no_cache: bool, delimiter: str | None, encoding: str | None, quote_char: str | None,
-            as_json: bool) -> None:
+            changed_files: bool, as_json: bool) -> None:
     """Validate data files against their Table Schemas (Frictionless semantics, fast engine).
 
     With dataset ids (or none: every inventory dataset with data and schema) the inventory's files
@@ -39,6 +43,7 @@ def command(app: App, targets: tuple[str, ...], schema_path: Path | None, max_er
       kcdata validate
       kcdata validate 311-service-requests --max-errors 20
       kcdata validate data/samples/calls.csv --schema schemas/calls.schema.json --json
+      kcdata validate --changed-files inventory/water.yaml data/samples/water-mains.csv
     """
     from kcdata.validate import ValidationRun, validate_datasets, validate_table
 
@@ -46,7 +51,7 @@ def command(app: App, targets: tuple[str, ...], schema_path: Path | None, max_er
                                  ("encoding", encoding), ("quoteChar", quote_char)) if v}
     progress = _Progress(app)
     try:
-        adhoc = schema_path is not None or (len(targets) == 1 and Path(targets[0]).is_file())
+        adhoc = not changed_files and (schema_path is not None or (len(targets) == 1 and Path(targets[0]).is_file()))
         if adhoc:
             if schema_path is None or len(targets) != 1:
                 from kcdata.errors import InputError
@@ -60,7 +65,16 @@ def command(app: App, targets: tuple[str, ...], schema_path: Path | None, max_er
             from kcdata.inventory import load_inventory
 
             inventory = load_inventory(app.root).inventory
-            run = validate_datasets(inventory=inventory, ids=list(targets) or None, max_errors=max_errors,
+            ids: list[str] | None = list(targets) or None
+            if changed_files:
+                from kcdata.inventory.touched import datasets_touched
+
+                ids = list(datasets_touched(inventory=inventory, files=targets))
+                if not ids:
+                    app.finish(data={"valid": True, "datasets": []},
+                               render=lambda: app.info("no dataset uses the changed files: nothing to validate"))
+                    return
+            run = validate_datasets(inventory=inventory, ids=ids, max_errors=max_errors,
                                     use_cache=not no_cache and not dialect, engine=engine,
                                     on_progress=progress.update, dialect=dialect)
     finally:

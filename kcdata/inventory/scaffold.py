@@ -6,10 +6,16 @@ first file a new liaison opens is also the documentation.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from kcdata import __version__
 from kcdata.errors import InputError
 from kcdata.fileio import atomic_write_text
+
+# Where kcdata lives: the pre-commit hooks and the GitHub Action a new program uses come from here.
+REPOSITORY = "https://github.com/kcdata/kcdata"
+ACTION = "kcdata/kcdata"
 
 DEPARTMENT_FILE = """\
 # One file per department, named after the department id: inventory/public-works.yaml.
@@ -85,8 +91,8 @@ SETTINGS_FILE = """\
 # and each section belongs to one stage of the pipeline (other stages add their own sections).
 
 program:
-  city: {city}
-  publisher: City of {city}
+  city: {city_yaml}
+  publisher: {publisher_yaml}
   publisher_email: opendata@example.org
   # The production portal: portal_ids recorded in the inventory belong to this domain.
   portal_domain: data.example.org
@@ -110,12 +116,14 @@ goals:
 README_FILE = """\
 # {city} open data program
 
-This folder is the city's open-data program, run with [kcdata](https://pypi.org/project/kcdata/):
+This folder is the city's open-data program, run with [kcdata]({repository}):
 
 - `inventory/` — one YAML file per department listing every dataset the city holds
 - `schemas/` — a Frictionless Table Schema per dataset with a data file
 - `data/samples/` — small sample data files
 - `kcdata.yaml` — program settings and goals
+- `.github/workflows/kcdata.yml` — CI: lint, validate and plan on pull requests; publish on merge
+- `.pre-commit-config.yaml` — the same lint and validation before each commit (`pre-commit install`)
 
 Start with:
 
@@ -124,7 +132,31 @@ Start with:
     kcdata inventory add           # add a dataset (asks for each field)
 """
 
-GITIGNORE = ".kcdata/\n"
+# Generated and local files: the public site, build output, kcdata's caches and logs.
+GITIGNORE = """\
+# kcdata: the built public site, build output, and local caches/logs (validation cache, locks, publish log)
+site/
+build/
+.kcdata/
+"""
+
+PRE_COMMIT_CONFIG = """\
+# pre-commit (https://pre-commit.com): `pre-commit install` once, then every commit is checked.
+repos:
+  - repo: {repository}
+    rev: v{version}
+    hooks:
+      - id: kcdata-inventory-lint
+      - id: kcdata-validate        # only the datasets whose files the commit changes
+"""
+
+
+def workflow_text(*, action: str) -> str:
+    """The CI workflow ``kcdata init`` writes, running the kcdata GitHub Action named by ``action``."""
+    from importlib.resources import files
+
+    template = files("kcdata.inventory").joinpath("templates/workflow-kcdata.yaml").read_text(encoding="utf-8")
+    return template.replace("@KCDATA_ACTION@", action).replace("@KCDATA_VERSION@", __version__)
 
 
 def scaffold_program(*, target: Path, force: bool = False, city: str = "Your City") -> tuple[Path, ...]:
@@ -134,6 +166,8 @@ def scaffold_program(*, target: Path, force: bool = False, city: str = "Your Cit
     are left alone.
     """
     target = Path(target)
+    if not city.strip():
+        raise InputError("the city name is empty", hint="Give the city's name, e.g. --city \"Kansas City, MO\".")
     if target.exists() and not target.is_dir():
         raise InputError(f"{target} exists and is not a folder", hint="Choose a new folder name.")
     if target.is_dir() and any(target.iterdir()) and not force:
@@ -143,9 +177,13 @@ def scaffold_program(*, target: Path, force: bool = False, city: str = "Your Cit
         "inventory/public-works.yaml": DEPARTMENT_FILE,
         "schemas/pothole-repairs.schema.json": SCHEMA_FILE,
         "data/samples/pothole-repairs.csv": DATA_FILE,
-        "kcdata.yaml": SETTINGS_FILE.format(city=city),
-        "README.md": README_FILE.format(city=city),
+        # json.dumps gives a double-quoted YAML scalar: "Kansas City: MO", "Lee's Summit #2" stay whole.
+        "kcdata.yaml": SETTINGS_FILE.format(city_yaml=json.dumps(city.strip(), ensure_ascii=False),
+                                            publisher_yaml=json.dumps(f"City of {city.strip()}", ensure_ascii=False)),
+        "README.md": README_FILE.format(city=city.strip(), repository=REPOSITORY),
         ".gitignore": GITIGNORE,
+        ".pre-commit-config.yaml": PRE_COMMIT_CONFIG.format(repository=REPOSITORY, version=__version__),
+        ".github/workflows/kcdata.yml": workflow_text(action=f"{ACTION}@v{__version__}"),
     }
     written = []
     for rel, text in files.items():
