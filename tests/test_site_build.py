@@ -15,9 +15,9 @@ import yaml
 from markupsafe import escape as markup_escape
 from site_program import HOSTILE, NOW, write_program
 
-from kcdata.cli.app import to_jsonable
 from kcdata.errors import FindingsError, InputError
 from kcdata.inventory import load_inventory
+from kcdata.jsonable import to_jsonable
 from kcdata.site import MARKER, build_site
 
 

@@ -6,45 +6,23 @@ exactly one envelope object on stdout, also on failure.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-import enum
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+from kcdata.jsonable import to_jsonable
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 ENVELOPE_VERSION = 1
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def to_jsonable(value: Any) -> Any:
-    """Convert library results (dataclasses, enums, dates, paths) into plain JSON values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if not f.name.startswith("_")}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return value.as_posix()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, Sequence | set | frozenset) and not isinstance(value, str | bytes):
-        return [to_jsonable(v) for v in value]
-    return value
 
 
 @dataclass

@@ -36,10 +36,10 @@ def command(app: App, since: dt.datetime | None, fmt: str, out_dir: Path | None,
     """
     import sys
 
-    from kcdata.cli.app import to_jsonable
     from kcdata.config import load_settings
     from kcdata.fileio import atomic_write_bytes, atomic_write_text
     from kcdata.inventory import load_inventory
+    from kcdata.jsonable import to_jsonable
     from kcdata.site.announce import announcements, atom_feed, drafts_text
     from kcdata.site.settings import site_settings
 

@@ -81,7 +81,7 @@ def _number_or_text(value: str) -> Any:
 
 
 def report_json(report: FreshnessReport) -> dict[str, Any]:
-    from kcdata.cli.app import to_jsonable
+    from kcdata.jsonable import to_jsonable
 
     data = to_jsonable(report)
     assert isinstance(data, dict)

@@ -47,7 +47,7 @@ def command(app: App, as_json: bool) -> None:
 
 
 def report_json(report: GoalsReport) -> dict[str, Any]:
-    from kcdata.cli.app import to_jsonable
+    from kcdata.jsonable import to_jsonable
 
     data = to_jsonable(report)
     assert isinstance(data, dict)

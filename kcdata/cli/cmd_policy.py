@@ -69,7 +69,7 @@ def check_cmd(app: App, rule_ids: tuple[str, ...], today: Any, use_portal: bool,
 
 def report_json(report: PolicyReport) -> dict[str, Any]:
     """The ``--json`` data: the library report plus ``ok`` and a flat ``findings`` list."""
-    from kcdata.cli.app import to_jsonable
+    from kcdata.jsonable import to_jsonable
 
     data = to_jsonable(report)
     assert isinstance(data, dict)

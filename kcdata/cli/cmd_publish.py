@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from kcdata.cli.app import App, json_option, pass_app, to_jsonable
+from kcdata.cli.app import App, json_option, pass_app
 from kcdata.errors import ExitCode
+from kcdata.jsonable import to_jsonable
 
 if TYPE_CHECKING:
     from kcdata.publish.apply import DatasetResult

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from kcdata.cli.app import App, json_option, pass_app, to_jsonable
+from kcdata.cli.app import App, json_option, pass_app
+from kcdata.jsonable import to_jsonable
 
 
 @click.group("review")

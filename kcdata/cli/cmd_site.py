@@ -37,8 +37,8 @@ def build_cmd(app: App, out_dir: Path | None, strict: bool, as_json: bool) -> No
       kcdata site build
       kcdata site build -o public --json
     """
-    from kcdata.cli.app import to_jsonable
     from kcdata.errors import FindingsError
+    from kcdata.jsonable import to_jsonable
     from kcdata.site import build_site, default_out_dir
 
     root = app.root

@@ -74,7 +74,7 @@ def command(app: App, targets: tuple[str, ...], schema_path: Path | None, max_er
 
 
 def _report_json(report: Any) -> dict[str, Any]:
-    from kcdata.cli.app import to_jsonable
+    from kcdata.jsonable import to_jsonable
 
     out = to_jsonable(report)
     assert isinstance(out, dict)

@@ -7,11 +7,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kcdata.inventory.load import Problem
 from kcdata.inventory.model import Dataset, Inventory
-from kcdata.policy.settings import PolicySettings, Severity
+from kcdata.problems import Severity
+
+if TYPE_CHECKING:
+    from kcdata.policy.settings import PolicySettings
 
 
 class Scope(StrEnum):

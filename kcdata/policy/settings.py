@@ -11,10 +11,10 @@ import datetime as dt
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from kcdata.errors import InputError
+from kcdata.problems import Severity
 
 DEFAULT_OPEN_FORMATS = ("csv", "tsv", "json", "geojson", "jsonl", "ndjson", "xml", "parquet", "kml", "gpkg",
                         "shp", "zip", "txt")
@@ -35,11 +35,6 @@ DEFAULT_OPEN_LICENSES = (
     "https://creativecommons.org/licenses/by/3.0/",
     "https://creativecommons.org/licenses/by-sa/3.0/",
 )
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -19,6 +19,7 @@ from typing import Any
 from kcdata.config import load_settings, portal_credentials
 from kcdata.errors import InputError, KcdataError, NotFoundError
 from kcdata.inventory.model import Dataset, Inventory, Status
+from kcdata.jsonable import to_jsonable
 from kcdata.publish import log as publog
 from kcdata.publish.apply import DatasetResult, Progress, apply_plan
 from kcdata.publish.client import PortalClient, connect
@@ -147,8 +148,6 @@ def apply_plan_set(*, root: Path, client: PortalClient, plan: PublishPlan, setti
         results.append(res)
     outcome = _overall([r.result for r in results])
     duration = time.monotonic() - t0
-    from kcdata.cli.app import to_jsonable  # plain-data conversion only; no click/rich at import time
-
     with phase("publish log", dataset="*"):
         record = publog.make_record(root=root, portal=client.domain, started=started_at, duration_s=duration,
                                     result=outcome, datasets=[to_jsonable(r) for r in results])
