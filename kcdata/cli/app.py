@@ -21,6 +21,8 @@ from kcdata.jsonable import to_jsonable
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from kcdata.program import Program
+
 ENVELOPE_VERSION = 1
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,6 +40,7 @@ class App:
     command: str = ""
     _out: Console | None = field(default=None, repr=False)
     _err: Console | None = field(default=None, repr=False)
+    _program: Program | None = field(default=None, repr=False)
 
     def configure(self, *, root: Path | None, quiet: bool, verbose: int, debug: bool, color: bool) -> None:
         self.root_flag, self.quiet, self.verbose, self.debug, self.color = root, quiet, verbose, debug, color
@@ -51,6 +54,15 @@ class App:
         from kcdata.config import resolve_root
 
         return resolve_root(self.root_flag)
+
+    @property
+    def program(self) -> Program:
+        """The program folder at :attr:`root`, loaded lazily and once for this invocation."""
+        if self._program is None:
+            from kcdata.program import Program
+
+            self._program = Program(self.root)
+        return self._program
 
     # -- consoles (rich is imported only when something is rendered) --------------------------
     @property

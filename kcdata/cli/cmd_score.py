@@ -13,16 +13,13 @@ from kcdata.jsonable import to_jsonable
 
 def compute_ranking(root: Path, demand_file: Path | None = None) -> tuple[Any, Any, Any]:
     """Load inventory, method, cached validations and demand; return ``(load_result, method, ranking)``."""
-    from kcdata.inventory import load_inventory
-    from kcdata.score import load_method, score_inventory
-    from kcdata.score.inputs import last_validations, load_demand
+    from kcdata.program import Program
+    from kcdata.score.inputs import load_demand, rank_program
 
-    method = load_method(root=root)
-    result = load_inventory(root)
-    validations = last_validations(root=root, datasets=result.inventory.datasets)
+    program = Program(root)
     demand = load_demand(demand_file) if demand_file else None
-    ranking = score_inventory(inventory=result.inventory, method=method, validations=validations, demand=demand)
-    return result, method, ranking
+    method, ranking = rank_program(program, demand=demand)
+    return program.loaded, method, ranking
 
 
 def method_json(method: Any) -> dict[str, Any]:

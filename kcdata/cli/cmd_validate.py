@@ -57,9 +57,7 @@ def command(app: App, targets: tuple[str, ...], schema_path: Path | None, max_er
                                     on_progress=lambda r, b: progress.update(targets[0], r, b), dialect=dialect)
             run = ValidationRun(datasets=(report,))
         else:
-            from kcdata.inventory import load_inventory
-
-            inventory = load_inventory(app.root).inventory
+            inventory = app.program.inventory
             run = validate_datasets(inventory=inventory, ids=list(targets) or None, max_errors=max_errors,
                                     use_cache=not no_cache and not dialect, engine=engine,
                                     on_progress=progress.update, dialect=dialect)

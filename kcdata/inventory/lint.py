@@ -9,7 +9,6 @@ Large inventories are linted by one worker process per CPU core, a file at a tim
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import re
 import sys
@@ -34,8 +33,11 @@ from kcdata.inventory.lintschema import (
     _schema_findings,
     _validator,
 )
-from kcdata.inventory.load import Problem, Severity, inventory_files
+from kcdata.inventory.load import Problem, inventory_files
+from kcdata.inventory.model import is_url
 from kcdata.inventory.yamlpos import Located, Pos, YamlProblem, load_located
+from kcdata.problems import Severity
+from kcdata.tableschema import read_table_schema
 
 PARALLEL_MIN_BYTES = 2_000_000  # below this, starting worker processes costs more than it saves
 
@@ -94,19 +96,9 @@ class _Context:
 
 def _read_schema_fields(path: Path) -> tuple[tuple[str, ...] | None, str | None]:
     try:
-        text = path.read_text(encoding="utf-8")
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
-        fields = data["fields"]
-        return tuple(str(f["name"]) for f in fields), None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return None, f"cannot read the Table Schema's fields ({type(exc).__name__}: {exc})"
-    except Exception as exc:  # yaml.YAMLError without importing yaml at module level
-        return None, f"cannot read the Table Schema ({type(exc).__name__})"
+        return read_table_schema(path).field_names, None
+    except InputError as exc:
+        return None, f"cannot read the Table Schema's fields ({exc.message})"
 
 
 def _unknown_keys(value: Mapping[str, Any], part: str, prefix: str) -> list[_Finding]:
@@ -201,19 +193,15 @@ def _check_history(history: list[dict[str, Any]], status: Any, prefix: str) -> l
     return out
 
 
-def _is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://"))
-
-
 def _check_files(entry: dict[str, Any], prefix: str, ctx: _Context) -> list[_Finding]:
     out = []
     for name in ("data", "schema"):
         v = entry.get(name)
-        if isinstance(v, str) and v and not _is_url(v) and not ctx.path_exists(v):
+        if isinstance(v, str) and v and not is_url(v) and not ctx.path_exists(v):
             out.append(_Finding(keypath=f"{prefix}.{name}", code="missing-file",
                                 message=f"file not found: {v} (paths are relative to the program folder)"))
     schema, rid = entry.get("schema"), entry.get("row_identifier")
-    if isinstance(schema, str) and schema and not _is_url(schema) and ctx.path_exists(schema) \
+    if isinstance(schema, str) and schema and not is_url(schema) and ctx.path_exists(schema) \
             and isinstance(rid, str) and rid:
         fields, error = ctx.schema_fields(schema)
         if error:

@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from kcdata.inventory.load import Severity
+from kcdata.problems import Severity
 
 SCHEMA_PATH = Path(__file__).with_name("inventory.schema.json")
 PARALLEL_MIN_BYTES = 2_000_000  # below this, starting worker processes costs more than it saves

@@ -9,6 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kcdata import problems
 from kcdata.inventory.load import Problem
 from kcdata.inventory.model import Dataset, Inventory
 from kcdata.problems import Severity
@@ -44,14 +45,12 @@ class Outcome:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Finding:
-    """A failed outcome, as reported: rule, where, what."""
+class Finding(problems.Problem):
+    """A failed outcome, as reported: rule (also its ``code``), where, what."""
 
     rule: str
-    severity: Severity
     subject: str
     kind: str
-    message: str
     file: str | None = None
     line: int | None = None
 
