@@ -103,11 +103,14 @@ class Settings(Mapping[str, Any]):
 
     def unknown(self, keypath: str, name: str, known: Iterable[str], what: str = "key", *,
                 hint: str | None = None, code: str | None = None) -> InputError:
-        """``unknown <what> '<name>'`` at the key, with a did-you-mean when a known name is close."""
+        """``unknown <what> '<name>'`` at the key, with a did-you-mean when a known name is close; ``hint``
+        replaces the list of known names that follows it."""
         names = [str(k) for k in known]
         close = difflib.get_close_matches(str(name), names, n=1, cutoff=0.6)
-        text = f"did you mean '{close[0]}'? Known: {', '.join(names)}." if close else f"Known: {', '.join(names)}."
-        return self.fail(keypath, f"unknown {what} '{name}'", hint=hint or text, at_key=True, code=code)
+        text = hint or f"Known: {', '.join(names)}."
+        if close:
+            text = f"did you mean '{close[0]}'? {text}"
+        return self.fail(keypath, f"unknown {what} '{name}'", hint=text, at_key=True, code=code)
 
     def unknown_sections(self) -> list[InputError]:
         """One error per top-level key kcdata does not read (typos such as ``polcy:``)."""

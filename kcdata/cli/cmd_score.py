@@ -164,10 +164,9 @@ def override_cmd(app: App, dataset_id: str, band: str | None, by: str | None, wh
       kcdata score override water-main-breaks --clear
     """
     from kcdata.errors import InputError
-    from kcdata.inventory import load_inventory
     from kcdata.score import clear_override, set_override
 
-    load_inventory(app.root).inventory.get(dataset_id)  # unknown id: did-you-mean, exit 3
+    app.program.dataset(dataset_id)  # unknown id: did-you-mean, exit 3
     if clear:
         path = clear_override(root=app.root, dataset_id=dataset_id)
     else:

@@ -8,7 +8,6 @@ of the ordinance is not enforced.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,8 +95,7 @@ def _overrides(section: Section, known: frozenset[str]) -> dict[str, RuleOverrid
     for rule_id in rules.raw:
         if rule_id not in known:
             raise section.settings.unknown(rules.keypath(str(rule_id)), str(rule_id), sorted(known), "rule",
-                                           hint=_did_you_mean(str(rule_id), known)
-                                           or "run `kcdata policy check` for rule ids")
+                                           hint="`kcdata policy rules` lists the rule ids.")
         spec = rules.mapping(str(rule_id), hint="Write a mapping such as {enabled: false, reason: ...}.")
         spec.check_keys(("enabled", "severity", "reason"), hint="Allowed: enabled, severity, reason.")
         reason = spec.get("reason")
@@ -113,11 +111,6 @@ def _overrides(section: Section, known: frozenset[str]) -> dict[str, RuleOverrid
         out[str(rule_id)] = RuleOverride(enabled=enabled, severity=Severity(severity) if severity else None,
                                          reason=reason.strip())
     return out
-
-
-def _did_you_mean(name: str, known: frozenset[str]) -> str | None:
-    close = difflib.get_close_matches(name, sorted(known), n=1)
-    return f"did you mean '{close[0]}'?" if close else None
 
 
 def _pii(section: Section) -> PiiSettings:

@@ -7,9 +7,8 @@ says so in a warning. The site never validates data itself: only cached results 
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from kcdata.inventory.model import Dataset
 
 if TYPE_CHECKING:
     from kcdata.program import Program
+    from kcdata.score.engine import CriterionScore, Override
     from kcdata.validate.model import TableReport
 
 log = logging.getLogger(__name__)
@@ -73,37 +73,15 @@ def lint_problems(program: Program) -> tuple[Problem, ...]:
     return tuple(sorted_problems(lint_inventory(root=program.root).problems))
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        parts = [f"{f.name}: {getattr(value, f.name)}" for f in dataclasses.fields(value)
-                 if getattr(value, f.name) not in (None, "", ())]
-        return "; ".join(parts)
-    if isinstance(value, Mapping):
-        return "; ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, ""))
-    return str(value)
+def _criteria(breakdown: Sequence[CriterionScore]) -> tuple[Criterion, ...]:
+    return tuple(Criterion(name=item.criterion, sentence=item.sentence, contribution=float(item.contribution))
+                 for item in breakdown if item.sentence)
 
 
-def _criteria(breakdown: Any) -> tuple[Criterion, ...]:
-    out = []
-    for item in breakdown or ():
-        sentence = getattr(item, "sentence", None)
-        if sentence:
-            contribution = getattr(item, "contribution", None)
-            out.append(Criterion(name=str(getattr(item, "criterion", "")), sentence=str(sentence),
-                                 contribution=float(contribution) if contribution is not None else None))
-    return tuple(out)
-
-
-def _override_text(o: Any) -> str | None:
+def _override_text(o: Override | None) -> str | None:
     if o is None:
         return None
-    if all(hasattr(o, k) for k in ("band", "by", "when", "why")):
-        return f"the committee set band {o.band} on {o.when} ({o.by}): {o.why}"
-    return _text(o)
+    return f"the committee set band {o.band} on {o.when} ({o.by}): {o.why}"
 
 
 def load_validations(program: Program) -> tuple[dict[str, TableReport], list[str]]:
@@ -121,13 +99,13 @@ def load_validations(program: Program) -> tuple[dict[str, TableReport], list[str
     return out, warnings
 
 
-def validation_statuses(reports: Mapping[str, Any]) -> dict[str, ValidationStatus]:
+def validation_statuses(reports: Mapping[str, TableReport]) -> dict[str, ValidationStatus]:
     """What the dataset pages show of each cached validation report."""
     out = {}
     for ds_id, report in reports.items():
-        counts = getattr(report, "error_counts", None) or {}
-        out[ds_id] = ValidationStatus(valid=bool(report.valid), rows=getattr(report, "rows", None),
-                                      error_count=int(getattr(report, "error_count", 0) or 0),
+        counts = report.error_counts or {}
+        out[ds_id] = ValidationStatus(valid=bool(report.valid), rows=report.rows,
+                                      error_count=int(report.error_count or 0),
                                       error_counts={str(k): int(v) for k, v in dict(counts).items()})
     return out
 
@@ -157,9 +135,8 @@ def load_priorities(program: Program, *, validations: Mapping[str, Any] | None =
             rank=sd.rank, ranked_total=total, score=float(sd.score) if sd.score is not None else None,
             band=sd.band, summary=summary,
             excluded_by=tuple(str(reasons.get(g, g)) for g in sd.excluded_by or ()),
-            override=_override_text(getattr(sd, "override", None)),
-            method_version=getattr(sd, "method_version", None),
-            criteria=_criteria(getattr(sd, "breakdown", ())),
+            override=_override_text(sd.override), method_version=sd.method_version,
+            criteria=_criteria(sd.breakdown),
         )
     return out, []
 
@@ -223,7 +200,7 @@ def load_policy(program: Program, *, today: Any, validations: Mapping[str, Any]
     except KcdataError as exc:
         return None, [f"policy checks not shown: {exc.message}"]
     rules = tuple(PolicyRuleView(
-        id=r.id, guideline=r.guideline, title=r.title, status=str(getattr(r.status, "value", r.status)),
+        id=r.id, guideline=r.guideline, title=r.title, status=r.status.value,
         passed=r.passed, failed=r.failed, reason=r.reason,
         findings=tuple((f.location(), f.message) for f in r.findings[:FINDINGS_SHOWN])) for r in report.rules)
     card = report.scorecard
