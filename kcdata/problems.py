@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from kcdata.jsonable import fields_of
-
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -36,6 +34,8 @@ class Problem:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape (``--json`` output): every field, enums as their values."""
+        from kcdata.jsonable import fields_of  # decimal & co. only when something is serialised
+
         return fields_of(self)
 
     def __str__(self) -> str:

@@ -8,10 +8,9 @@ same way everywhere: :class:`~kcdata.errors.InputError` with code ``missing-file
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,6 @@ class TableSchema:
     descriptor: dict[str, Any]
     path: Path
     source: str  # how messages name it: the inventory's reference (schemas/x.schema.json) or the path
-    sha256: str = field(default="", repr=False)
 
     @property
     def fields(self) -> tuple[Mapping[str, Any], ...]:
@@ -88,7 +86,7 @@ def read_table_schema(path: Path, *, source: str | None = None) -> TableSchema:
     except OSError as exc:
         raise InputError(f"{source}: cannot read the schema ({exc.strerror})", code="bad-input") from None
     descriptor = parse_table_schema(data, path=path, source=source)
-    return TableSchema(descriptor=descriptor, path=path, source=source, sha256=hashlib.sha256(data).hexdigest())
+    return TableSchema(descriptor=descriptor, path=path, source=source)
 
 
 __all__ = ["READ_HINT", "TableSchema", "parse_table_schema", "read_table_schema", "schema_error"]
