@@ -4,6 +4,7 @@ the remote state from the portal (view, manifest or rows). All I/O of planning l
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -134,7 +135,7 @@ def observe_dataset(program: Program, client: PortalClient, dataset: Dataset, *,
         pre = pending.result() if pending is not None else None
     if desired.refusals:
         return desired, None
-    return observe(client, desired, dataset, production_domain=production_domain, pre=pre)
+    return observe(client, desired, dataset, production_domain=production_domain, pre=pre, pool=pool)
 
 
 def find_view(client: PortalClient, dataset: Dataset, *, production_domain: str | None
@@ -188,10 +189,11 @@ def _prefetch(client: PortalClient, dataset: Dataset, mapping: TableMapping, *,
     return Prefetch(view=view, identity=identity, refusals=refusals, manifest=rows, count=count)
 
 
-def observe(client: PortalClient, desired: Desired, dataset: Dataset, *,
-            production_domain: str | None, pre: Prefetch | None = None) -> tuple[Desired, Remote]:
+def observe(client: PortalClient, desired: Desired, dataset: Dataset, *, production_domain: str | None,
+            pre: Prefetch | None = None, pool: Executor | None = None) -> tuple[Desired, Remote]:
     """The portal side of the plan. When no trustworthy manifest exists the rows are read back
-    from the portal and both sides are compared by value hash (``desired`` gains them)."""
+    from the portal and both sides are compared by value hash (``desired`` gains them); the CSV side
+    is hashed on ``pool`` (the plan's own, else a temporary one) while the portal's pages arrive."""
     if desired.mapping is None or desired.rows is None:
         return desired, Remote(view=None, identity="none")
     mapping = desired.mapping
@@ -207,14 +209,14 @@ def observe(client: PortalClient, desired: Desired, dataset: Dataset, *,
             return desired, Remote(view=view, identity=identity, row_count=count, hashes=hashes,
                                    hash_kind="source", manifest_ok=True)
         log.info("%s: manifest holds %d rows, the portal %d: reading the rows", dataset.id, len(hashes), count)
-    with phase("read rows back from the portal", dataset=dataset.id, client=client):
-        from concurrent.futures import ThreadPoolExecutor
+    with phase("read rows back from the portal", dataset=dataset.id, client=client), contextlib.ExitStack() as stack:
+        if pool is None:
+            from concurrent.futures import ThreadPoolExecutor
 
-        # The CSV side is hashed on another thread while the portal's pages arrive.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcdata-value-hash") as pool:
-            local = pool.submit(local_value_hashes, desired, mapping)
-            theirs = portal_value_hashes(client, portal_id, view, mapping)
-            ours = local.result()
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcdata-value-hash"))
+        local = pool.submit(local_value_hashes, desired, mapping)
+        theirs = portal_value_hashes(client, portal_id, view, mapping)
+        ours = local.result()
     return replace(desired, value_hashes=ours), Remote(view=view, identity=identity, row_count=len(theirs),
                                                         hashes=theirs, hash_kind="value")
 
