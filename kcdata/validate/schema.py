@@ -124,6 +124,7 @@ def _check(descriptor: dict[str, Any], source: str) -> None:
         if ftype not in KNOWN_TYPES:
             raise _schema_error(f"{source}: fields[{i}].type: unknown field type '{ftype}' (field '{f['name']}')",
                                 hint=f"use one of: {', '.join(sorted(KNOWN_TYPES))}")
+    _refuse_unsupported(descriptor, source)
     from frictionless import Schema
 
     report = Schema.validate_descriptor(descriptor)
@@ -133,6 +134,20 @@ def _check(descriptor: dict[str, Any], source: str) -> None:
         raise _schema_error(f"{source}: not a valid Table Schema: {notes}",
                             hint="see https://specs.frictionlessdata.io/table-schema/")
     _check_constraint_values(descriptor, source)
+
+
+def _refuse_unsupported(descriptor: dict[str, Any], source: str) -> None:
+    """Table Schema v2 properties frictionless 5 would silently ignore: refused by name (the v2 spec: "report an
+    error if an attempt is made to evaluate a value against an unsupported constraint")."""
+    if descriptor.get("uniqueKeys"):
+        raise _schema_error(f"{source}: uniqueKeys (Table Schema v2) is not supported: neither engine checks it",
+                            hint="use constraints.unique on a field, or primaryKey, for the key that must be unique")
+    for i, f in enumerate(descriptor["fields"]):
+        cons = f.get("constraints")
+        if isinstance(cons, Mapping) and "jsonSchema" in cons:
+            raise _schema_error(f"{source}: fields[{i}].constraints.jsonSchema (Table Schema v2, field '{f['name']}') "
+                                "is not supported: neither engine checks it",
+                                hint="remove the jsonSchema constraint (the field's type is still checked)")
 
 
 def _check_constraint_values(descriptor: dict[str, Any], source: str) -> None:
@@ -161,7 +176,7 @@ def _check_constraint_values(descriptor: dict[str, Any], source: str) -> None:
             try:
                 re.compile(f"^{cons['pattern']}$")  # as frictionless compiles it: "(?i)abc" is an error there
             except re.error as exc:
-                raise _schema_error(f"{where}.pattern: not a valid regular expression ({exc})",
+                raise _schema_error(f"{where}.pattern {cons['pattern']!r}: not a valid regular expression ({exc})",
                                     hint="fix the pattern (Python regular expression syntax; a flag such as "
                                          "(?i) is not allowed: the pattern is matched as ^pattern$)") from None
         bounds = [k for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum") if cons.get(k) is not None]
