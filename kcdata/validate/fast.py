@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from kcdata.validate.kernels import kernel_for
 from kcdata.validate.model import ValidationError
 from kcdata.validate.reference import EngineResult, error_from_frictionless
 from kcdata.validate.schema import Dialect, LoadedSchema, frictionless_schema
+from kcdata.validate.segments import Segments
 from kcdata.validate.source import Fallback, HashingFile, Prefetch, guess_delimiter, read_header
 from kcdata.validate.uniqueness import KeyTracker
 from kcdata.validate.values import NAN as _NAN_KEY
@@ -35,6 +37,8 @@ CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 UTF8 = frozenset({"utf-8", "utf8", "utf-8-sig", "ascii", "us-ascii"})
 CELL_GROUP, EXTRA_GROUP, MISSING_GROUP = 0, 1, 2
 MEMO_LIMIT = 200_000
+PARSE_WORKERS = max(1, min(4, os.cpu_count() or 1))  # threads parsing segments of the file (pyarrow frees the GIL)
+SEGMENT_BYTES = 8 << 20
 
 
 @dataclass(slots=True)
@@ -151,18 +155,26 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
         source.close()
         return EngineResult(rows=0, errors=tuple(e for _, _, e in listed), counts=dict(counts),
                             data_sha256=data_sha256 or _sha256(data))
-    reader = pacsv.open_csv(
-        source,
-        read_options=pacsv.ReadOptions(use_threads=False, block_size=BLOCK_SIZE, skip_rows=0, column_names=names),
-        parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter, quote_char=dialect.quote_char,
-                                         double_quote=dialect.double_quote, newlines_in_values=True,
-                                         ignore_empty_lines=False, invalid_row_handler=on_invalid),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
-                                             quoted_strings_can_be_null=False))
+    def open_reader(stream: Any, handler: Callable[[Any], str]) -> Any:
+        return pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=BLOCK_SIZE, skip_rows=0, column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter, quote_char=dialect.quote_char,
+                                             double_quote=dialect.double_quote, newlines_in_values=True,
+                                             ignore_empty_lines=False, invalid_row_handler=handler),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+
+    batches: Prefetch | Segments
+    if PARSE_WORKERS > 1 and dialect.double_quote:
+        # segments of the file parsed on several cores; rows numbered as one single-threaded stream would
+        batches = Segments(source, open_reader=open_reader, quote=dialect.quote_char, delimiter=dialect.delimiter,
+                           workers=PARSE_WORKERS, ragged=ragged, records_before=1, segment_bytes=SEGMENT_BYTES)
+    else:
+        batches = Prefetch(open_reader(source, on_invalid))
     accepted = 0
     skip_t: list[int] = []  # for ragged row j: the accepted-row index before which it sits
     ragged_rows: list[tuple[int, str]] = []  # located but not yet evaluated (row number, text)
-    batches = Prefetch(reader)
     seen = 0
     try:
         while True:
