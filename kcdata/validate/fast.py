@@ -155,6 +155,7 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
         source.close()
         return EngineResult(rows=0, errors=tuple(e for _, _, e in listed), counts=dict(counts),
                             data_sha256=data_sha256 or _sha256(data))
+
     def open_reader(stream: Any, handler: Callable[[Any], str]) -> Any:
         return pacsv.open_csv(
             stream,
