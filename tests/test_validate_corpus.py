@@ -57,4 +57,4 @@ def test_refusals_name_the_fix(case_id: str, tmp_path: Path) -> None:
     res = run_cli(["validate", str(data), "--schema", str(schema), "--json"])
     error = res.json()["errors"][0]
     assert res.exit_code == 3 and REFUSED[case_id].lower() in error["message"].lower()
-    assert any(word in error["hint"] for word in ("--encoding", "decompress"))
+    assert any(word in error["hint"] for word in ("--encoding", "decompress", "--delimiter"))

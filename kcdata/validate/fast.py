@@ -106,7 +106,7 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
         # with the width it then guesses: its own answer is the one to give
         raise Fallback("the file starts with an empty line")
     if len(labels) == 1 and len(fschema.fields) > 1:
-        guess = guess_delimiter(first.head, dialect.delimiter)
+        guess = guess_delimiter(first.head, dialect.delimiter, [f.name for f in fschema.fields])
         if guess is not None:
             shown = {"\t": "\\t"}.get(guess, guess)
             raise InputError(

@@ -103,11 +103,22 @@ def _refuse_unreadable(data: Path, sample: bytes) -> None:
                          hint="validate the CSV export of this data, or check the dataset's `data:` path")
 
 
-def guess_delimiter(head: bytes, declared: str) -> str | None:
-    line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+def guess_delimiter(head: bytes, declared: str, names: list[str]) -> str | None:
+    """The delimiter a one-column header was evidently written with, or None when it is not evident.
+
+    Evident: splitting the header by it gives as many labels as the schema has fields, none blank, one of them
+    a field's name (``id;name`` for fields ``id``, ``name``). A header that merely holds a tab or a semicolon
+    (``\tid``, ``a;b;c``) is validated as it is, as frictionless would.
+    """
+    line = head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r")
     counts = {d: line.count(d) for d in (",", ";", "\t", "|") if d != declared}
     best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else None
+    if not counts[best]:
+        return None
+    parts = [part.strip().strip('"').strip() for part in line.split(best)]
+    if len(parts) < 2 or not all(parts):
+        return None
+    return best if len(parts) == len(names) and set(parts) & set(names) else None
 
 
 class HashingFile(io.RawIOBase):
