@@ -178,3 +178,37 @@ def test_random_headers_match_frictionless(tmp_path: Path, labels: list[str], ro
         assert answer(data, schema, engine="auto") == expected
         return
     assert (report.rows, sorted((e.code, e.row or 0, e.field or "") for e in report.errors)) == expected
+
+
+def _compiles(pattern: str) -> bool:
+    import re
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            re.compile(f"^{pattern}$")
+    except (re.error, OverflowError):
+        return False
+    return True
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pattern=st.text(alphabet="ab1[]^.+*\\WDSwds-", min_size=1, max_size=7).filter(_compiles),
+       cells=st.lists(st.text(alphabet="ab1 _é٣\u00a0\u2003\x1c-", min_size=1, max_size=3), min_size=1, max_size=6))
+def test_unicode_classes_in_patterns_match_python_re(tmp_path: Path, pattern: str, cells: list[str]) -> None:
+    """The fast path decides every pattern as Python's re does, on non-ASCII and control characters too."""
+    import csv
+    import json
+    import re
+
+    data = tmp_path / "p.csv"
+    with data.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([["v"], *([c] for c in cells)])
+    schema = tmp_path / "p.schema.json"
+    schema.write_text(json.dumps({"fields": [{"name": "v", "constraints": {"pattern": pattern}}]}))
+    report = validate_table(data=data, schema=schema, engine="fast", max_errors=0)
+    rx = re.compile(f"^{pattern}$")
+    expected = {i + 2 for i, c in enumerate(cells) if c.strip() and not rx.match(c)}  # "" is a missing value
+    expected |= {i + 2 for i, c in enumerate(cells) if c and not c.strip() and not rx.match(c)}
+    assert {e.row for e in report.errors if e.code == "constraint-error"} == expected
