@@ -60,14 +60,19 @@ def cases() -> list[Case]:
 Answer = tuple[Any, ...]
 
 
-def answer(data: Path, schema: Path, *, engine: str) -> Answer:
-    """What one engine says: ("exit3", code) for input it cannot validate, else the rows and error triples."""
+def answer(data: Path, schema: Path, *, engine: str, failures: list[str] | None = None) -> Answer:
+    """What one engine says: ("exit3", code) for input it cannot validate, else the rows and error triples.
+
+    ``failures`` collects the reason when ``auto`` fell back because the fast engine failed (a bug).
+    """
     from kcdata.validate import validate_table
 
     try:
         report = validate_table(data=data, schema=schema, engine=engine, max_errors=0)
     except InputError as exc:
         return ("exit3", exc.code)
+    if failures is not None and (report.engine_reason or "").startswith("the fast engine failed"):
+        failures.append(str(report.engine_reason))
     return (report.rows, sorted((e.code, e.row or 0, e.field or "") for e in report.errors))
 
 
