@@ -8,13 +8,16 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kcdata.errors import InputError
 from kcdata.inventory.model import Dataset, Inventory
 from kcdata.validate import cache
 from kcdata.validate.model import INPUT_CODES, InputProblem, TableReport, ValidationRun
-from kcdata.validate.schema import Dialect, load_schema, missing_descriptions
+from kcdata.validate.schema import Dialect, LoadedSchema, load_schema, missing_descriptions
+
+if TYPE_CHECKING:
+    from kcdata.validate.reference import EngineResult
 
 log = logging.getLogger(__name__)
 ENGINES = ("auto", "fast", "frictionless")
@@ -34,7 +37,6 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
     again while read). Raises InputError (exit 3) for missing or unreadable files and invalid schemas.
     """
     from kcdata.validate.fast import Fallback, validate_fast
-    from kcdata.validate.reference import validate_frictionless
 
     if engine not in ENGINES:
         raise InputError(f"unknown engine '{engine}'", hint=f"use one of: {', '.join(ENGINES)}")
@@ -59,8 +61,15 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
                                  hint="use --engine auto or --engine frictionless") from None
             reason = str(exc)
             log.info("%s: falling back to frictionless: %s", data, reason)
+        except (InputError, OSError):
+            raise
+        except Exception as exc:  # a fast-engine bug must not cost the user an answer: the reference gives it
+            if engine == "fast":
+                raise
+            reason = f"the fast engine failed ({type(exc).__name__}: {exc})"
+            log.warning("%s: %s; validating with frictionless", data, reason, exc_info=True)
     if engine == "frictionless" or reason is not None:
-        result = validate_frictionless(data=data, schema=loaded, dialect=dia, max_errors=max_errors)
+        result = _reference(data=data, schema=loaded, dialect=dia, max_errors=max_errors)
         used = "frictionless"
         reason = reason or "requested"
     seconds = time.perf_counter() - started
@@ -70,6 +79,19 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
                        warnings=missing_descriptions(loaded.descriptor), engine_reason=reason,
                        data_sha256=result.data_sha256 or data_sha256 or _sha(data), schema_sha256=loaded.sha256,
                        seconds=round(seconds, 3))
+
+
+def _reference(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_errors: int) -> EngineResult:
+    from kcdata.validate.reference import validate_frictionless
+
+    try:
+        return validate_frictionless(data=data, schema=schema, dialect=dialect, max_errors=max_errors)
+    except (InputError, OSError):
+        raise
+    except Exception as exc:  # frictionless itself crashed on this input: bad input, not a traceback
+        log.debug("frictionless failed on %s", data, exc_info=True)
+        raise InputError(f"{data}: frictionless cannot validate this file ({type(exc).__name__}: {exc})",
+                         hint="check the file is a CSV table in UTF-8 matching the schema's dialect") from None
 
 
 def _dialect(base: Dialect, override: Mapping[str, Any]) -> Dialect:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,14 +26,19 @@ from kcdata.validate.kernels import kernel_for
 from kcdata.validate.model import ValidationError
 from kcdata.validate.reference import EngineResult, error_from_frictionless
 from kcdata.validate.schema import Dialect, LoadedSchema, frictionless_schema
+from kcdata.validate.segments import Segments
 from kcdata.validate.source import Fallback, HashingFile, Prefetch, guess_delimiter, read_header
 from kcdata.validate.uniqueness import KeyTracker
+from kcdata.validate.values import NAN as _NAN_KEY
+from kcdata.validate.values import canonical_value
 
 BLOCK_SIZE = 2 << 20  # larger blocks are barely faster and cost the engine's memory bound
 CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 UTF8 = frozenset({"utf-8", "utf8", "utf-8-sig", "ascii", "us-ascii"})
 CELL_GROUP, EXTRA_GROUP, MISSING_GROUP = 0, 1, 2
 MEMO_LIMIT = 200_000
+PARSE_WORKERS = max(1, min(4, os.cpu_count() or 1))  # threads parsing segments of the file (pyarrow frees the GIL)
+SEGMENT_BYTES = 8 << 20
 
 
 @dataclass(slots=True)
@@ -93,9 +99,14 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     if size == 0:
         raise Fallback("the file is empty")
     fschema = frictionless_schema(schema)
-    labels, head = read_header(data, dialect)
+    first = read_header(data, dialect)
+    labels = first.labels
+    if not labels:
+        # frictionless reads an empty first line as a header of no labels, and the rows after it
+        # with the width it then guesses: its own answer is the one to give
+        raise Fallback("the file starts with an empty line")
     if len(labels) == 1 and len(fschema.fields) > 1:
-        guess = guess_delimiter(head, dialect.delimiter)
+        guess = guess_delimiter(first.head, dialect.delimiter, [f.name for f in fschema.fields])
         if guess is not None:
             shown = {"\t": "\\t"}.get(guess, guess)
             raise InputError(
@@ -107,6 +118,8 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
 
     fields: list[_Field] = []
     pk = list(fschema.primary_key)
+    if not set(pk) <= {e.name for e in expected}:
+        pk = []  # as frictionless: a key field the header lacks (a missing-label) turns the key check off
     for number, fobj in enumerate(expected, start=1):
         desc = fobj.to_descriptor()
         mv = fobj.missing_values if fobj.has_defined("missing_values") else fschema.missing_values
@@ -134,23 +147,37 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     def on_invalid(row: Any) -> str:
         if row.number is None:
             raise Fallback("pyarrow did not number a malformed row")
-        ragged.append((int(row.number), row.text))
+        ragged.append((int(row.number) + 1, row.text))  # + the header record, read before pyarrow starts
         return "skip"
 
     names = [f"c{i}" for i in range(len(labels))]
     source = HashingFile(data, hashing=data_sha256 is None)
-    reader = pacsv.open_csv(
-        source,
-        read_options=pacsv.ReadOptions(use_threads=False, block_size=BLOCK_SIZE, skip_rows=1, column_names=names),
-        parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter, quote_char=dialect.quote_char,
-                                         double_quote=dialect.double_quote, newlines_in_values=True,
-                                         ignore_empty_lines=False, invalid_row_handler=on_invalid),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
-                                             quoted_strings_can_be_null=False))
+    source.skip(first.end)  # the header record (it may hold quoted line breaks): pyarrow reads the rows
+    if first.end >= size:  # a header and nothing else
+        source.close()
+        return EngineResult(rows=0, errors=tuple(e for _, _, e in listed), counts=dict(counts),
+                            data_sha256=data_sha256 or _sha256(data))
+
+    def open_reader(stream: Any, handler: Callable[[Any], str]) -> Any:
+        return pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=BLOCK_SIZE, skip_rows=0, column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter, quote_char=dialect.quote_char,
+                                             double_quote=dialect.double_quote, newlines_in_values=True,
+                                             ignore_empty_lines=False, invalid_row_handler=handler),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+
+    batches: Prefetch | Segments
+    if PARSE_WORKERS > 1 and dialect.double_quote:
+        # segments of the file parsed on several cores; rows numbered as one single-threaded stream would
+        batches = Segments(source, open_reader=open_reader, quote=dialect.quote_char, delimiter=dialect.delimiter,
+                           workers=PARSE_WORKERS, ragged=ragged, records_before=1, segment_bytes=SEGMENT_BYTES)
+    else:
+        batches = Prefetch(open_reader(source, on_invalid))
     accepted = 0
     skip_t: list[int] = []  # for ragged row j: the accepted-row index before which it sits
     ragged_rows: list[tuple[int, str]] = []  # located but not yet evaluated (row number, text)
-    batches = Prefetch(reader)
     seen = 0
     try:
         while True:
@@ -205,6 +232,12 @@ def validate_fast(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_err
     source.close()
     return EngineResult(rows=accepted + len(ragged), errors=tuple(e for _, _, e in listed),
                         counts={k: v for k, v in counts.items() if v}, data_sha256=digest)
+
+
+def _sha256(data: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(data.read_bytes()).hexdigest()  # only ever a header: a small file
 
 
 def _kernel(desc: dict[str, Any], *, keyed: bool) -> Callable[[Any], np.ndarray] | None:
@@ -349,13 +382,10 @@ def _canon(value: Any) -> str | None:
     """The text two cast values share exactly when frictionless's dict lookup treats them as equal."""
     if value is None:
         return None
-    if hasattr(value, "normalize") and hasattr(value, "as_tuple"):  # Decimal: 1.0 and 1 are one value
-        if value.is_nan():
-            return _NAN
-        return "0" if value.is_zero() else str(value.normalize())  # -0.0 == 0
-    if isinstance(value, float) and value != value:
-        return _NAN
-    return value if isinstance(value, str) else repr(value)
+    if isinstance(value, str):
+        return value
+    key = canonical_value(value)
+    return _NAN if key is _NAN_KEY else repr(key)
 
 
 def _check_ragged(text: str, row_number: int, dialect: Dialect, fields: list[_Field], errs: _Errors,

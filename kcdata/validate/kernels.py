@@ -35,6 +35,9 @@ _SAFE_PATTERN = re.compile(r"^(?:[A-Za-z0-9 _\-:/,.@#]|\\[dDwWsS.\-()\[\]{}+*?|^
 _RE2_DIFFERS = re.compile(r"\(\?|\[:|\[\[|\{(?!\d+(?:,\d*)?\})")
 _FLOAT_BYTES = np.zeros(256, dtype=bool)
 _FLOAT_BYTES[[ord(c) for c in "0123456789.-+eE"]] = True
+_NEGATED = re.compile(r"\\[WDS]|\[\^")
+_PRINTABLE = np.zeros(256, dtype=bool)
+_PRINTABLE[0x20:0x7F] = True
 _CONSTRAINT_KEYS = frozenset({"required", "unique"})
 
 
@@ -85,7 +88,12 @@ def kernel_for(descriptor: dict[str, Any]) -> Kernel | None:
                     pc.match_substring_regex(pa.array([""], pa.string()), rx)
                 except pa.ArrowInvalid:  # RE2 cannot compile it: the cell reader decides
                     return None
-                checks.append(lambda col: pc.match_substring_regex(col, rx))
+                if _NEGATED.search(pattern):
+                    # RE2's \W \D \S and [^...] are ASCII-minded: they match "é" or "٣" where Python's re does
+                    # not. On printable ASCII both agree, so only such cells are accepted; the rest go to the reader.
+                    checks.append(lambda col: _np(pc.match_substring_regex(col, rx)) & ~foreign_bytes(col, _PRINTABLE))
+                else:
+                    checks.append(lambda col: pc.match_substring_regex(col, rx))
         if cons:
             return None
         return _all_of(checks)

@@ -25,7 +25,7 @@ class EngineResult:
 
 # Errors that mean "could not read this as a table": bad input (exit 3), not findings in the data.
 FATAL = frozenset({"scheme-error", "format-error", "schema-error", "resource-error",
-                   "dialect-error", "control-error"})
+                   "dialect-error", "control-error", "field-error", "package-error"})
 
 
 def error_from_frictionless(err: Any) -> ValidationError:
@@ -57,9 +57,22 @@ def make_resource(*, data: Path, schema: LoadedSchema, dialect: Dialect) -> Any:
         options["format"] = "csv"
     if dialect.encoding:
         options["encoding"] = dialect.encoding
+    profile = loaded_profile(schema)
+    if profile:  # a v2 (or custom) Table Schema: the resource must not impose v1 on it
+        options["schema_profile"] = profile
     # frictionless refuses absolute paths as "not safe"; a basepath plus a bare file name is allowed.
     # TableResource: a plain Resource would treat a .json data file as metadata, not as a table.
     return TableResource(path=data.name, basepath=str(data.resolve().parent), **options)
+
+
+def loaded_profile(schema: LoadedSchema) -> str | None:
+    """The Data Resource profile for the schema's ``$schema``: v2 unless it declares v1 (or nothing)."""
+    declared = schema.descriptor.get("$schema")
+    if not isinstance(declared, str) or not declared or "/profiles/1." in declared:
+        return None
+    if "specs.frictionlessdata.io" in declared:
+        return None
+    return "https://datapackage.org/profiles/2.0/dataresource.json"
 
 
 def validate_frictionless(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_errors: int) -> EngineResult:

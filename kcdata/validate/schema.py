@@ -13,7 +13,8 @@ from kcdata.errors import InputError
 from kcdata.tableschema import parse_table_schema
 
 KNOWN_TYPES = frozenset({"any", "array", "boolean", "date", "datetime", "duration", "geojson", "geopoint",
-                         "integer", "number", "object", "string", "time", "year", "yearmonth"})
+                         "integer", "list", "number", "object", "string", "time", "year", "yearmonth"})
+DIALECT_KEYS = ("delimiter", "quoteChar", "doubleQuote", "encoding")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,12 +58,38 @@ def load_schema(schema: Path | Mapping[str, Any]) -> LoadedSchema:
     dialect_raw = descriptor.pop("dialect", None) or {}
     if not isinstance(dialect_raw, Mapping):
         raise _schema_error(f"{source}: dialect: expected a mapping", hint="e.g. dialect: {delimiter: ';'}")
+    _check_dialect(dialect_raw, source)
     _check(descriptor, source)
     dialect = Dialect(delimiter=str(dialect_raw.get("delimiter", ",")),
                       quote_char=str(dialect_raw.get("quoteChar", '"')),
                       double_quote=bool(dialect_raw.get("doubleQuote", True)),
                       encoding=dialect_raw.get("encoding"))
     return LoadedSchema(descriptor=descriptor, dialect=dialect, sha256=sha, source=source)
+
+
+# Dialect keys at their default value change nothing; any other value is refused by name (neither engine
+# reads it: the header is row 1, no comments, no initial-space skipping).
+DIALECT_DEFAULTS: dict[str, tuple[Any, ...]] = {
+    "header": (True,), "headerRows": ([1],), "skipInitialSpace": (False,), "commentChar": (None, ""),
+    "commentRows": ([],), "headerJoin": (" ",), "caseSensitiveHeader": (False, True), "lineTerminator":
+    ("\r\n", "\n", "\r"), "escapeChar": (None, ""), "nullSequence": (None,), "csvddfVersion": (1.0, 1.2, "1.0", "1.2"),
+    "$schema": (), "title": (), "description": (), "name": (), "profile": (),
+}
+
+
+def _check_dialect(dialect: Mapping[str, Any], source: str) -> None:
+    for key, value in dialect.items():
+        if key in DIALECT_KEYS:
+            continue
+        allowed = DIALECT_DEFAULTS.get(key)
+        if allowed is None:
+            raise _schema_error(f"{source}: dialect.{key}: unknown dialect key",
+                                hint=f"kcdata reads these dialect keys: {', '.join(DIALECT_KEYS)}")
+        if allowed and value not in allowed:
+            raise _schema_error(f"{source}: dialect.{key} = {value!r} is not supported by kcdata validate "
+                                "(the header is the first row, every other row is data)",
+                                hint=f"remove dialect.{key}, or convert the file (e.g. drop comment lines, add a "
+                                     "header row) so that the dialect's defaults apply")
 
 
 def _parse(path: Path, data: bytes) -> dict[str, Any]:
@@ -82,6 +109,7 @@ def _check(descriptor: dict[str, Any], source: str) -> None:
         if ftype not in KNOWN_TYPES:
             raise _schema_error(f"{source}: fields[{i}].type: unknown field type '{ftype}' (field '{f['name']}')",
                                 hint=f"use one of: {', '.join(sorted(KNOWN_TYPES))}")
+    _refuse_unsupported(descriptor, source)
     from frictionless import Schema
 
     report = Schema.validate_descriptor(descriptor)
@@ -93,23 +121,49 @@ def _check(descriptor: dict[str, Any], source: str) -> None:
     _check_constraint_values(descriptor, source)
 
 
+def _refuse_unsupported(descriptor: dict[str, Any], source: str) -> None:
+    """Table Schema v2 properties frictionless 5 would silently ignore: refused by name (the v2 spec: "report an
+    error if an attempt is made to evaluate a value against an unsupported constraint")."""
+    if descriptor.get("uniqueKeys"):
+        raise _schema_error(f"{source}: uniqueKeys (Table Schema v2) is not supported: neither engine checks it",
+                            hint="use constraints.unique on a field, or primaryKey, for the key that must be unique")
+    for i, f in enumerate(descriptor["fields"]):
+        cons = f.get("constraints")
+        if isinstance(cons, Mapping) and "jsonSchema" in cons:
+            raise _schema_error(f"{source}: fields[{i}].constraints.jsonSchema (Table Schema v2, field '{f['name']}') "
+                                "is not supported: neither engine checks it",
+                                hint="remove the jsonSchema constraint (the field's type is still checked)")
+
+
 def _check_constraint_values(descriptor: dict[str, Any], source: str) -> None:
     """Bounds and patterns frictionless accepts in a descriptor but cannot use (it would crash on the data)."""
     import re
 
-    from frictionless import Field
+    from frictionless import Field, FrictionlessException
 
+    from kcdata.validate import fpatch
+
+    fpatch.apply()
     for i, f in enumerate(descriptor["fields"]):
+        try:
+            Field.from_descriptor(dict(f)).create_value_reader()("")
+        except FrictionlessException as exc:  # e.g. format "wkt" without its optional dependency
+            note = getattr(getattr(exc, "error", None), "note", None) or str(exc)
+            raise _schema_error(f"{source}: fields[{i}] ('{f['name']}', {f.get('type', 'string')}/"
+                                f"{f.get('format', 'default')}): cannot be read here: {note.strip()}",
+                                hint="install the optional dependency frictionless names, or change the field's "
+                                     "format") from None
         cons = f.get("constraints") or {}
         if not isinstance(cons, Mapping):
             continue
         where = f"{source}: fields[{i}].constraints"
         if "pattern" in cons:
             try:
-                re.compile(str(cons["pattern"]))
+                re.compile(f"^{cons['pattern']}$")  # as frictionless compiles it: "(?i)abc" is an error there
             except re.error as exc:
-                raise _schema_error(f"{where}.pattern: not a valid regular expression ({exc})",
-                                    hint="fix the pattern (Python regular expression syntax)") from None
+                raise _schema_error(f"{where}.pattern {cons['pattern']!r}: not a valid regular expression ({exc})",
+                                    hint="fix the pattern (Python regular expression syntax; a flag such as "
+                                         "(?i) is not allowed: the pattern is matched as ^pattern$)") from None
         bounds = [k for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum") if cons.get(k) is not None]
         if not bounds:
             continue
@@ -124,6 +178,9 @@ def frictionless_schema(loaded: LoadedSchema) -> Any:
     """The frictionless ``Schema`` object for a checked descriptor."""
     from frictionless import Schema
 
+    from kcdata.validate import fpatch
+
+    fpatch.apply()
     return Schema.from_descriptor(loaded.descriptor)
 
 
