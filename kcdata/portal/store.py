@@ -23,8 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kcdata.portal import budget
 from kcdata.portal.columns import encode_column
+from kcdata.portal.fsperm import private_files
 from kcdata.portal.soqlsql import Compiled, sql_column
+from kcdata.portal.sqlfuncs import register_functions
 from kcdata.portal.types import ValueProblem, encoder, parse_row_id
 
 DB_FILE = "portal.sqlite3"
@@ -113,10 +116,12 @@ class Store:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.path = self.data_dir / DB_FILE
+        private_files(self.path, self.data_dir / "portal.lock")
         # The view cache below is per process, so one data dir must have one server at a time.
         self._lock_file = open(self.data_dir / "portal.lock", "a+b")  # noqa: SIM115 - held for the Store's life
+        self.stopping = threading.Event()  # set: every running statement is interrupted (budget.install)
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -150,6 +155,8 @@ class Store:
             conn.create_function("py_upper", 1, _py_case(str.upper), deterministic=True)
             conn.create_function("py_lower", 1, _py_case(str.lower), deterministic=True)
             conn.create_function("py_distance_m", 4, distance_m, deterministic=True)
+            register_functions(conn)
+            budget.install(conn, self.stopping)
             self._local.conn = conn
         return conn
 
@@ -260,6 +267,9 @@ class Store:
             try:
                 conn.execute(f"DROP TABLE IF EXISTS {table_name(view_id)}")
                 conn.execute("DELETE FROM views WHERE id = ?", (view_id,))
+                blob_id = self._views[view_id].get("blobId")
+                if blob_id:  # a file dataset's file goes with it (attachments may be shared: kept)
+                    conn.execute("DELETE FROM blobs WHERE id = ?", (blob_id,))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -274,6 +284,11 @@ class Store:
             self._conn().execute("INSERT INTO blobs (id, filename, mime, data) VALUES (?, ?, ?, ?) ON CONFLICT(id) "
                                  "DO UPDATE SET filename = excluded.filename, mime = excluded.mime, "
                                  "data = excluded.data", (blob_id, filename, mime, data))
+
+    def delete_blob(self, blob_id: str) -> None:
+        """Forget one file (a file dataset's previous content after a replace)."""
+        with self._writing():
+            self._conn().execute("DELETE FROM blobs WHERE id = ?", (blob_id,))
 
     def blob(self, blob_id: str) -> tuple[str, str, bytes] | None:
         """``(filename, mime, data)`` of a stored file."""
