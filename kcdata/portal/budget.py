@@ -15,8 +15,9 @@ import time
 from collections.abc import Iterator
 
 _local = threading.local()
-# SQLite virtual-machine instructions between checks: ~0.1-1 ms of work, so the check costs nothing.
-_STEPS = 20_000
+# SQLite virtual-machine instructions between checks (tens of microseconds of plain work; a row that
+# calls a Python function costs more, so the check must not be much rarer than this).
+_STEPS = 2_000
 
 
 def install(conn: sqlite3.Connection, stop: threading.Event) -> None:

@@ -132,9 +132,11 @@ class PortalHTTPServer(ThreadingHTTPServer):
             self.shutdown_request(request)
             return
         if not self._slots.acquire(blocking=False):
-            for sock in self.watchdog.idle()[:1]:  # make room: drop the longest-idle keep-alive connection
+            idle = self.watchdog.idle()[:1]
+            for sock in idle:  # make room: drop the longest-idle keep-alive connection
                 kill(sock)
-            if not self._slots.acquire(timeout=0.5):
+            # (the accept loop waits only when a slot is about to be freed, so a flood cannot stall it)
+            if not (idle and self._slots.acquire(timeout=0.25)):
                 self._refuse(request)
                 return
         try:

@@ -88,13 +88,30 @@ def parse_csv(body: bytes, view: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+_CLAUSE_PARAMS = frozenset({"$select", "$where", "$order", "$group", "$having", "$q"})
+
+
 def _query(ctx: Context, fields: dict[str, str]) -> tuple[soql.Query, list[tuple[str, str]], bool]:
     query = soql.Query()
     filters: list[tuple[str, str]] = []
     system = False
+    keys = [key for key, _v in ctx.params]
+    if "$query" in keys:
+        # $query is the whole query: a clause given beside it would be silently lost, so it is refused;
+        # $limit/$offset may page it when it has no LIMIT/OFFSET of its own.
+        clash = sorted(set(keys) & _CLAUSE_PARAMS)
+        if clash or keys.count("$query") > 1:
+            raise SoqlError("query.soql.conflicting-parameters",
+                            f"$query cannot be combined with {', '.join(clash) or 'another $query'}; "
+                            "put every clause in $query")
+    for key in ("$select", "$where", "$order", "$group", "$having", "$limit", "$offset", "$q"):
+        if keys.count(key) > 1:
+            raise SoqlError("query.soql.conflicting-parameters", f"{key} is given more than once")
+    paging = {}
     for key, value in ctx.params:
         if key == "$select":
             query.select = soql.parse_select(value)
+            query.distinct = soql.is_distinct(query.select)
         elif key == "$where":
             query.where = soql.parse_expr(value)
         elif key == "$order":
@@ -103,10 +120,8 @@ def _query(ctx: Context, fields: dict[str, str]) -> tuple[soql.Query, list[tuple
             query.group = soql.parse_group(value)
         elif key == "$having":
             query.having = soql.parse_expr(value)
-        elif key == "$limit":
-            query.limit = soql.parse_count(value, "$limit")
-        elif key == "$offset":
-            query.offset = soql.parse_count(value, "$offset")
+        elif key in ("$limit", "$offset"):
+            paging[key] = soql.parse_count(value, key)
         elif key == "$q":
             query.search = value
         elif key == "$query":
@@ -121,6 +136,12 @@ def _query(ctx: Context, fields: dict[str, str]) -> tuple[soql.Query, list[tuple
             if key not in fields and not key.startswith(":"):
                 raise SoqlError("query.soql.no-such-column", f"No such column: {key}")
             filters.append((key, value))
+    for key, count in paging.items():
+        name = key.removeprefix("$")
+        if getattr(query, name) is not None:
+            raise SoqlError("query.soql.conflicting-parameters", f"{key} given beside a $query with its own "
+                                                                 f"{name.upper()}")
+        setattr(query, name, count)
     return query, filters, system
 
 
@@ -167,6 +188,8 @@ def handle(ctx: Context, rest: list[str]) -> Reply:
             if internal is None:
                 raise _http_error(404, "soda.row.not-found", f"Row {row_id} not found", {"id": row_id})
             return json_reply([{"typ": "delete", "id": format_row_id(internal)}])
+        if method in ("POST", "PUT"):
+            return _write_one(ctx, view, row_id)
         raise _http_error(405, "method-not-allowed", f"Method {method} is not allowed on a row")
     ext = ext or "json"
     if method == "GET":
@@ -187,6 +210,12 @@ def handle(ctx: Context, rest: list[str]) -> Reply:
             return Reply(body=_geojson(compiled, rows), content_type="application/vnd.geo+json;charset=utf-8",
                          headers=headers)
         raise _http_error(404, "not-found", f"Format .{ext} is not served by the local portal; use .json or .csv")
+    if method == "DELETE":  # the legacy truncate soda-js sends (writes are authenticated before this)
+        deleted = len(portal.store.query(compile_query(soql.Query(select=soql.parse_select(":id"), limit=2 ** 62),
+                                                       table=table_name(view["id"]), fields=fields), view["id"]))
+        report = portal.store.write_rows(view, [], replace=True)
+        report.deleted = deleted
+        return json_reply(report.as_json())
     if method in ("POST", "PUT"):
         if ext != "json":
             raise _http_error(404, "not-found", "Write to /resource/{id}.json")
@@ -202,6 +231,41 @@ def handle(ctx: Context, rest: list[str]) -> Reply:
         report = portal.store.write_rows(view, payload, replace=method == "PUT")
         return json_reply(report.as_json())
     raise _http_error(405, "method-not-allowed", f"Method {method} is not allowed on /resource")
+
+
+def _write_one(ctx: Context, view: dict[str, Any], row_id: str) -> Reply:
+    """Legacy ``POST``/``PUT /resource/{id}/{rowid}`` (soda-js ``Producer.update``/``replace`` of one
+    row): POST changes the fields sent, PUT replaces the row (fields not sent become null). Answers
+    the row as stored."""
+    from kcdata.portal.store import row_identifier_field
+
+    payload = parse_json(ctx.body)
+    if not isinstance(payload, dict):
+        raise _http_error(400, "soda.row.upsert-row-not-an-object", "The row must be a JSON object")
+    store = ctx.portal.store
+    internal = store.find_row(view, row_id)
+    key = row_identifier_field(view)
+    if internal is None and key is None:
+        raise _http_error(404, "soda.row.not-found", f"Row {row_id} not found", {"id": row_id})
+    row: dict[str, Any] = {name: None for name in fields_of(view)} if ctx.method == "PUT" else {}
+    row.update({k: v for k, v in payload.items() if not k.startswith(":")})
+    if internal is None:
+        row[key or ""] = row_id  # a new row under this identifier (key is set: checked above)
+    else:
+        if key is not None:
+            row.pop(key, None)
+        row[":id"] = format_row_id(internal)
+    report = store.write_rows(view, [row])
+    if report.errors:
+        raise _http_error(400, "soda.row.invalid-value", "; ".join(report.problems) or "The row was not written")
+    found = store.find_row(view, row_id)
+    if found is None:
+        raise _http_error(404, "soda.row.not-found", f"Row {row_id} not found", {"id": row_id})
+    query = soql.Query(where=soql.Binary("=", soql.Column(":id"), soql.Literal(format_row_id(found), "text")))
+    compiled = compile_query(query, table=table_name(view["id"]), fields=fields_of(view))
+    from kcdata.portal.server import json_reply
+
+    return json_reply(_rows_json(compiled, store.query(compiled, view["id"]))[0])
 
 
 def _csv(compiled: Compiled, rows: list[tuple[Any, ...]]) -> bytes:

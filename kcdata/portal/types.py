@@ -12,7 +12,7 @@ import json
 import math
 import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 # dataTypeName (views API) -> name in X-SODA2-Types
@@ -75,8 +75,11 @@ def canonical_number(value: Any) -> str:
             raise ValueProblem(f"not a number: {_short(value)}") from None
         if not number.is_finite():
             raise ValueProblem(f"not a finite number: {value!r}")
-        number = number.normalize() if number else Decimal(0)
-        if number.adjusted() >= MAX_NUMBER_DIGITS or number.as_tuple().exponent < -MAX_NUMBER_DIGITS:  # type: ignore[operator]
+        if number and number.adjusted() >= MAX_NUMBER_DIGITS:
+            number = Decimal("Infinity")  # refused below; normalize() itself would overflow
+        else:
+            number = number.normalize(_EXACT) if number else Decimal(0)
+        if not number.is_finite() or number.as_tuple().exponent < -MAX_NUMBER_DIGITS:  # type: ignore[operator]
             raise ValueProblem(f"number out of range (more than {MAX_NUMBER_DIGITS} digits before or after "
                                f"the decimal point): {_short(value)}")
         return format_decimal(number)
@@ -90,9 +93,13 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+# Wide enough that normalize() never rounds a number the bound admits (the default context keeps 28 digits).
+_EXACT = Context(prec=8 * MAX_NUMBER_DIGITS, Emax=999_999, Emin=-999_999)
+
+
 def format_decimal(number: Decimal) -> str:
-    """Canonical decimal text of a finite Decimal: no exponent, no trailing zeros."""
-    text = format(number.normalize(), "f")
+    """Canonical decimal text of a finite Decimal: no exponent, no trailing zeros (never rounded)."""
+    text = format(number.normalize(_EXACT), "f")
     return "0" if text in ("-0", "") else text
 
 
