@@ -122,14 +122,14 @@ def serve(app: App, host: str, port: int, data_dir: Path | None, username: str |
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
-    try:
-        click.echo(server.url)
-        sys.stdout.flush()
+    try:  # everything is said before the URL line, which tells a waiting caller the portal is up
         if cert is not None:
             made = "made" if cert.generated else "using"
             app.info(f"TLS certificate ({made}): {cert.certfile}\n  SHA-256 fingerprint {cert.fingerprint}\n"
                      f"  trust it with REQUESTS_CA_BUNDLE={cert.certfile} or NODE_EXTRA_CA_CERTS={cert.certfile}")
         app.info(f"kcdata portal serving {server.url} (data in {directory}); Ctrl-C stops it")
+        click.echo(server.url)
+        sys.stdout.flush()
         server.serve_forever()
     except KeyboardInterrupt:
         pass
