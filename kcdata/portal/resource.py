@@ -209,6 +209,8 @@ def handle(ctx: Context, rest: list[str]) -> Reply:
         if ext == "geojson":
             return Reply(body=_geojson(compiled, rows), content_type="application/vnd.geo+json;charset=utf-8",
                          headers=headers)
+        if ext == "xml":  # real Socrata's content type, which sodapy 2.2.0 refuses as it does Socrata's
+            return Reply(body=_xml(compiled, rows), content_type="text/xml;charset=utf-8", headers=headers)
         raise _http_error(404, "not-found", f"Format .{ext} is not served by the local portal; use .json or .csv")
     if method == "DELETE":  # the legacy truncate soda-js sends (writes are authenticated before this)
         deleted = len(portal.store.query(compile_query(soql.Query(select=soql.parse_select(":id"), limit=2 ** 62),
@@ -276,6 +278,25 @@ def _csv(compiled: Compiled, rows: list[tuple[Any, ...]]) -> bytes:
     for row in rows:
         writer.writerow([_cell(t, v) for t, v in zip(types, row, strict=False)])
     return out.getvalue().encode()
+
+
+def _xml(compiled: Compiled, rows: list[tuple[Any, ...]]) -> bytes:
+    """SODA 2 XML: ``<response><row><row _id="row-…"><field>text</field>…</row>…</row></response>``
+    (values as in CSV; null fields left out; element names are the output column names)."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    out = ["<response><row>"]
+    names = [n.lstrip(":") or "_" for n in compiled.names]
+    for row in rows:
+        out.append("<row>")
+        for name, typ, value in zip(names, compiled.data_types, row, strict=False):
+            if value is not None:
+                tag = name if name.replace("_", "a").isalnum() and not name[0].isdigit() else "field"
+                attr = "" if tag == name else f" name={quoteattr(name)}"
+                out.append(f"<{tag}{attr}>{escape(_cell(typ, value))}</{tag}>")
+        out.append("</row>")
+    out.append("</row></response>")
+    return "".join(out).encode()
 
 
 def _cell(data_type: str, value: Any) -> str:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from kcdata.portal import blobs, budget, resource, views
+from kcdata.portal.body import BodyError, read_chunked
 from kcdata.portal.catalog import CatalogError, search
 from kcdata.portal.cors import cross_origin, preflight_headers
 from kcdata.portal.gcpause import _GcPause
@@ -141,28 +142,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks: list[bytes] = []
-            total = 0
-            while True:
-                line = self.rfile.readline(1024)
-                try:
-                    size = int(line.split(b";")[0].strip() or b"0", 16)
-                except ValueError:
-                    size = -1
-                if size < 0 or not line.endswith(b"\n"):
-                    self.close_connection = True
-                    raise HttpError(400, "req.body.bad-chunk", "Malformed chunked body: bad chunk size line")
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                total += size
-                if total > self.portal.max_body_bytes:
-                    self.close_connection = True
-                    raise HttpError(413, "req.body.too-large",
-                                    f"Request body exceeds the limit of {self.portal.max_body_bytes} bytes")
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
+            try:
+                return read_chunked(self.rfile, self.portal.max_body_bytes)  # type: ignore[arg-type]
+            except BodyError as exc:
+                self.close_connection = True
+                raise HttpError(exc.status, exc.code, exc.message) from None
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
