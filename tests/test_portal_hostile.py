@@ -94,6 +94,7 @@ def test_huge_numbers_in_an_upsert_are_row_errors_not_megabytes(portal: Any, dat
     {"$select": "upper(" * 100 + "t" + ")" * 100}, {"$where": "/* unterminated"}, {"$where": "t = \"bad \\q\""},
     {"$order": "num NULLS SIDEWAYS"}, {"$query": "SELECT k LIMIT 1 WHERE num > 1"},
     {"$query": "SELECT k WHERE num > 1 WHERE num < 3"}, {"$query": "SELECT k", "$where": "num > 1"},
+    {"$select": ",".join(["k"] * 3000)}, {"$where": "x" * 40_000},
 ])
 def test_malformed_queries_are_400_not_500(portal: Any, dataset: str, params: dict[str, str]) -> None:
     r = get(portal, dataset, **params)

@@ -191,7 +191,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         except sqlite3.OperationalError as exc:
             if not budget.expired(exc):
-                raise
+                if not any(word in str(exc) for word in ("too many", "too large", "too big", "stack")):
+                    raise
+                self._send_error(HttpError(400, "query.soql.too-complex", f"The query is too large: {exc}"))
+                return
             self._send_error(HttpError(503, "query.execution.timeout", "The query ran past the portal's time budget "
                                        f"of {limits.query_timeout:g} s; narrow it ($where, $limit) and retry",
                                        headers={"Retry-After": "1"}))

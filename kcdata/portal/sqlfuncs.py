@@ -19,7 +19,7 @@ from decimal import Context, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from kcdata.portal.soqlgeo import in_polygon
-from kcdata.portal.types import ValueProblem, encoder, format_decimal, format_row_id
+from kcdata.portal.types import MAX_NUMBER_DIGITS, ValueProblem, encoder, format_decimal, format_row_id
 
 # Operands are at most ~1000 digits (types.MAX_NUMBER_DIGITS); results are rounded to this many
 # significant digits and must stay inside this exponent range, else they are null.
@@ -40,7 +40,11 @@ def to_decimal(value: Any) -> Decimal | None:
 
 
 def _text(number: Decimal | None) -> str | None:
+    """Canonical text of a result; null when it is not finite or beyond the bound stored numbers have
+    (types.MAX_NUMBER_DIGITS on either side of the point), like division by zero."""
     if number is None or not number.is_finite():
+        return None
+    if number and (number.adjusted() >= MAX_NUMBER_DIGITS or number.adjusted() < -MAX_NUMBER_DIGITS):
         return None
     return format_decimal(number)
 
@@ -61,12 +65,24 @@ def _binary(op: str):  # type: ignore[no-untyped-def]
                 if op == "%":
                     return None if not y else _text(x % y)
                 if op == "^":
-                    return _text(x ** y)
+                    return _text(power(x, y))
                 return None if not y else _text(divide(x, y))
         except ArithmeticError:
             return None
 
     return apply
+
+
+_POWER_CONTEXT = Context(prec=34, Emax=100_000, Emin=-100_000)
+
+
+def power(x: Decimal, y: Decimal) -> Decimal:
+    """``x ^ y``: exact for integer exponents up to 1000 (rounded to 4000 digits), else 34 significant
+    digits (a non-integer power to thousands of digits takes seconds per row)."""
+    if y == y.to_integral_value() and abs(y) <= 1000:
+        return x ** y
+    with localcontext(_POWER_CONTEXT):
+        return (x ** y).normalize()
 
 
 def divide(x: Decimal, y: Decimal) -> Decimal:
@@ -87,7 +103,9 @@ def divide(x: Decimal, y: Decimal) -> Decimal:
     scale = max(_MIN_SIG_DIGITS - qweight * 4, -min(x.as_tuple().exponent, 0),  # type: ignore[operator]
                 -min(y.as_tuple().exponent, 0), 0)  # type: ignore[operator]
     scale = min(scale, 1000)
-    return (x / y).quantize(Decimal(1).scaleb(-scale), rounding="ROUND_HALF_UP")
+    digits = max(x.adjusted() - y.adjusted() + 2, 1) + scale + 2  # the quotient's digits up to that scale
+    with localcontext(Context(prec=max(digits, 34), Emax=100_000, Emin=-100_000)):
+        return (x / y).quantize(Decimal(1).scaleb(-scale), rounding="ROUND_HALF_UP")
 
 
 def dcmp(a: Any, b: Any) -> int | None:

@@ -343,7 +343,7 @@ class Store:
             finally:
                 self._version += 1
                 if self._checkpointer is None:
-                    self._checkpointer = _Checkpointer(self.path)
+                    self._checkpointer = _Checkpointer(self.path, self.stopping)
                 self._checkpointer.poke()
 
     def row_count(self, view_id: str) -> int:
@@ -421,8 +421,9 @@ class _Checkpointer:
     of ~100 ms commit). Passive checkpoints block neither readers nor writers.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, stop: threading.Event | None = None) -> None:
         self._path = path
+        self._stop_event = stop or threading.Event()  # set: a running checkpoint is interrupted
         self._wake = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="kcdata-portal-checkpoint", daemon=True)
@@ -439,6 +440,7 @@ class _Checkpointer:
 
     def _run(self) -> None:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False, timeout=60)
+        budget.install(conn, self._stop_event)
         try:
             while True:
                 self._wake.wait()
