@@ -394,6 +394,7 @@ def compile_query(query: soql.Query, *, table: str, fields: Mapping[str, str], s
                     data_types=[c.type for _n, c, _e in items], json_sql=json_sql)
 
 
+MAX_SEARCH_TERMS = 200
 _SEARCHED = {"text": "{}", "email": "{}", "phone": "{}", "html": "{}", "flag": "{}", "drop_down_list": "{}",
              "url": "json_extract({}, '$.url') || ' ' || ifnull(json_extract({}, '$.description'), '')",
              "location": "json_extract({}, '$.human_address')"}
@@ -405,6 +406,9 @@ def _search(comp: Compiler, fields: Mapping[str, str], text: str) -> C:
     row over the row's text joined, whatever the number of words (hundreds of words once exceeded
     SQLite's expression depth)."""
     terms = list(dict.fromkeys(t for t in text.lower().split() if t))
+    if len(terms) > MAX_SEARCH_TERMS:  # each term is a scan of every row's text
+        raise SoqlError("query.soql.too-complex", f"$q has {len(terms)} different words; at most "
+                                                  f"{MAX_SEARCH_TERMS} are searched")
     pieces = [_SEARCHED[t].format(*[sql_column(f)] * 2) for f, t in fields.items() if t in _SEARCHED]
     if not terms or not pieces:
         return C("1", [], "boolean")
