@@ -79,7 +79,7 @@ def _paths(view: str, blob_view: str) -> list[str]:
             "/api/catalog/v1", "/api/imports2/", "/api/assets/x", "/", "/resource/", "/api/views/%00.json"]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(data=st.data(), query=params, body=bodies, authed=st.booleans(),
        method=st.sampled_from(["GET", "GET", "GET", "POST", "PUT", "PATCH", "OPTIONS", "DELETE"]),
