@@ -349,3 +349,9 @@ def test_ipv6_loopback_host(tmp_path: Path) -> None:
         assert requests.get(server.url + "/api/catalog/v1", timeout=10).json()["resultSetSize"] == 0
     finally:
         server.stop()
+
+
+def test_preflight_with_a_bad_body_is_a_clean_error(portal: Any) -> None:
+    status, _head, body = raw(portal.domain, b"OPTIONS /api/catalog/v1 HTTP/1.1\r\nHost: h\r\n"
+                                             b"Transfer-Encoding: chunked\r\n\r\nzz\r\n")
+    assert status == 400 and json.loads(body)["code"] == "req.body.bad-chunk"

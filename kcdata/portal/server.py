@@ -130,7 +130,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_OPTIONS(self) -> None:
         """CORS preflight: reads only, without credentials (cross-origin requests are anonymous)."""
-        self._read_body()
+        try:
+            self._read_body()
+        except HttpError as exc:
+            self._send_error(exc)
+            return
         self._send(200, b"", None, preflight_headers(self.headers.get("Access-Control-Request-Headers", "")))
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
