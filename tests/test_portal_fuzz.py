@@ -60,9 +60,10 @@ SOQL_BITS = ["k", "n", "d", "f", "b", "p", "u", ":id", ":version", "*", "count(*
              "::text", "::number", "^", "--", "/*", "*/", "case(", "coalesce(", "within_polygon(", "date_trunc_ym(",
              "distinct", "NULLS FIRST", "SELECT", "WHERE", "LIMIT", "ORDER BY", "GROUP BY", "%", "||", "`k`"]
 
-soql_text = st.one_of(st.text(max_size=60), st.lists(st.sampled_from(SOQL_BITS), max_size=12).map(" ".join))
+soql_text = st.one_of(st.text(max_size=60), st.sampled_from(SOQL_BITS),
+                      st.lists(st.sampled_from(SOQL_BITS), max_size=12).map(" ".join))
 params = st.lists(st.tuples(st.one_of(st.sampled_from(PARAM_KEYS), st.text(max_size=10)), soql_text), max_size=5)
-bodies = st.one_of(st.binary(max_size=300),
+bodies = st.one_of(st.binary(max_size=300), st.integers(1, 5000).map(lambda n: b"[" * n + b"]" * n),
                    st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
                                 | st.text(max_size=20) | st.sampled_from(["1e999999", "NaN", "²"]),
                                 lambda inner: st.lists(inner, max_size=4)
@@ -127,7 +128,7 @@ SOQL_ATOMS = [*SOQL_BITS, "n + 1", "n * n", "k || 'x'", "sum(n)", "min(d)", "max
                           "true", "false", "1", "-1", "2.5", "+", "-", "/", "%"]
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(clauses=st.lists(st.tuples(st.sampled_from(["$select", "$where", "$order", "$group", "$having", "$q",
                                                    "$query", "$limit", "$offset"]),
                                   st.lists(st.sampled_from(SOQL_ATOMS), max_size=10).map(" ".join)),

@@ -355,3 +355,16 @@ def test_preflight_with_a_bad_body_is_a_clean_error(portal: Any) -> None:
     status, _head, body = raw(portal.domain, b"OPTIONS /api/catalog/v1 HTTP/1.1\r\nHost: h\r\n"
                                              b"Transfer-Encoding: chunked\r\n\r\nzz\r\n")
     assert status == 400 and json.loads(body)["code"] == "req.body.bad-chunk"
+
+
+def test_deep_json_and_odd_catalog_numbers_are_400(portal: Any, dataset: str) -> None:
+    auth = (portal.username, portal.password)
+    for body in (b"[" * 100_000, b'{"a":' * 50_000, b'{"name": "x", "metadata": {"a": ' + b"[" * 200 + b"]" * 200
+                 + b"}}"):
+        r = requests.post(f"{portal.url}/api/views.json", data=body, auth=auth, timeout=10)
+        assert r.status_code == 400 and r.json()["code"] == "req.body.malformed-json", r.text[:200]
+    r = requests.post(f"{portal.url}/resource/{dataset}.json", data=b"[" * 100_000, auth=auth, timeout=10)
+    assert r.status_code == 400
+    for params in ({"limit": "²"}, {"offset": "٣"}, {"limit": "9" * 30}, {"limit": "-1"}):
+        r = requests.get(f"{portal.url}/api/catalog/v1", params=params, timeout=10)
+        assert r.status_code == 400 and r.json()["code"] == "invalid_parameter"

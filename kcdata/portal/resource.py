@@ -47,12 +47,37 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON (send null for a missing number)")
 
 
-def parse_json(body: bytes) -> Any:
-    """Strict JSON (NaN/Infinity refused); problems answer 400 ``req.body.malformed-json``."""
+MAX_JSON_DEPTH = 32
+
+
+def parse_json(body: bytes, *, nested: bool = False) -> Any:
+    """Strict JSON (NaN/Infinity refused); problems answer 400 ``req.body.malformed-json``. With
+    ``nested`` (view JSON, which is deep-copied and merged later), at most :data:`MAX_JSON_DEPTH`
+    levels: a deeper metadata value once made every later change of the view fail. Row batches skip
+    that walk (it would cost a tenth of an upsert); their values are checked per type anyway."""
     try:
-        return json.loads(body.decode("utf-8-sig"), parse_constant=_reject_constant)
+        value = json.loads(body.decode("utf-8-sig"), parse_constant=_reject_constant)
+    except RecursionError:
+        value = None
+        problem: str | None = "nested too deeply"
     except (ValueError, UnicodeDecodeError) as exc:
-        raise _http_error(400, "req.body.malformed-json", f"Malformed JSON in the request body: {exc}") from None
+        problem = str(exc)
+    else:
+        problem = None if not nested or _depth_ok(value) else f"nested deeper than {MAX_JSON_DEPTH} levels"
+    if problem is not None:
+        raise _http_error(400, "req.body.malformed-json", f"Malformed JSON in the request body: {problem}")
+    return value
+
+
+def _depth_ok(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return False
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return True
 
 
 def parse_csv(body: bytes, view: dict[str, Any]) -> list[dict[str, Any]]:

@@ -195,7 +195,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         except sqlite3.OperationalError as exc:
             if not budget.expired(exc):
-                if not any(word in str(exc) for word in ("too many", "too large", "too big", "stack")):
+                if not any(word in str(exc) for word in ("too many", "too large", "too big", "stack", "misuse")):
                     raise
                 self._send_error(HttpError(400, "query.soql.too-complex", f"The query is too large: {exc}"))
                 return
@@ -452,7 +452,7 @@ class PortalServer:
                 value = args.get("value", "private")
                 store.update_view(view_id, lambda v, _n: views.set_permission(v, value))
                 return Reply(body=b"", content_type=None)
-            payload = resource.parse_json(ctx.body)
+            payload = resource.parse_json(ctx.body, nested=True)
             return json_reply(store.update_view(view_id, lambda v, n: views.merge_view(v, payload, n)))
         if method == "DELETE":
             self.visible_view(view_id, ctx)
@@ -461,7 +461,7 @@ class PortalServer:
         raise _not_allowed(method)
 
     def _create(self, ctx: resource.Context) -> Reply:
-        payload = resource.parse_json(ctx.body)
+        payload = resource.parse_json(ctx.body, nested=True)
         nbe = dict(ctx.params).get("nbe", "").lower() == "true"
         view = self.store.create_view(lambda vid, nxt: views.build_view(payload, vid, nxt, nbe=nbe))
         return json_reply(view)

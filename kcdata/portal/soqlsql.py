@@ -341,6 +341,8 @@ def compile_query(query: soql.Query, *, table: str, fields: Mapping[str, str], s
 
     grouped = bool(query.group) or any(c.agg for _n, c, _e in items)
     group_cs = [comp.expr(g) for g in query.group]
+    if any(g.agg for g in group_cs):
+        raise SoqlError("query.soql.aggregate-in-ungrouped-context", "Aggregates are not allowed in $group")
     if grouped:
         for name, c, node in items:
             if not c.agg and node not in query.group and c.sql not in [g.sql for g in group_cs]:
@@ -360,6 +362,9 @@ def compile_query(query: soql.Query, *, table: str, fields: Mapping[str, str], s
     order_parts: list[str] = []
     for order in query.order:
         c = comp.expr(order.expr)
+        if c.agg and not grouped:
+            raise SoqlError("query.soql.aggregate-in-ungrouped-context",
+                            "An aggregate in $order needs $group or aggregates in $select")
         first = order.descending if order.nulls_first is None else order.nulls_first
         direction = f"{'DESC' if order.descending else 'ASC'} NULLS {'FIRST' if first else 'LAST'}"
         if _is_number(c):
