@@ -10,7 +10,7 @@ from kcdata.portal.types import JSON_STORED
 
 if TYPE_CHECKING:
     from kcdata.portal import soql
-    from kcdata.portal.soqlsql import C
+    from kcdata.portal.soqlc import C
 
 
 _ROW_ID_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyz"

@@ -9,20 +9,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kcdata.portal import soql
+from kcdata.portal.rowjson import _row_id_sql
 from kcdata.portal.soql import SoqlError
+from kcdata.portal.soqlc import C
 from kcdata.portal.types import NUMERIC, ValueProblem, encoder
 
 if TYPE_CHECKING:
-    from kcdata.portal.soqlsql import C, Compiler
+    from kcdata.portal.soqlsql import Compiler
 
 _TARGETS = {"text": "text", "number": "number", "double": "number", "floating_timestamp": "calendar_date",
             "fixed_timestamp": "date", "boolean": "checkbox", "point": "point"}
 
 
 def compile_cast(comp: Compiler, node: soql.Cast) -> C:
-    from kcdata.portal.rowjson import _row_id_sql
-    from kcdata.portal.soqlsql import C
-
     target = _TARGETS.get(node.type)
     if target is None:
         raise SoqlError("query.soql.no-such-function", f"No such cast: ::{node.type}")

@@ -11,18 +11,18 @@ from typing import TYPE_CHECKING
 
 from kcdata.portal import soql
 from kcdata.portal.soql import SoqlError
+from kcdata.portal.soqlc import C, _dec
+from kcdata.portal.soqlgeo import compile_geo
 from kcdata.portal.types import NUMERIC
 
 if TYPE_CHECKING:
-    from kcdata.portal.soqlsql import C, Compiler
+    from kcdata.portal.soqlsql import Compiler
 
 _DATE_TYPES = ("calendar_date", "date")
 _TEXTUAL = ("text", "null")
 
 
 def _c(sql: str, params: list[object], typ: str, *, numtext: bool = False, agg: bool = False) -> C:
-    from kcdata.portal.soqlsql import C
-
     return C(sql, list(params), typ, numtext=numtext, agg=agg)
 
 
@@ -82,14 +82,10 @@ def compile_func(comp: Compiler, node: soql.Func) -> C:
     if name.startswith("date_extract_"):
         return _date_extract(name, args, agg)
     if name in ("within_circle", "within_box", "within_polygon", "distance_in_meters"):
-        from kcdata.portal.soqlgeo import compile_geo
-
         return compile_geo(comp, name, args)
     if name in ("abs", "ln", "round", "ceiling", "floor"):
         _arity(name, args, 2 if name == "round" else 1)
         nums = [comp._numeric(a) for a in args]
-        from kcdata.portal.soqlsql import _dec
-
         inner = ", ".join(_dec(n) for n in nums)
         fn = {"abs": "py_dabs", "ln": "py_ln", "round": "py_dround", "ceiling": "py_dceil", "floor": "py_dfloor"}[name]
         return _c(f"{fn}({inner})", _params(nums), "number", numtext=True, agg=agg)
@@ -117,8 +113,6 @@ def _aggregate(comp: Compiler, node: soql.Func) -> C:
     if name in ("sum", "avg"):
         arg = comp._numeric(arg)
     if arg.type in NUMERIC:
-        from kcdata.portal.soqlsql import _dec
-
         return _c(f"py_d{name}({distinct}{_dec(arg)})", arg.params, "number", numtext=True, agg=True)
     return _c(f"{name.upper()}({distinct}{arg.sql})", arg.params, arg.type, agg=True)
 
@@ -188,8 +182,6 @@ def _variadic(comp: Compiler, name: str, args: list[C], agg: bool) -> C:
         sql = args[0].sql if len(args) == 1 else f"COALESCE({', '.join(a.sql for a in args)})"
         return _c(sql, _params(args), typ, numtext=typ in NUMERIC, agg=agg)
     if typ in NUMERIC:
-        from kcdata.portal.soqlsql import _dec
-
         return _c(f"py_d{name}({', '.join(_dec(a) for a in args)})", _params(args), "number", numtext=True,
                   agg=agg)
     return _c(f"py_{name}({', '.join(a.sql for a in args)})", _params(args), typ, agg=agg)

@@ -14,15 +14,14 @@ import re
 from typing import TYPE_CHECKING
 
 from kcdata.portal.soql import SoqlError
+from kcdata.portal.soqlc import C
 from kcdata.portal.types import ValueProblem, encoder
 
 if TYPE_CHECKING:
-    from kcdata.portal.soqlsql import C, Compiler
+    from kcdata.portal.soqlsql import Compiler
 
 
 def _c(sql: str, params: list[object], typ: str) -> C:
-    from kcdata.portal.soqlsql import C
-
     return C(sql, list(params), typ)
 
 

@@ -14,6 +14,9 @@ from typing import Any
 from kcdata.portal import soql
 from kcdata.portal.rowjson import _json_row, _json_row_concat  # noqa: F401 - tests use _json_row_concat
 from kcdata.portal.soql import SoqlError
+from kcdata.portal.soqlc import C, _dec, _exact_compare, _is_number, _num
+from kcdata.portal.soqlcast import compile_cast
+from kcdata.portal.soqlfuncs import compile_func
 from kcdata.portal.types import (
     NUMERIC,
     SODA2_TYPES,
@@ -36,18 +39,6 @@ def sql_column(field_name: str) -> str:
     return '"f_' + field_name.replace('"', '""') + '"'
 
 
-@dataclass(slots=True)
-class C:
-    """A compiled expression."""
-
-    sql: str
-    params: list[Any]
-    type: str  # a dataTypeName, or "boolean", "rowid", "null"
-    numtext: bool = False  # the SQL value is canonical decimal text, not a SQLite number
-    agg: bool = False
-    literal: soql.Literal | None = None
-
-
 @dataclass(slots=True, kw_only=True)
 class Compiled:
     """SQL ready to run plus how to present each output column."""
@@ -64,32 +55,6 @@ class Compiled:
     # Rows come in ``_id`` order only (no $order, no grouping): a page can resume after the last
     # ``_id`` of the previous one. ``json_sql`` then also returns ``_id`` as its second column.
     keyset: bool = False
-
-
-def _num(c: C) -> str:
-    return f"CAST({c.sql} AS NUMERIC)" if c.numtext else c.sql
-
-
-def _is_number(c: C) -> bool:
-    return c.type in NUMERIC
-
-
-def _dec(c: C) -> str:
-    """An operand of the exact-decimal SQL functions (they take decimal text and SQLite numbers alike)."""
-    return c.sql
-
-
-def _exact_compare(op: str, left: C, right: C) -> C:
-    """``left op right`` on numbers, exactly: compared as floats first (monotone, so a strict float
-    order is the decimal order too); only float ties ask :func:`kcdata.portal.sqlfuncs.dcmp`."""
-    a, b = f"CAST({left.sql} AS REAL)", f"CAST({right.sql} AS REAL)"
-    p = left.params + right.params
-    if op in ("=", "!="):
-        sql = f"(py_dcmp({left.sql}, {right.sql}) {'=' if op == '=' else '!='} 0)"
-        return C(sql, p, "boolean", agg=left.agg or right.agg)
-    strict = "<" if op in ("<", "<=") else ">"
-    sql = f"({a} {strict} {b} OR ({a} = {b} AND py_dcmp({left.sql}, {right.sql}) {op} 0))"
-    return C(sql, p + p + p, "boolean", agg=left.agg or right.agg)
 
 
 class Compiler:
@@ -130,8 +95,6 @@ class Compiler:
             inner = self._numeric(self.expr(node.expr))
             return C(f"py_dneg({_dec(inner)})", inner.params, "number", numtext=True, agg=inner.agg)
         if isinstance(node, soql.Cast):
-            from kcdata.portal.soqlcast import compile_cast
-
             return compile_cast(self, node)
         if isinstance(node, soql.IsNull):
             inner = self.expr(node.expr)
@@ -250,8 +213,6 @@ class Compiler:
                  "boolean", agg=left.agg)
 
     def _func(self, node: soql.Func) -> C:
-        from kcdata.portal.soqlfuncs import compile_func
-
         return compile_func(self, node)
 
 
