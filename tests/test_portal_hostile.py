@@ -84,6 +84,8 @@ def test_huge_numbers_in_an_upsert_are_row_errors_not_megabytes(portal: Any, dat
     assert report["Errors"] == 20 and report["Rows Created"] == 0
     report = client.upsert(dataset, [{"k": "bigint", "num": 10 ** 1200}])  # a JSON integer of 1201 digits
     assert report["Errors"] == 1
+    report = client.upsert(dataset, [{"k": "arabic", "num": "٣"}, {"k": "super", "num": "²"}])  # not numbers
+    assert report["Errors"] == 2 and report["Rows Created"] == 0
     assert portal.server.store.path.stat().st_size - before < 1_000_000
 
 
