@@ -133,14 +133,13 @@ SOQL_ATOMS = [*SOQL_BITS, "n + 1", "n * n", "k || 'x'", "sum(n)", "min(d)", "max
                                                    "$query", "$limit", "$offset"]),
                                   st.lists(st.sampled_from(SOQL_ATOMS), max_size=10).map(" ".join)),
                         max_size=4))
-def test_any_token_soup_compiles_runs_or_is_a_soql_error(tmp_path_factory: pytest.TempPathFactory,
-                                                         clauses: list[tuple[str, str]]) -> None:
+def test_any_token_soup_compiles_runs_or_is_a_soql_error(soup_store: Any, clauses: list[tuple[str, str]]) -> None:
     from kcdata.portal import resource
     from kcdata.portal.soql import SoqlError
     from kcdata.portal.soqlsql import compile_query
     from kcdata.portal.store import StoreError, fields_of, table_name
 
-    store = _soup_store(tmp_path_factory)
+    store = soup_store
     view = store.views()[0]
     ctx = resource.Context(portal=None, method="GET", params=clauses, headers={}, body=b"",  # type: ignore[arg-type]
                            authed=True)
@@ -153,21 +152,20 @@ def test_any_token_soup_compiles_runs_or_is_a_soql_error(tmp_path_factory: pytes
         pass
 
 
-_STORES: dict[str, Any] = {}
-
-
-def _soup_store(factory: pytest.TempPathFactory) -> Any:
+@pytest.fixture(scope="module")
+def soup_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from kcdata.portal import views
     from kcdata.portal.store import Store
 
-    if "s" not in _STORES:
-        store = Store(factory.mktemp("soup"))
-        columns = [{"fieldName": n, "name": n, "dataTypeName": t} for n, t in
-                   (("k", "text"), ("n", "number"), ("d", "calendar_date"), ("f", "date"), ("b", "checkbox"),
-                    ("p", "point"), ("u", "url"))]
-        view = store.create_view(lambda vid, nxt: views.build_view({"name": "soup", "columns": columns}, vid, nxt,
-                                                                   nbe=False))
-        store.write_rows(view, [{"k": "a", "n": "1.5", "d": "2024-01-02", "f": "2024-01-01T00:00:00Z", "b": True,
-                                 "p": "POINT (-94 39)", "u": "https://x"}, {"k": "B"}, {}])
-        _STORES["s"] = store
-    return _STORES["s"]
+    store = Store(tmp_path_factory.mktemp("soup"))
+    columns = [{"fieldName": n, "name": n, "dataTypeName": t} for n, t in
+               (("k", "text"), ("n", "number"), ("d", "calendar_date"), ("f", "date"), ("b", "checkbox"),
+                ("p", "point"), ("u", "url"))]
+    view = store.create_view(lambda vid, nxt: views.build_view({"name": "soup", "columns": columns}, vid, nxt,
+                                                               nbe=False))
+    store.write_rows(view, [{"k": "a", "n": "1.5", "d": "2024-01-02", "f": "2024-01-01T00:00:00Z", "b": True,
+                             "p": "POINT (-94 39)", "u": "https://x"}, {"k": "B"}, {}])
+    try:
+        yield store
+    finally:
+        store.close()
