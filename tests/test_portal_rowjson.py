@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from kcdata.portal import soql, views
 from kcdata.portal.resource import _rows_json
-from kcdata.portal.soqlsql import C, _json_row_concat, compile_query, sql_column
+from kcdata.portal.soqlsql import SYSTEM_COLUMNS, C, _json_row_concat, compile_query, sql_column
 from kcdata.portal.store import Store, fields_of, table_name
 
 COLUMNS = [("t", "text"), ("n", "number"), ("b", "checkbox"), ("d", "calendar_date"), ("p", "point"),
@@ -60,6 +60,6 @@ def test_json_rows_dense_and_sparse_agree(tmp_path: Path, rows: list[dict[str, A
 
 
 def _items(compiled: Any, fields: dict[str, str]) -> list[tuple[str, str, str]]:
-    system = {":id": ("_id", "rowid"), ":created_at": ("_created_at", "date"), ":updated_at": ("_updated_at", "date")}
+    system = SYSTEM_COLUMNS
     return [(name, *(system[name] if name in system else (sql_column(name), fields[name])))
             for name in compiled.names]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from pathlib import Path
@@ -361,8 +362,10 @@ def test_odd_requests_get_clean_errors(portal: Any) -> None:
     client = portal.client()
     empty = client.create("No columns yet")["id"]
     assert client.get(empty) == [] and client.get(empty, content_type="csv") == [[]]  # an empty header row
-    for request in (b"POST /resource/x.json HTTP/1.1\r\nHost: h\r\nContent-Length: -5\r\n\r\n",
-                    b"POST /resource/x.json HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n"):
+    # (credentials are checked before the body is read, so an anonymous write is a 403 whatever its length)
+    auth = b"Authorization: Basic " + base64.b64encode(f"{portal.username}:{portal.password}".encode()) + b"\r\n"
+    for request in (b"POST /resource/x.json HTTP/1.1\r\nHost: h\r\n" + auth + b"Content-Length: -5\r\n\r\n",
+                    b"POST /resource/x.json HTTP/1.1\r\nHost: h\r\n" + auth + b"Content-Length: abc\r\n\r\n"):
         head, body = raw_http(portal.domain, request)
         assert head.startswith(b"HTTP/1.1 400") and json.loads(body)["code"] == "req.content-length.invalid"
     r = requests.get(f"{portal.url}/resource/{empty}.json", params={"$where": "'%"}, timeout=10,

@@ -11,13 +11,15 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from kcdata.portal import views
-from kcdata.portal.http import HttpError, Reply, json_reply
 
 if TYPE_CHECKING:
+    from kcdata.portal.http import Reply
     from kcdata.portal.resource import Context
 
 
 def _error(status: int, code: str, message: str) -> Exception:
+    from kcdata.portal.http import HttpError
+
     return HttpError(status, code, message)
 
 
@@ -42,6 +44,8 @@ def _blob_fields(blob_id: str, filename: str, mime: str, data: bytes) -> dict[st
 
 def create(ctx: Context) -> Reply:
     """``POST /api/imports2/?method=blob``: a new file dataset (its view JSON)."""
+    from kcdata.portal.http import json_reply
+
     filename, mime, data = _first_file(ctx)
     blob_id = str(uuid.uuid4())
     ctx.portal.store.put_blob(blob_id, filename=filename, mime=mime, data=data)
@@ -58,32 +62,60 @@ def create(ctx: Context) -> Reply:
 
 def replace(ctx: Context, view_id: str) -> Reply:
     """``POST /api/views/{id}.txt?method=replaceBlob``: new file content; answers text/plain JSON."""
-    ctx.portal.visible_view(view_id, ctx)
+    from kcdata.portal.http import Reply
+
+    old = ctx.portal.visible_view(view_id, ctx)
+    if old.get("viewType") != "blobby":
+        raise _error(400, "validation_error", "Only a file dataset's blob can be replaced")
     filename, mime, data = _first_file(ctx)
     blob_id = str(uuid.uuid4())
     ctx.portal.store.put_blob(blob_id, filename=filename, mime=mime, data=data)
+    replaced: list[str] = []
 
     def change(view: dict[str, Any], _next: Any) -> dict[str, Any]:
-        if view.get("viewType") != "blobby":
-            raise _error(400, "validation_error", "Only a file dataset's blob can be replaced")
+        if view.get("blobId"):
+            replaced.append(view["blobId"])
         view.update(_blob_fields(blob_id, filename, mime, data), viewLastModified=int(time.time()))
         return view
 
-    view = ctx.portal.store.update_view(view_id, change)
+    try:
+        view = ctx.portal.store.update_view(view_id, change)
+    except BaseException:
+        ctx.portal.store.delete_blob(blob_id)
+        raise
+    for previous in replaced:  # the old content is gone, as on Socrata: its id no longer answers
+        if not _referenced(ctx, previous):
+            ctx.portal.store.delete_blob(previous)
     return Reply(body=json.dumps(view).encode(), content_type="text/plain; charset=utf-8")
+
+
+def _owners(ctx: Context, blob_id: str) -> list[dict[str, Any]]:
+    """The datasets that hold ``blob_id`` as their file or list it as an attachment."""
+    return [v for v in ctx.portal.store.views() if v.get("blobId") == blob_id
+            or any(a.get("blobId") == blob_id or a.get("assetId") == blob_id
+                   for a in (v.get("metadata") or {}).get("attachments") or [])]
+
+
+def _referenced(ctx: Context, blob_id: str) -> bool:
+    return bool(_owners(ctx, blob_id))
 
 
 def download(ctx: Context, blob_id: str, view_id: str | None = None) -> Reply:
     """``GET /api/assets/{blobId}`` and ``/api/views/{id}/files/{assetId}``: the file, anonymously for
     public datasets (sodapy downloads without credentials)."""
+    from kcdata.portal.http import Reply
+
     if view_id is not None:
-        ctx.portal.visible_view(view_id, ctx)
+        view = ctx.portal.visible_view(view_id, ctx)
+        if view not in _owners(ctx, blob_id):  # a public view must not open another dataset's file
+            raise _error(404, "not_found", "No such file")
     elif not ctx.authed:
-        # readable when any dataset that holds or attaches the file is public
-        owners = [v for v in ctx.portal.store.views() if v.get("blobId") == blob_id
-                  or any(a.get("blobId") == blob_id or a.get("assetId") == blob_id
-                         for a in (v.get("metadata") or {}).get("attachments") or [])]
-        if owners and not any(views.is_public(v) for v in owners):
+        # readable anonymously only when a public dataset holds or attaches the file (a file no
+        # dataset refers to any more, such as a replaced one, is nobody's to read)
+        owners = _owners(ctx, blob_id)
+        if not owners:
+            raise _error(404, "not_found", "No such file")
+        if not any(views.is_public(v) for v in owners):
             ctx.portal.visible_view(owners[0]["id"], ctx)
     found = ctx.portal.store.blob(blob_id)
     if found is None:

@@ -80,8 +80,8 @@ def _int(params: dict[str, list[str]], name: str, default: int) -> int:
     if not values:
         return default
     text = values[-1].strip()
-    if not text.isdigit():
-        raise CatalogError(f"{name} must be a non-negative integer, got {values[-1]!r}")
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:  # "²".isdigit() is True; int() refuses it
+        raise CatalogError(f"{name} must be a non-negative integer below 10^18, got {values[-1][:40]!r}")
     return int(text)
 
 

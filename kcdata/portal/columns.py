@@ -14,11 +14,11 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kcdata.portal.types import ENCODERS, NUMERIC, encoder
+from kcdata.portal.types import _BIG, ENCODERS, MAX_NUMBER_DIGITS, NUMERIC, encoder
 
 _NONE = type(None)
 # Canonical decimal text, one per line: the per-cell encoder returns such strings unchanged.
-_CANON_NUMBERS = re.compile(r"(?:-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?\n)*")
+_CANON_NUMBERS = re.compile(r"(?:-?(?:0|[1-9][0-9]{0,999})(?:\.[0-9]{0,999}[1-9])?\n)*")
 
 
 def encode_column(data_type: str, values: Sequence[Any]) -> list[Any]:
@@ -57,9 +57,13 @@ def _text(values: Sequence[Any], kinds: set[type]) -> list[Any] | None:
 
 def _number(values: Sequence[Any], kinds: set[type]) -> list[Any] | None:
     if kinds == {int}:
+        if not -_BIG < min(values) <= max(values) < _BIG:
+            return None  # the per-cell encoder refuses the out-of-range ones
         return list(map(str, values))
     if kinds <= {int, float}:
         texts = list(map(repr, values))  # int repr is str(); float repr is the shortest round trip
+        if int in kinds and max(map(len, texts)) > MAX_NUMBER_DIGITS + 1:
+            return None  # an int beyond the bound: the per-cell encoder refuses it
         # Integral floats ("3.0" -> "3"), exponents and non-finite values need the per-cell rules.
         fix = encoder("number")
         for i in [i for i, t in enumerate(texts) if "e" in t or "n" in t or t[-2:] == ".0"]:

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kcdata.portal import soql
-from kcdata.portal.http import HttpError, Reply, json_reply
 from kcdata.portal.soql import SoqlError
 from kcdata.portal.soqlsql import Compiled, compile_query
 from kcdata.portal.store import fields_of, table_name
 from kcdata.portal.types import csv_text, format_row_id
 
 if TYPE_CHECKING:
+    from kcdata.portal.http import Reply
     from kcdata.portal.server import PortalServer
 
 ROWS_CT = "application/json;charset=utf-8"
@@ -39,6 +39,8 @@ class Context:
 
 
 def _http_error(status: int, code: str, message: str, data: dict[str, Any] | None = None) -> Exception:
+    from kcdata.portal.http import HttpError
+
     return HttpError(status, code, message, data)
 
 
@@ -46,12 +48,37 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON (send null for a missing number)")
 
 
-def parse_json(body: bytes) -> Any:
-    """Strict JSON (NaN/Infinity refused); problems answer 400 ``req.body.malformed-json``."""
+MAX_JSON_DEPTH = 32
+
+
+def parse_json(body: bytes, *, nested: bool = False) -> Any:
+    """Strict JSON (NaN/Infinity refused); problems answer 400 ``req.body.malformed-json``. With
+    ``nested`` (view JSON, which is deep-copied and merged later), at most :data:`MAX_JSON_DEPTH`
+    levels: a deeper metadata value once made every later change of the view fail. Row batches skip
+    that walk (it would cost a tenth of an upsert); their values are checked per type anyway."""
     try:
-        return json.loads(body.decode("utf-8-sig"), parse_constant=_reject_constant)
+        value = json.loads(body.decode("utf-8-sig"), parse_constant=_reject_constant)
+    except RecursionError:
+        value = None
+        problem: str | None = "nested too deeply"
     except (ValueError, UnicodeDecodeError) as exc:
-        raise _http_error(400, "req.body.malformed-json", f"Malformed JSON in the request body: {exc}") from None
+        problem = str(exc)
+    else:
+        problem = None if not nested or _depth_ok(value) else f"nested deeper than {MAX_JSON_DEPTH} levels"
+    if problem is not None:
+        raise _http_error(400, "req.body.malformed-json", f"Malformed JSON in the request body: {problem}")
+    return value
+
+
+def _depth_ok(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return False
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return True
 
 
 def parse_csv(body: bytes, view: dict[str, Any]) -> list[dict[str, Any]]:
@@ -87,13 +114,30 @@ def parse_csv(body: bytes, view: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+_CLAUSE_PARAMS = frozenset({"$select", "$where", "$order", "$group", "$having", "$q"})
+
+
 def _query(ctx: Context, fields: dict[str, str]) -> tuple[soql.Query, list[tuple[str, str]], bool]:
     query = soql.Query()
     filters: list[tuple[str, str]] = []
     system = False
+    keys = [key for key, _v in ctx.params]
+    if "$query" in keys:
+        # $query is the whole query: a clause given beside it would be silently lost, so it is refused;
+        # $limit/$offset may page it when it has no LIMIT/OFFSET of its own.
+        clash = sorted(set(keys) & _CLAUSE_PARAMS)
+        if clash or keys.count("$query") > 1:
+            raise SoqlError("query.soql.conflicting-parameters",
+                            f"$query cannot be combined with {', '.join(clash) or 'another $query'}; "
+                            "put every clause in $query")
+    for key in ("$select", "$where", "$order", "$group", "$having", "$limit", "$offset", "$q"):
+        if keys.count(key) > 1:
+            raise SoqlError("query.soql.conflicting-parameters", f"{key} is given more than once")
+    paging = {}
     for key, value in ctx.params:
         if key == "$select":
             query.select = soql.parse_select(value)
+            query.distinct = soql.is_distinct(query.select)
         elif key == "$where":
             query.where = soql.parse_expr(value)
         elif key == "$order":
@@ -102,10 +146,8 @@ def _query(ctx: Context, fields: dict[str, str]) -> tuple[soql.Query, list[tuple
             query.group = soql.parse_group(value)
         elif key == "$having":
             query.having = soql.parse_expr(value)
-        elif key == "$limit":
-            query.limit = soql.parse_count(value, "$limit")
-        elif key == "$offset":
-            query.offset = soql.parse_count(value, "$offset")
+        elif key in ("$limit", "$offset"):
+            paging[key] = soql.parse_count(value, key)
         elif key == "$q":
             query.search = value
         elif key == "$query":
@@ -120,6 +162,12 @@ def _query(ctx: Context, fields: dict[str, str]) -> tuple[soql.Query, list[tuple
             if key not in fields and not key.startswith(":"):
                 raise SoqlError("query.soql.no-such-column", f"No such column: {key}")
             filters.append((key, value))
+    for key, count in paging.items():
+        name = key.removeprefix("$")
+        if getattr(query, name) is not None:
+            raise SoqlError("query.soql.conflicting-parameters", f"{key} given beside a $query with its own "
+                                                                 f"{name.upper()}")
+        setattr(query, name, count)
     return query, filters, system
 
 
@@ -145,6 +193,8 @@ def _headers(view: dict[str, Any], compiled: Compiled) -> dict[str, str]:
 
 def handle(ctx: Context, rest: list[str]) -> Reply:
     """Route ``/resource/{id}[.ext]`` and ``/resource/{id}/{rowid}.json``."""
+    from kcdata.portal.http import Reply, json_reply
+
     portal, method = ctx.portal, ctx.method
     name, _, ext = rest[0].partition(".")
     view = portal.visible_view(name, ctx, code="dataset.missing")
@@ -164,6 +214,8 @@ def handle(ctx: Context, rest: list[str]) -> Reply:
             if internal is None:
                 raise _http_error(404, "soda.row.not-found", f"Row {row_id} not found", {"id": row_id})
             return json_reply([{"typ": "delete", "id": format_row_id(internal)}])
+        if method in ("POST", "PUT"):
+            return _write_one(ctx, view, row_id)
         raise _http_error(405, "method-not-allowed", f"Method {method} is not allowed on a row")
     ext = ext or "json"
     if method == "GET":
@@ -183,7 +235,15 @@ def handle(ctx: Context, rest: list[str]) -> Reply:
         if ext == "geojson":
             return Reply(body=_geojson(compiled, rows), content_type="application/vnd.geo+json;charset=utf-8",
                          headers=headers)
+        if ext == "xml":  # real Socrata's content type, which sodapy 2.2.0 refuses as it does Socrata's
+            return Reply(body=_xml(compiled, rows), content_type="text/xml;charset=utf-8", headers=headers)
         raise _http_error(404, "not-found", f"Format .{ext} is not served by the local portal; use .json or .csv")
+    if method == "DELETE":  # the legacy truncate soda-js sends (writes are authenticated before this)
+        deleted = len(portal.store.query(compile_query(soql.Query(select=soql.parse_select(":id"), limit=2 ** 62),
+                                                       table=table_name(view["id"]), fields=fields), view["id"]))
+        report = portal.store.write_rows(view, [], replace=True)
+        report.deleted = deleted
+        return json_reply(report.as_json())
     if method in ("POST", "PUT"):
         if ext != "json":
             raise _http_error(404, "not-found", "Write to /resource/{id}.json")
@@ -201,6 +261,41 @@ def handle(ctx: Context, rest: list[str]) -> Reply:
     raise _http_error(405, "method-not-allowed", f"Method {method} is not allowed on /resource")
 
 
+def _write_one(ctx: Context, view: dict[str, Any], row_id: str) -> Reply:
+    """Legacy ``POST``/``PUT /resource/{id}/{rowid}`` (soda-js ``Producer.update``/``replace`` of one
+    row): POST changes the fields sent, PUT replaces the row (fields not sent become null). Answers
+    the row as stored."""
+    from kcdata.portal.store import row_identifier_field
+
+    payload = parse_json(ctx.body)
+    if not isinstance(payload, dict):
+        raise _http_error(400, "soda.row.upsert-row-not-an-object", "The row must be a JSON object")
+    store = ctx.portal.store
+    internal = store.find_row(view, row_id)
+    key = row_identifier_field(view)
+    if internal is None and key is None:
+        raise _http_error(404, "soda.row.not-found", f"Row {row_id} not found", {"id": row_id})
+    row: dict[str, Any] = {name: None for name in fields_of(view)} if ctx.method == "PUT" else {}
+    row.update({k: v for k, v in payload.items() if not k.startswith(":")})
+    if internal is None:
+        row[key or ""] = row_id  # a new row under this identifier (key is set: checked above)
+    else:
+        if key is not None:
+            row.pop(key, None)
+        row[":id"] = format_row_id(internal)
+    report = store.write_rows(view, [row])
+    if report.errors:
+        raise _http_error(400, "soda.row.invalid-value", "; ".join(report.problems) or "The row was not written")
+    found = store.find_row(view, row_id)
+    if found is None:
+        raise _http_error(404, "soda.row.not-found", f"Row {row_id} not found", {"id": row_id})
+    query = soql.Query(where=soql.Binary("=", soql.Column(":id"), soql.Literal(format_row_id(found), "text")))
+    compiled = compile_query(query, table=table_name(view["id"]), fields=fields_of(view))
+    from kcdata.portal.http import json_reply
+
+    return json_reply(_rows_json(compiled, store.query(compiled, view["id"]))[0])
+
+
 def _csv(compiled: Compiled, rows: list[tuple[Any, ...]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
@@ -209,6 +304,25 @@ def _csv(compiled: Compiled, rows: list[tuple[Any, ...]]) -> bytes:
     for row in rows:
         writer.writerow([_cell(t, v) for t, v in zip(types, row, strict=False)])
     return out.getvalue().encode()
+
+
+def _xml(compiled: Compiled, rows: list[tuple[Any, ...]]) -> bytes:
+    """SODA 2 XML: ``<response><row><row _id="row-…"><field>text</field>…</row>…</row></response>``
+    (values as in CSV; null fields left out; element names are the output column names)."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    out = ["<response><row>"]
+    names = [n.lstrip(":") or "_" for n in compiled.names]
+    for row in rows:
+        out.append("<row>")
+        for name, typ, value in zip(names, compiled.data_types, row, strict=False):
+            if value is not None:
+                tag = name if name.replace("_", "a").isalnum() and not name[0].isdigit() else "field"
+                attr = "" if tag == name else f" name={quoteattr(name)}"
+                out.append(f"<{tag}{attr}>{escape(_cell(typ, value))}</{tag}>")
+        out.append("</row>")
+    out.append("</row></response>")
+    return "".join(out).encode()
 
 
 def _cell(data_type: str, value: Any) -> str:

@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import gc
 import hmac
 import json
 import logging
 import socket
+import sqlite3
+import ssl
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from kcdata.portal import blobs, resource, views
+from kcdata.portal import blobs, budget, resource, views
+from kcdata.portal.body import BodyError, read_chunked
 from kcdata.portal.catalog import CatalogError, search
+from kcdata.portal.cors import cross_origin, preflight_headers
+from kcdata.portal.gcpause import _GcPause
 from kcdata.portal.http import JSON_CT, HttpError, Reply, json_reply
+from kcdata.portal.netserver import Limits, PortalHTTPServer
 from kcdata.portal.soql import SoqlError
 from kcdata.portal.store import Store, StoreError
 
@@ -50,43 +55,6 @@ class FaultPlan:
             raise ValueError(f"unknown fault kind {self.kind!r}")
 
 
-class _GcPause:
-    """Cyclic GC off while any request is being answered.
-
-    An upsert batch parses into tens of thousands of dicts and lists that all live until the request
-    ends, the worst case for generational GC: it rescans them again and again (about a fifth of the
-    CPU of a 10,000-row upsert) and finds nothing, since request data holds no cycles. Reference
-    counting still frees everything; the collector runs as usual between requests.
-    """
-
-    # Requests that overlap without a break would keep the collector off for good; every this many
-    # requests in such a stretch, collect once anyway (cycles from error tracebacks, say).
-    COLLECT_EVERY = 500
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._active = 0
-        self._was_enabled = False
-        self._paused_requests = 0
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._active == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-                self._paused_requests = 0
-            self._active += 1
-            self._paused_requests += 1
-            if self._paused_requests % self.COLLECT_EVERY == 0 and self._was_enabled:
-                gc.collect()
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._active -= 1
-            if self._active == 0 and self._was_enabled:
-                gc.enable()
-
-
 _GC_PAUSE = _GcPause()
 
 
@@ -98,7 +66,22 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         # Headers and body leave in separate writes; without NODELAY, Nagle + delayed ACK add ~40 ms.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle_one_request(self) -> None:
+        """Wait for the next request under the idle deadline, then read it under the header deadline."""
+        watchdog, limits = self.server.watchdog, self.server.limits  # type: ignore[attr-defined]
+        watchdog.arm(self.connection, limits.idle_timeout, "idle")
+        try:
+            waiting = self.rfile.peek(1)  # type: ignore[attr-defined]
+        except (OSError, ValueError):
+            waiting = b""
+        if not waiting:
+            self.close_connection = True
+            return
+        watchdog.arm(self.connection, limits.header_timeout, "headers")
+        super().handle_one_request()
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
@@ -122,7 +105,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_error(HttpError(405, "method-not-allowed", "HEAD is not supported; use GET"))
 
     def do_OPTIONS(self) -> None:
-        self._send_error(HttpError(405, "method-not-allowed", "OPTIONS is not supported"))
+        """CORS preflight: reads only, without credentials (cross-origin requests are anonymous)."""
+        try:
+            self._read_body()
+        except HttpError as exc:
+            self._send_error(exc)
+            return
+        self._send(200, b"", None, preflight_headers(self.headers.get("Access-Control-Request-Headers", "")))
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol-level errors (bad request line, unknown verb) as JSON objects too."""
@@ -133,21 +122,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks: list[bytes] = []
-            total = 0
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                total += size
-                if total > self.portal.max_body_bytes:
-                    self.close_connection = True
-                    raise HttpError(413, "req.body.too-large",
-                                    f"Request body exceeds the limit of {self.portal.max_body_bytes} bytes")
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
+            try:
+                return read_chunked(self.rfile, self.portal.max_body_bytes)  # type: ignore[arg-type]
+            except BodyError as exc:
+                self.close_connection = True
+                raise HttpError(exc.status, exc.code, exc.message) from None
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -166,12 +145,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(method)
 
     def _answer(self, method: str) -> None:
+        watchdog, limits = self.server.watchdog, self.server.limits  # type: ignore[attr-defined]
         try:
+            headers = dict(self.headers.items())
+            try:  # credentials and the right to write are settled before any of the body is read
+                authed = self.portal.precheck(method, self.path, headers)
+            except HttpError:
+                self.close_connection = True
+                raise
+            watchdog.arm(self.connection, limits.body_timeout, "body")
             body = self._read_body()
+            watchdog.disarm(self.connection)
             if self.portal._fault_due(method):
                 self._fault()
                 return
-            reply = self.portal.dispatch(method, self.path, dict(self.headers.items()), body)
+            with budget.limit(limits.query_timeout if method == "GET" else None):
+                reply = self.portal.dispatch(method, self.path, headers, body, authed=authed)
             self._send(reply.status, reply.body, reply.content_type, reply.headers)
         except HttpError as exc:
             self._send_error(exc)
@@ -180,6 +169,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(HttpError(status, exc.code, exc.message, getattr(exc, "data", None)))
         except (ConnectionError, TimeoutError):
             self.close_connection = True
+        except sqlite3.OperationalError as exc:
+            if not budget.expired(exc):
+                if not any(word in str(exc) for word in ("too many", "too large", "too big", "stack", "misuse")):
+                    raise
+                self._send_error(HttpError(400, "query.soql.too-complex", f"The query is too large: {exc}"))
+                return
+            self._send_error(HttpError(503, "query.execution.timeout", "The query ran past the portal's time budget "
+                                       f"of {limits.query_timeout:g} s; narrow it ($where, $limit) and retry",
+                                       headers={"Retry-After": "1"}))
         except Exception:
             log.exception("portal request failed: %s %s", method, self.path)
             self._send_error(HttpError(500, "internal-error", "The local portal failed on this request; "
@@ -206,6 +204,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(exc.status, json.dumps(body).encode(), JSON_CT, headers)
 
     def _send(self, status: int, body: bytes, content_type: str | None, headers: dict[str, str] | None) -> None:
+        self.server.watchdog.arm(self.connection, self.server.limits.write_timeout, "write")  # type: ignore[attr-defined]
         try:
             self.send_response(status)
             if content_type and body:
@@ -219,7 +218,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             if body and self.command != "HEAD":
                 self.wfile.write(body)
-        except (ConnectionError, TimeoutError):
+        except (ConnectionError, TimeoutError, OSError):
             self.close_connection = True
 
 
@@ -231,7 +230,8 @@ class PortalServer:
     """
 
     def __init__(self, *, data_dir: Path, host: str = "127.0.0.1", port: int = 0, username: str, password: str,
-                 max_body_bytes: int = DEFAULT_MAX_BODY) -> None:
+                 max_body_bytes: int = DEFAULT_MAX_BODY, limits: Limits | None = None,
+                 tls: ssl.SSLContext | None = None) -> None:
         if not username or not password:
             raise ValueError("the portal needs a username and a password for writes")
         self.store = Store(Path(data_dir))
@@ -240,13 +240,14 @@ class PortalServer:
         self._faults: FaultPlan | None = None
         self._fault_count = 0
         self._fault_lock = threading.Lock()
+        self.limits = limits or Limits()
+        self.scheme = "https" if tls is not None else "http"
         handler = type("PortalHandler", (_Handler,), {"portal": self})
         try:
-            self.httpd = ThreadingHTTPServer((host, port), handler)
+            self.httpd = PortalHTTPServer((host.strip("[]"), port), handler, limits=self.limits, tls=tls)
         except OSError:
             self.store.close()
             raise
-        self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
     @property
@@ -259,33 +260,40 @@ class PortalServer:
 
     @property
     def domain(self) -> str:
-        """``host:port`` as sodapy wants it."""
-        return f"{self.host}:{self.port}"
+        """``host:port`` as sodapy wants it (``[::1]:port`` for IPv6)."""
+        host = self.host
+        return f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
 
     @property
     def url(self) -> str:
-        return f"http://{self.domain}"
+        return f"{self.scheme}://{self.domain}"
 
     def start(self) -> PortalServer:
         """Serve from a daemon thread; returns self."""
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="kcdata-portal", daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2},
+                                        name="kcdata-portal", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until :meth:`stop` or KeyboardInterrupt."""
         try:
-            self.httpd.serve_forever()
+            self.httpd.serve_forever(poll_interval=0.2)
         finally:
-            self.httpd.server_close()
-            self.store.close()
+            self._close()
 
     def stop(self) -> None:
-        """Stop serving, close the socket and release the data dir."""
+        """Stop serving, close the socket and every connection, and release the data dir (well
+        under 2 s, also with slow clients connected or a query running: it is interrupted)."""
+        self.store.stopping.set()
         if self._thread is not None:
             self.httpd.shutdown()
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=2)
             self._thread = None
+        self._close()
+
+    def _close(self) -> None:
+        self.store.stopping.set()
         self.httpd.server_close()
         self.store.close()
 
@@ -315,10 +323,22 @@ class PortalServer:
             self._fault_count += 1
             return self._fault_count % plan.every_nth == 0
 
+    def precheck(self, method: str, target: str, headers: dict[str, str]) -> bool:
+        """Whether the request is authenticated, settled from its headers alone (before the body is
+        read): bad credentials raise 401, a write without credentials 403."""
+        authed = self._auth(headers)
+        if method in ("POST", "PUT", "DELETE", "PATCH") and not authed:
+            first = unquote(urlsplit(target).path).strip("/").split("/")[0]
+            if first in ("resource", "api"):
+                raise HttpError(403, "permission_denied", "You must be logged in to access this resource")
+        return authed
+
     def _auth(self, headers: dict[str, str]) -> bool:
-        """True when valid credentials came, False when none; bad credentials raise 401."""
+        """True when valid credentials came, False when none; bad credentials raise 401. A cross-origin
+        request (an ``Origin`` other than this portal's) is anonymous whatever it carries, as on real
+        Socrata (https://dev.socrata.com/docs/cors-and-jsonp: "drops all authentication")."""
         value = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
-        if not value:
+        if not value or cross_origin(headers, self.scheme, self.domain):
             return False
         scheme, _, token = value.partition(" ")
         if scheme.lower() == "basic":
@@ -336,12 +356,17 @@ class PortalServer:
                         headers={"WWW-Authenticate": 'Basic realm="kcdata portal"'})
 
     # -- routing
-    def dispatch(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
+    def dispatch(self, method: str, target: str, headers: dict[str, str], body: bytes,
+                 authed: bool | None = None) -> Reply:
         """Answer one request (raises :class:`HttpError` for error answers)."""
         parts = urlsplit(target)
         path = unquote(parts.path)
-        params = parse_qsl(parts.query, keep_blank_values=True)
-        authed = self._auth(headers)
+        try:
+            params = parse_qsl(parts.query, keep_blank_values=True, max_num_fields=1000)
+        except ValueError:
+            raise HttpError(400, "req.query.too-many-params", "More than 1000 query parameters") from None
+        if authed is None:
+            authed = self._auth(headers)
         segments = [s for s in path.split("/") if s]
         write = method in ("POST", "PUT", "DELETE", "PATCH")
         if write and not authed and segments[:1] in (["resource"], ["api"]):
@@ -403,7 +428,7 @@ class PortalServer:
                 value = args.get("value", "private")
                 store.update_view(view_id, lambda v, _n: views.set_permission(v, value))
                 return Reply(body=b"", content_type=None)
-            payload = resource.parse_json(ctx.body)
+            payload = resource.parse_json(ctx.body, nested=True)
             return json_reply(store.update_view(view_id, lambda v, n: views.merge_view(v, payload, n)))
         if method == "DELETE":
             self.visible_view(view_id, ctx)
@@ -412,7 +437,7 @@ class PortalServer:
         raise _not_allowed(method)
 
     def _create(self, ctx: resource.Context) -> Reply:
-        payload = resource.parse_json(ctx.body)
+        payload = resource.parse_json(ctx.body, nested=True)
         nbe = dict(ctx.params).get("nbe", "").lower() == "true"
         view = self.store.create_view(lambda vid, nxt: views.build_view(payload, vid, nxt, nbe=nbe))
         return json_reply(view)

@@ -1,163 +1,29 @@
-"""SoQL: tokenizer and recursive-descent parser producing an AST.
+"""SoQL: recursive-descent parser producing an AST (tokens from :mod:`kcdata.portal.soqllex`).
 
 The compiler to SQLite lives in :mod:`kcdata.portal.soqlsql`; this module never sees SQL.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-
-
-class SoqlError(ValueError):
-    """A query problem answered with HTTP 400; ``code`` is Socrata's error code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-# ---- AST ---------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Column:
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Literal:
-    value: object  # str, Decimal-text (str) for numbers, bool, or None
-    kind: str  # "text" | "number" | "boolean" | "null"
-
-
-@dataclass(frozen=True, slots=True)
-class Func:
-    name: str
-    args: tuple[Expr, ...]
-    star: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Binary:
-    op: str  # = != < <= > >= + - * / % || AND OR
-    left: Expr
-    right: Expr
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    expr: Expr
-
-
-@dataclass(frozen=True, slots=True)
-class Neg:
-    expr: Expr
-
-
-@dataclass(frozen=True, slots=True)
-class IsNull:
-    expr: Expr
-    negated: bool
-
-
-@dataclass(frozen=True, slots=True)
-class In:
-    expr: Expr
-    items: tuple[Expr, ...]
-    negated: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Between:
-    expr: Expr
-    low: Expr
-    high: Expr
-    negated: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Like:
-    expr: Expr
-    pattern: Expr
-    negated: bool
-
-
-Expr = Column | Literal | Func | Binary | Not | Neg | IsNull | In | Between | Like
-
-
-@dataclass(frozen=True, slots=True)
-class SelectItem:
-    expr: Expr | None  # None for "*" / ":*"
-    alias: str | None = None
-    star: str | None = None  # "*" or ":*"
-
-
-@dataclass(frozen=True, slots=True)
-class OrderItem:
-    expr: Expr
-    descending: bool = False
-
-
-@dataclass(slots=True)
-class Query:
-    """A parsed SoQL query (the parts a request supplied)."""
-
-    select: list[SelectItem] = field(default_factory=list)
-    where: Expr | None = None
-    group: list[Expr] = field(default_factory=list)
-    having: Expr | None = None
-    order: list[OrderItem] = field(default_factory=list)
-    limit: int | None = None
-    offset: int | None = None
-    search: str | None = None
-
-
-# ---- tokenizer -----------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Token:
-    kind: str  # ident | sysident | qident | number | string | op | eof
-    text: str
-    pos: int
-
-
-KEYWORDS = frozenset({"and", "or", "not", "is", "null", "in", "between", "like", "as", "asc", "desc",
-                      "true", "false", "select", "where", "order", "group", "having", "limit", "offset",
-                      "by", "search"})
-_TOKEN = re.compile(r"""
-    (?P<ws>\s+)
-  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
-  | (?P<sysident>:[@A-Za-z_][A-Za-z0-9_]*|:\*)
-  | (?P<ident>[A-Za-z_@][A-Za-z0-9_]*)
-  | (?P<qident>`[^`]*`)
-  | (?P<string>'(?:[^']|'')*')
-  | (?P<op><=|>=|!=|<>|==|\|\||[=<>(),*+\-/%])
-""", re.VERBOSE)
-
-
-def tokenize(text: str) -> list[Token]:
-    """Split SoQL text into tokens; an unterminated string or stray character is an error."""
-    tokens: list[Token] = []
-    pos = 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if not m:
-            if text[pos] == "'":
-                raise SoqlError("query.soql.unterminated-string", f"Unterminated string at position {pos}")
-            raise SoqlError("query.soql.bad-parse", f"Could not parse SoQL query: unexpected {text[pos]!r} "
-                                                    f"at position {pos}")
-        kind = m.lastgroup or ""
-        if kind != "ws":
-            raw = m.group()
-            if kind == "string":
-                raw = raw[1:-1].replace("''", "'")
-            elif kind == "qident":
-                raw = raw[1:-1]
-                kind = "ident"
-            tokens.append(Token(kind, raw, pos))
-        pos = m.end()
-    tokens.append(Token("eof", "", len(text)))
-    return tokens
-
+from kcdata.portal.soqlast import (
+    Between,
+    Binary,
+    Cast,
+    Column,
+    Expr,
+    Func,
+    In,
+    IsNull,
+    Like,
+    Literal,
+    Neg,
+    Not,
+    OrderItem,
+    Query,
+    SelectItem,
+    SoqlError,
+)
+from kcdata.portal.soqllex import KEYWORDS, MAX_DEPTH, Token, tokenize
 
 # ---- parser --------------------------------------------------------------------------------------
 _COMPARE = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -170,6 +36,13 @@ class Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
+        self.distinct = False
+
+    def _deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise SoqlError("query.soql.too-complex", f"The query nests deeper than {MAX_DEPTH} levels")
 
     # -- helpers
     @property
@@ -217,6 +90,9 @@ class Parser:
 
     # -- clauses
     def select_list(self) -> list[SelectItem]:
+        if self._kw("distinct") and self.tokens[self.i + 1].kind != "op":
+            self.i += 1
+            self.distinct = True
         items = [self._select_item()]
         while self._op(","):
             self.i += 1
@@ -249,7 +125,15 @@ class Parser:
                 desc = True
             else:
                 self._eat_kw("asc")
-            items.append(OrderItem(expr=expr, descending=desc))
+            nulls_first = None
+            if self._eat_kw("nulls"):
+                if self._eat_kw("first"):
+                    nulls_first = True
+                elif self._eat_kw("last"):
+                    nulls_first = False
+                else:
+                    self._fail("expected FIRST or LAST after NULLS")
+            items.append(OrderItem(expr=expr, descending=desc, nulls_first=nulls_first))
             if not self._op(","):
                 return items
             self.i += 1
@@ -266,20 +150,23 @@ class Parser:
         return self._or()
 
     def _or(self) -> Expr:
-        left = self._and()
+        terms = [self._and()]
         while self._eat_kw("or"):
-            left = Binary("OR", left, self._and())
-        return left
+            terms.append(self._and())
+        return _balanced("OR", terms)
 
     def _and(self) -> Expr:
-        left = self._not()
+        terms = [self._not()]
         while self._eat_kw("and"):
-            left = Binary("AND", left, self._not())
-        return left
+            terms.append(self._not())
+        return _balanced("AND", terms)
 
     def _not(self) -> Expr:
         if self._eat_kw("not"):
-            return Not(self._not())
+            self._deeper()
+            inner = self._not()
+            self.depth -= 1
+            return Not(inner)
         return self._predicate()
 
     def _predicate(self) -> Expr:
@@ -320,26 +207,55 @@ class Parser:
         return left
 
     def _multiplicative(self) -> Expr:
-        left = self._unary()
+        left = self._power()
         while self._op("*", "/", "%"):
             op = self._next().text
-            left = Binary(op, left, self._unary())
+            left = Binary(op, left, self._power())
         return left
 
-    def _unary(self) -> Expr:
-        if self._op("-"):
+    def _power(self) -> Expr:
+        base = self._unary()
+        if self._op("^"):  # right-associative: 2 ^ 3 ^ 2 = 2 ^ 9
             self.i += 1
+            self._deeper()
+            exponent = self._power()
+            self.depth -= 1
+            return Binary("^", base, exponent)
+        return base
+
+    def _unary(self) -> Expr:
+        if self._op("-", "+"):
+            sign = self._next().text
+            self._deeper()
             inner = self._unary()
+            self.depth -= 1
+            if sign == "+":
+                return inner
             if isinstance(inner, Literal) and inner.kind == "number":
                 text = str(inner.value)
                 return Literal(text[1:] if text.startswith("-") else "-" + text, "number")
             return Neg(inner)
-        if self._op("+"):
+        return self._cast()
+
+    def _cast(self) -> Expr:
+        expr = self._primary()
+        while self._op("::"):
             self.i += 1
-            return self._unary()
-        return self._primary()
+            tok = self._next()
+            if tok.kind != "ident":
+                self.i -= 1
+                self._fail("expected a type name after ::")
+            expr = Cast(expr, tok.text.lower())
+        return expr
 
     def _primary(self) -> Expr:
+        self._deeper()
+        try:
+            return self._primary_inner()
+        finally:
+            self.depth -= 1
+
+    def _primary_inner(self) -> Expr:
         tok = self._next()
         if tok.kind == "number":
             return Literal(tok.text, "number")
@@ -363,11 +279,16 @@ class Parser:
                     self.i += 1
                     self._expect_op(")")
                     return Func(low, (), star=True)
+                distinct = False
+                if self._kw("distinct") and not (self.tokens[self.i + 1].kind == "op"
+                                                 and self.tokens[self.i + 1].text in "),"):
+                    self.i += 1
+                    distinct = True
                 args: tuple[Expr, ...] = ()
                 if not self._op(")"):
                     args = tuple(self.expr_list())
                 self._expect_op(")")
-                return Func(low, args)
+                return Func(low, args, distinct=distinct)
             if low in KEYWORDS:
                 self.i -= 1
                 self._fail("expected a value")
@@ -377,13 +298,47 @@ class Parser:
         raise AssertionError("unreachable")
 
 
+def _balanced(op: str, terms: list[Expr]) -> Expr:
+    """``a AND b AND c …`` as a balanced tree (AND and OR are associative, also with nulls), so a
+    long chain stays shallow for the compiler's recursion and SQLite's expression depth limit."""
+    if len(terms) == 1:
+        return terms[0]
+    mid = len(terms) // 2
+    return Binary(op, _balanced(op, terms[:mid]), _balanced(op, terms[mid:]))
+
+
+MAX_TREE_DEPTH = 96
+
+
+def _check_depth(root: object) -> None:
+    """Refuse expressions deeper than :data:`MAX_TREE_DEPTH` (left-deep ``1 + 1 + …`` chains)."""
+    stack: list[tuple[object, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_TREE_DEPTH:
+            raise SoqlError("query.soql.too-complex", f"The query nests deeper than {MAX_TREE_DEPTH} levels")
+        if isinstance(node, list | tuple):
+            stack.extend((n, depth) for n in node)
+        elif hasattr(node, "__slots__") and not isinstance(node, Literal | Column):
+            stack.extend((getattr(node, slot), depth + 1) for slot in node.__slots__)
+
+
 def _parse(text: str, method: str) -> object:
     parser = Parser(text)
     if parser.tok.kind == "eof":
         parser._fail("expected an expression")
     result = getattr(parser, method)()
     parser.end()
+    _check_depth(result)
+    if method == "select_list" and parser.distinct:
+        return _Distinct(result)
     return result
+
+
+class _Distinct(list):  # type: ignore[type-arg]
+    """A select list that began with DISTINCT."""
+
+    distinct = True
 
 
 def parse_expr(text: str) -> Expr:
@@ -407,16 +362,29 @@ def parse_group(text: str) -> list[Expr]:
     return _parse(text, "expr_list")  # type: ignore[return-value]
 
 
+MAX_COUNT = 2 ** 63 - 1
+
+
 def parse_count(text: str, name: str) -> int:
-    """``$limit`` / ``$offset``: a non-negative integer."""
+    """``$limit`` / ``$offset``: a non-negative integer (ASCII digits; at most 2^63 - 1)."""
     value = text.strip()
-    if not value.isdigit():
-        raise SoqlError("query.soql.bad-parse", f"{name} must be a non-negative integer, got {text!r}")
+    if not (value.isascii() and value.isdigit()) or len(value) > 19 or int(value) > MAX_COUNT:
+        raise SoqlError("query.soql.bad-parse", f"{name} must be an integer from 0 to {MAX_COUNT}, "
+                                                f"got {text[:40]!r}")
     return int(value)
+
+
+def is_distinct(items: list[SelectItem]) -> bool:
+    """Whether a parsed ``$select`` list began with DISTINCT."""
+    return bool(getattr(items, "distinct", False))
 
 
 _CLAUSES = {"select": "select", "where": "where", "order": "order", "group": "group", "having": "having",
             "limit": "limit", "offset": "offset", "search": "search"}
+
+
+# soql-reference's clause order; LIMIT and OFFSET may come in either order.
+_ORDER = {"select": 0, "where": 1, "group": 2, "having": 3, "order": 4, "search": 5, "limit": 6, "offset": 6}
 
 
 def parse_full(text: str) -> Query:
@@ -441,12 +409,25 @@ def parse_full(text: str) -> Query:
     if not marks or marks[0][1] != tokens[0].pos:
         raise SoqlError("query.soql.bad-parse", f"Could not parse SoQL query {text!r}: expected SELECT, WHERE, "
                                                 "ORDER BY, GROUP BY, HAVING, LIMIT, OFFSET or SEARCH")
+    seen: set[str] = set()
+    rank = -1
+    for word, start, _body in marks:
+        if word in seen:
+            raise SoqlError("query.soql.bad-parse", f"Could not parse SoQL query: {word.upper()} appears twice "
+                                                    f"(position {start})")
+        if _ORDER[word] < rank:
+            raise SoqlError("query.soql.bad-parse", f"Could not parse SoQL query: {word.upper()} at position {start} "
+                                                    "is out of order (SELECT, WHERE, GROUP BY, HAVING, ORDER BY, "
+                                                    "SEARCH, LIMIT, OFFSET)")
+        seen.add(word)
+        rank = _ORDER[word]
     query = Query()
     for n, (word, _start, body_start) in enumerate(marks):
         end = marks[n + 1][1] if n + 1 < len(marks) else len(text)
         body = text[body_start:end]
         if word == "select":
             query.select = parse_select(body)
+            query.distinct = is_distinct(query.select)
         elif word == "where":
             query.where = parse_expr(body)
         elif word == "order":

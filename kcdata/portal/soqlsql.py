@@ -7,15 +7,17 @@ canonical decimal text, so equality compares text (index-friendly) and ordering/
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from kcdata.portal import soql
+from kcdata.portal.rowjson import _json_row, _json_row_concat  # noqa: F401 - tests use _json_row_concat
 from kcdata.portal.soql import SoqlError
+from kcdata.portal.soqlc import C, _dec, _exact_compare, _is_number, _num
+from kcdata.portal.soqlcast import compile_cast
+from kcdata.portal.soqlfuncs import compile_func
 from kcdata.portal.types import (
-    JSON_STORED,
     NUMERIC,
     SODA2_TYPES,
     ValueProblem,
@@ -26,8 +28,8 @@ from kcdata.portal.types import (
     parse_row_id,
 )
 
-SYSTEM_COLUMNS = {":id": ("_id", "rowid"), ":created_at": ("_created_at", "date"),
-                  ":updated_at": ("_updated_at", "date")}
+SYSTEM_COLUMNS = {":id": ("_id", "rowid"), ":version": ("py_row_version(_id, _updated_at)", "version"),
+                  ":created_at": ("_created_at", "date"), ":updated_at": ("_updated_at", "date")}
 AGGREGATES = frozenset({"count", "sum", "avg", "min", "max"})
 DEFAULT_LIMIT = 1000
 
@@ -35,18 +37,6 @@ DEFAULT_LIMIT = 1000
 def sql_column(field_name: str) -> str:
     """The SQLite column holding ``field_name`` (fieldNames are validated at dataset creation)."""
     return '"f_' + field_name.replace('"', '""') + '"'
-
-
-@dataclass(slots=True)
-class C:
-    """A compiled expression."""
-
-    sql: str
-    params: list[Any]
-    type: str  # a dataTypeName, or "boolean", "rowid", "null"
-    numtext: bool = False  # the SQL value is canonical decimal text, not a SQLite number
-    agg: bool = False
-    literal: soql.Literal | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -65,14 +55,6 @@ class Compiled:
     # Rows come in ``_id`` order only (no $order, no grouping): a page can resume after the last
     # ``_id`` of the previous one. ``json_sql`` then also returns ``_id`` as its second column.
     keyset: bool = False
-
-
-def _num(c: C) -> str:
-    return f"CAST({c.sql} AS NUMERIC)" if c.numtext else c.sql
-
-
-def _is_number(c: C) -> bool:
-    return c.type in NUMERIC
 
 
 class Compiler:
@@ -111,7 +93,9 @@ class Compiler:
             return C(f"(NOT {inner.sql})", inner.params, "boolean", agg=inner.agg)
         if isinstance(node, soql.Neg):
             inner = self._numeric(self.expr(node.expr))
-            return C(f"(-{_num(inner)})", inner.params, "number", agg=inner.agg)
+            return C(f"py_dneg({_dec(inner)})", inner.params, "number", numtext=True, agg=inner.agg)
+        if isinstance(node, soql.Cast):
+            return compile_cast(self, node)
         if isinstance(node, soql.IsNull):
             inner = self.expr(node.expr)
             return C(f"({inner.sql} IS {'NOT ' if node.negated else ''}NULL)", inner.params, "boolean",
@@ -131,7 +115,11 @@ class Compiler:
 
     def _literal(self, node: soql.Literal) -> C:
         if node.kind == "number":
-            return C("?", [canonical_number(node.value)], "number", numtext=True, literal=node)
+            try:
+                value = canonical_number(node.value)
+            except ValueProblem as exc:
+                raise SoqlError("query.soql.bad-parse", f"Number literal out of range: {exc}") from None
+            return C("?", [value], "number", numtext=True, literal=node)
         if node.kind == "boolean":
             return C("?", [int(bool(node.value))], "checkbox", literal=node)
         if node.kind == "null":
@@ -160,7 +148,8 @@ class Compiler:
         lt, rt = left.type, right.type
         if "null" in (lt, rt) or lt == rt or (lt in NUMERIC and rt in NUMERIC):
             return left, right
-        if {lt, rt} <= {"checkbox", "boolean"} or {lt, rt} <= {"calendar_date", "date"}:
+        pair = {lt, rt}
+        if pair <= {"checkbox", "boolean"} or pair <= {"calendar_date", "date"} or pair <= {"version", "text"}:
             return left, right
         raise SoqlError("query.soql.type-mismatch", f"Type mismatch: cannot compare {lt} with {rt}")
 
@@ -188,16 +177,15 @@ class Compiler:
         agg = left.agg or right.agg
         if op == "||":
             return C(f"({left.sql} || {right.sql})", left.params + right.params, "text", agg=agg)
-        if op in ("+", "-", "*", "/", "%"):
+        if op in ("+", "-", "*", "/", "%", "^"):
             left, right = self._numeric(left), self._numeric(right)
-            expr = f"({_num(left)} {op} {_num(right)})"
-            if op == "/":
-                expr = f"(CAST({_num(left)} AS REAL) / {_num(right)})"
-            return C(expr, left.params + right.params, "number", agg=agg)
+            fn = {"+": "py_dadd", "-": "py_dsub", "*": "py_dmul", "/": "py_ddiv", "%": "py_dmod", "^": "py_dpow"}[op]
+            return C(f"{fn}({_dec(left)}, {_dec(right)})", left.params + right.params, "number", numtext=True,
+                     agg=agg)
         left, right = self._pair(left, right)
         sql_op = "!=" if op == "!=" else op
         if _is_number(left) and _is_number(right) and not (op in ("=", "!=") and left.numtext and right.numtext):
-            return C(f"({_num(left)} {sql_op} {_num(right)})", left.params + right.params, "boolean", agg=agg)
+            return _exact_compare(sql_op, left, right)
         return C(f"({left.sql} {sql_op} {right.sql})", left.params + right.params, "boolean", agg=agg)
 
     def _in(self, node: soql.In) -> C:
@@ -215,89 +203,17 @@ class Compiler:
     def _between(self, node: soql.Between) -> C:
         left = self.expr(node.expr)
         low, high = self._pair(left, self.expr(node.low))[1], self._pair(left, self.expr(node.high))[1]
+        if _is_number(left) and _is_number(low) and _is_number(high):
+            lo, hi = _exact_compare(">=", left, low), _exact_compare("<=", left, high)
+            sql = f"({lo.sql} AND {hi.sql})"
+            return C(f"(NOT {sql})" if node.negated else sql, lo.params + hi.params, "boolean", agg=left.agg)
         fix = _num if _is_number(left) else (lambda c: c.sql)
         neg = "NOT " if node.negated else ""
         return C(f"({fix(left)} {neg}BETWEEN {fix(low)} AND {fix(high)})", left.params + low.params + high.params,
                  "boolean", agg=left.agg)
 
     def _func(self, node: soql.Func) -> C:
-        name = node.name
-        if name in AGGREGATES:
-            if node.star:
-                if name != "count":
-                    raise SoqlError("query.soql.bad-parse", f"{name}(*) is not allowed")
-                return C("COUNT(*)", [], "number", agg=True)
-            if len(node.args) != 1:
-                raise SoqlError("query.soql.no-such-function", f"{name} takes one argument")
-            arg = self.expr(node.args[0])
-            if arg.agg:
-                raise SoqlError("query.soql.bad-parse", "Aggregates cannot be nested")
-            if name == "count":
-                return C(f"COUNT({arg.sql})", arg.params, "number", agg=True)
-            if name in ("sum", "avg"):
-                arg = self._numeric(arg)
-                return C(f"{name.upper()}({_num(arg)})", arg.params, "number", agg=True)
-            if _is_number(arg):
-                return C(f"{name.upper()}({_num(arg)})", arg.params, arg.type, agg=True)
-            return C(f"{name.upper()}({arg.sql})", arg.params, arg.type, agg=True)
-        args = [self.expr(a) for a in node.args]
-        if name in ("upper", "lower") and len(args) == 1:
-            return C(f"py_{name}({args[0].sql})", args[0].params, "text", agg=args[0].agg)
-        if name in ("starts_with", "contains") and len(args) == 2:
-            a, b = args
-            if a.type != "text" or b.type != "text":
-                raise SoqlError("query.soql.type-mismatch", f"{name} needs two text arguments")
-            if name == "contains":
-                return C(f"(instr({a.sql}, {b.sql}) > 0)", a.params + b.params, "boolean", agg=a.agg)
-            return C(f"(substr({a.sql}, 1, length({b.sql})) = {b.sql})", a.params + b.params + b.params,
-                     "boolean", agg=a.agg)
-        if name in ("date_trunc_ymd", "date_trunc_ym", "date_trunc_y") and len(args) == 1:
-            a = args[0]
-            if a.type not in ("calendar_date", "date"):
-                raise SoqlError("query.soql.type-mismatch", f"{name} needs a date")
-            keep, pad = {"date_trunc_ymd": (10, ""), "date_trunc_ym": (7, "-01"),
-                         "date_trunc_y": (4, "-01-01")}[name]
-            return C(f"(substr({a.sql}, 1, {keep}) || '{pad}T00:00:00.000')", a.params, "calendar_date", agg=a.agg)
-        if name in ("within_circle", "within_box"):
-            return self._within(name, args)
-        raise SoqlError("query.soql.no-such-function", f"No such function: {name}/{len(args)}")
-
-    def _within(self, name: str, args: list[C]) -> C:
-        """``within_circle(location, lat, lon, radius_m)`` and ``within_box(location, nw_lat, nw_lon,
-        se_lat, se_lon)`` on a point or location column. The circle is a haversine distance on a
-        sphere of the Earth's mean radius (the portal's ``py_distance_m``), after a cheap latitude
-        band in SQL; rows without a location never match."""
-        want = {"within_circle": 4, "within_box": 5}[name]
-        if len(args) != want:
-            raise SoqlError("query.soql.no-such-function", f"No such function: {name}/{len(args)}")
-        loc, nums = args[0], [self._numeric(a) for a in args[1:]]
-        if loc.type not in ("point", "location"):
-            raise SoqlError("query.soql.type-mismatch", f"{name} needs a point or location column, found {loc.type}")
-        if loc.type == "point":
-            lat = C(f"json_extract({loc.sql}, '$.coordinates[1]')", loc.params, "number")
-            lon = C(f"json_extract({loc.sql}, '$.coordinates[0]')", loc.params, "number")
-        else:  # location: canonical decimal text
-            lat = C(f"CAST(json_extract({loc.sql}, '$.latitude') AS REAL)", loc.params, "number")
-            lon = C(f"CAST(json_extract({loc.sql}, '$.longitude') AS REAL)", loc.params, "number")
-
-        def real(c: C) -> C:
-            return C(f"CAST({_num(c)} AS REAL)", c.params, "number")
-
-        if name == "within_box":
-            nw_lat, nw_lon, se_lat, se_lon = (real(n) for n in nums)
-            sql = (f"({lat.sql} <= {nw_lat.sql} AND {lat.sql} >= {se_lat.sql} AND {lon.sql} >= {nw_lon.sql}"
-                   f" AND {lon.sql} <= {se_lon.sql})")
-            params = [*lat.params, *nw_lat.params, *lat.params, *se_lat.params, *lon.params, *nw_lon.params,
-                      *lon.params, *se_lon.params]
-            return C(sql, params, "boolean", agg=loc.agg)
-        c_lat, c_lon, radius = (real(n) for n in nums)
-        # ~111,194.9 m per degree of latitude on that sphere: a row farther in latitude is outside (the
-        # band divides by a little less, so rounding never drops a row the distance keeps).
-        sql = (f"({lat.sql} BETWEEN {c_lat.sql} - {radius.sql} / 111194.0 AND {c_lat.sql} + {radius.sql} / 111194.0"
-               f" AND py_distance_m({lat.sql}, {lon.sql}, {c_lat.sql}, {c_lon.sql}) <= {radius.sql})")
-        params = [*lat.params, *c_lat.params, *radius.params, *c_lat.params, *radius.params,
-                  *lat.params, *lon.params, *c_lat.params, *c_lon.params, *radius.params]
-        return C(sql, params, "boolean", agg=loc.agg)
+        return compile_func(self, node)
 
 
 def _output_name(node: soql.Expr) -> str:
@@ -320,7 +236,7 @@ def _decoder(typ: str) -> Callable[[Any], Any] | None:
 
 
 def _soda2(typ: str) -> str:
-    if typ == "rowid":
+    if typ in ("rowid", "version"):
         return "meta_data"
     return SODA2_TYPES.get(typ, "boolean" if typ == "boolean" else "text")
 
@@ -358,7 +274,8 @@ def compile_query(query: soql.Query, *, table: str, fields: Mapping[str, str], s
     for _name, c, _node in items:
         select_sql.append(c.sql)
         params += c.params
-    head = f"SELECT {', '.join(select_sql) or 'NULL'} FROM {table}"  # a dataset may have no columns yet
+    select_kw = "SELECT DISTINCT" if query.distinct else "SELECT"
+    head = f"{select_kw} {', '.join(select_sql) or 'NULL'} FROM {table}"  # a dataset may have no columns yet
     select_params = len(params)
     sql = head
 
@@ -373,7 +290,7 @@ def compile_query(query: soql.Query, *, table: str, fields: Mapping[str, str], s
     if query.search:
         conditions.append(_search(comp, fields, query.search))
     by_id = not query.order or query.order == [soql.OrderItem(soql.Column(":id"))]  # $order=:id is the default
-    keyset = by_id and not query.group and not any(c.agg for _n, c, _e in items)
+    keyset = by_id and not query.group and not query.distinct and not any(c.agg for _n, c, _e in items)
     offset = query.offset or 0
     if after_id is not None and keyset:
         conditions.append(C("_id > ?", [after_id], "boolean"))
@@ -385,6 +302,8 @@ def compile_query(query: soql.Query, *, table: str, fields: Mapping[str, str], s
 
     grouped = bool(query.group) or any(c.agg for _n, c, _e in items)
     group_cs = [comp.expr(g) for g in query.group]
+    if any(g.agg for g in group_cs):
+        raise SoqlError("query.soql.aggregate-in-ungrouped-context", "Aggregates are not allowed in $group")
     if grouped:
         for name, c, node in items:
             if not c.agg and node not in query.group and c.sql not in [g.sql for g in group_cs]:
@@ -404,15 +323,28 @@ def compile_query(query: soql.Query, *, table: str, fields: Mapping[str, str], s
     order_parts: list[str] = []
     for order in query.order:
         c = comp.expr(order.expr)
-        direction = "DESC NULLS FIRST" if order.descending else "ASC NULLS LAST"
-        order_parts.append(f"{_num(c) if _is_number(c) else c.sql} {direction}")
-        params += c.params
-    if not grouped:
+        if c.agg and not grouped:
+            raise SoqlError("query.soql.aggregate-in-ungrouped-context",
+                            "An aggregate in $order needs $group or aggregates in $select")
+        first = order.descending if order.nulls_first is None else order.nulls_first
+        direction = f"{'DESC' if order.descending else 'ASC'} NULLS {'FIRST' if first else 'LAST'}"
+        if _is_number(c):
+            # floats order almost everything; equal floats fall back to the exact decimal collation
+            order_parts.append(f"CAST({c.sql} AS REAL) {direction}, {c.sql} COLLATE py_decimal {direction}")
+            params += c.params + c.params
+        else:
+            order_parts.append(f"{c.sql} {direction}")
+            params += c.params
+    if not grouped and not query.distinct:
         order_parts.append("_id")
     elif not query.order and group_cs:
-        order_parts += [f"{_num(g) if _is_number(g) else g.sql}" for g in group_cs]
         for g in group_cs:
-            params += g.params
+            if _is_number(g):
+                order_parts.append(f"CAST({g.sql} AS REAL), {g.sql} COLLATE py_decimal")
+                params += g.params + g.params
+            else:
+                order_parts.append(g.sql)
+                params += g.params
     if order_parts:
         sql += " ORDER BY " + ", ".join(order_parts)
     sql += " LIMIT ? OFFSET ?"
@@ -421,79 +353,30 @@ def compile_query(query: soql.Query, *, table: str, fields: Mapping[str, str], s
     json_sql = None
     if select_params == 0 and all(isinstance(node, soql.Column) and name not in comp.aliases
                                   for name, _c, node in items):
-        json_sql = f"SELECT {_json_row(items)}{', _id' if keyset else ''} FROM {table}" + sql[len(head):]
+        json_sql = f"{select_kw} {_json_row(items)}{', _id' if keyset else ''} FROM {table}" + sql[len(head):]
     return Compiled(keyset=keyset, sql=sql, params=params, names=[n for n, _c, _e in items],
                     types=[_soda2(c.type) for _n, c, _e in items],
                     decoders=[_decoder(c.type) for _n, c, _e in items],
                     data_types=[c.type for _n, c, _e in items], json_sql=json_sql)
 
 
-_ROW_ID_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyz"
-
-
-def _row_id_sql(column: str) -> str:
-    """SQL text rendering an integer id exactly like :func:`kcdata.portal.types.format_row_id`."""
-    chars = [f"substr('{_ROW_ID_ALPHABET}', (({column} >> {5 * k}) & 31) + 1, 1)" for k in range(11, -1, -1)]
-    groups = [" || ".join(chars[i:i + 4]) for i in (0, 4, 8)]
-    return "'row-' || " + " || '~' || ".join(groups)
-
-
-# SQLite's default SQLITE_MAX_FUNCTION_ARG is 127: json_object takes a key and a value per column.
-_JSON_OBJECT_MAX_COLUMNS = 60
-
-
-def _json_row(items: Sequence[tuple[str, C, soql.Expr | None]]) -> str:
-    """One finished JSON object per row; null columns are left out.
-
-    A row without nulls (the common case) is built by ``json_object`` in one pass; a row with some
-    nulls is concatenated piece by piece, skipping them.
-    """
-    sparse = _json_row_concat(items)
-    if not items or len(items) > _JSON_OBJECT_MAX_COLUMNS:
-        return sparse
-    args, nullable = [], []
-    for name, c, _node in items:
-        key = "'" + name.replace("'", "''") + "'"
-        if c.type == "checkbox":
-            value = f"json(CASE {c.sql} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"
-        elif c.type in JSON_STORED:
-            value = f"json({c.sql})"  # stored compact by our encoders; json() marks it as JSON, not text
-        elif c.type == "rowid":
-            value = _row_id_sql(c.sql)
-        else:
-            value = c.sql
-        args.append(f"{key}, {value}")
-        if c.type != "rowid":
-            nullable.append(f"{c.sql} IS NOT NULL")
-    dense = f"json_object({', '.join(args)})"
-    if not nullable:
-        return dense
-    return f"CASE WHEN {' AND '.join(nullable)} THEN {dense} ELSE {sparse} END"
-
-
-def _json_row_concat(items: Sequence[tuple[str, C, soql.Expr | None]]) -> str:
-    parts = []
-    for name, c, _node in items:
-        key = json.dumps(name)  # field names are [a-z0-9_] or system names; dumps keeps any alias safe
-        if c.type == "checkbox":
-            part = f"CASE {c.sql} WHEN 1 THEN ',{key}:true' WHEN 0 THEN ',{key}:false' END"
-        elif c.type in JSON_STORED:
-            part = f"',{key}:' || {c.sql}"
-        elif c.type == "rowid":
-            part = f"',{key}:\"' || {_row_id_sql(c.sql)} || '\"'"
-        else:
-            part = f"CASE WHEN {c.sql} IS NOT NULL THEN ',{key}:' || json_quote({c.sql}) END"  # json_quote(NULL)='null'
-        parts.append(f"COALESCE({part}, '')")
-    return "'{' || substr(" + " || ".join(parts) + ", 2) || '}'" if parts else "'{}'"
+MAX_SEARCH_TERMS = 200
+_SEARCHED = {"text": "{}", "email": "{}", "phone": "{}", "html": "{}", "flag": "{}", "drop_down_list": "{}",
+             "url": "json_extract({}, '$.url') || ' ' || ifnull(json_extract({}, '$.description'), '')",
+             "location": "json_extract({}, '$.human_address')"}
 
 
 def _search(comp: Compiler, fields: Mapping[str, str], text: str) -> C:
-    terms = [t for t in text.lower().split() if t]
-    text_cols = [sql_column(f) for f, t in fields.items() if t in ("text", "url", "email", "phone", "html")]
-    if not terms or not text_cols:
+    """``$q``: every word of ``text`` occurs (case-insensitively) in some text-bearing column: text
+    and its kin, a url's address and description, a location's human address. One function call per
+    row over the row's text joined, whatever the number of words (hundreds of words once exceeded
+    SQLite's expression depth)."""
+    terms = list(dict.fromkeys(t for t in text.lower().split() if t))
+    if len(terms) > MAX_SEARCH_TERMS:  # each term is a scan of every row's text
+        raise SoqlError("query.soql.too-complex", f"$q has {len(terms)} different words; at most "
+                                                  f"{MAX_SEARCH_TERMS} are searched")
+    pieces = [_SEARCHED[t].format(*[sql_column(f)] * 2) for f, t in fields.items() if t in _SEARCHED]
+    if not terms or not pieces:
         return C("1", [], "boolean")
-    parts, params = [], []
-    for term in terms:
-        parts.append("(" + " OR ".join(f"instr(py_lower({col}), ?) > 0" for col in text_cols) + ")")
-        params += [term] * len(text_cols)
-    return C("(" + " AND ".join(parts) + ")", params, "boolean")
+    joined = " || char(31) || ".join(f"ifnull({p}, '')" for p in pieces)
+    return C(f"(py_search(?, {joined}) = 1)", ["\x00".join(terms)], "boolean")

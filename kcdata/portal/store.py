@@ -19,7 +19,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from kcdata.portal import budget
+from kcdata.portal.fsperm import private_files
 from kcdata.portal.soqlsql import Compiled, sql_column
+from kcdata.portal.sqlfuncs import register_functions
 from kcdata.portal.tables import (  # noqa: F401 - re-exported: the store's public names
     EARTH_RADIUS_M,
     DataDirBusyError,
@@ -43,16 +46,17 @@ _MAX_CURSORS = 64
 _WRITER_CHECKPOINT_PAGES = 20_000
 
 
-
 class Store:
     """The portal's data directory."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.path = self.data_dir / DB_FILE
+        private_files(self.path, self.data_dir / "portal.lock")
         # The view cache below is per process, so one data dir must have one server at a time.
         self._lock_file = open(self.data_dir / "portal.lock", "a+b")  # noqa: SIM115 - held for the Store's life
+        self.stopping = threading.Event()  # set: every running statement is interrupted (budget.install)
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -86,6 +90,8 @@ class Store:
             conn.create_function("py_upper", 1, _py_case(str.upper), deterministic=True)
             conn.create_function("py_lower", 1, _py_case(str.lower), deterministic=True)
             conn.create_function("py_distance_m", 4, distance_m, deterministic=True)
+            register_functions(conn)
+            budget.install(conn, self.stopping)
             self._local.conn = conn
         return conn
 
@@ -196,6 +202,9 @@ class Store:
             try:
                 conn.execute(f"DROP TABLE IF EXISTS {table_name(view_id)}")
                 conn.execute("DELETE FROM views WHERE id = ?", (view_id,))
+                blob_id = self._views[view_id].get("blobId")
+                if blob_id:  # a file dataset's file goes with it (attachments may be shared: kept)
+                    conn.execute("DELETE FROM blobs WHERE id = ?", (blob_id,))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -210,6 +219,11 @@ class Store:
             self._conn().execute("INSERT INTO blobs (id, filename, mime, data) VALUES (?, ?, ?, ?) ON CONFLICT(id) "
                                  "DO UPDATE SET filename = excluded.filename, mime = excluded.mime, "
                                  "data = excluded.data", (blob_id, filename, mime, data))
+
+    def delete_blob(self, blob_id: str) -> None:
+        """Forget one file (a file dataset's previous content after a replace)."""
+        with self._writing():
+            self._conn().execute("DELETE FROM blobs WHERE id = ?", (blob_id,))
 
     def blob(self, blob_id: str) -> tuple[str, str, bytes] | None:
         """``(filename, mime, data)`` of a stored file."""
@@ -264,7 +278,7 @@ class Store:
             finally:
                 self._version += 1
                 if self._checkpointer is None:
-                    self._checkpointer = _Checkpointer(self.path)
+                    self._checkpointer = _Checkpointer(self.path, self.stopping)
                 self._checkpointer.poke()
 
     def row_count(self, view_id: str) -> int:
@@ -342,8 +356,9 @@ class _Checkpointer:
     of ~100 ms commit). Passive checkpoints block neither readers nor writers.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, stop: threading.Event | None = None) -> None:
         self._path = path
+        self._stop_event = stop or threading.Event()  # set: a running checkpoint is interrupted
         self._wake = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="kcdata-portal-checkpoint", daemon=True)
@@ -360,6 +375,7 @@ class _Checkpointer:
 
     def _run(self) -> None:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False, timeout=60)
+        budget.install(conn, self._stop_event)
         try:
             while True:
                 self._wake.wait()

@@ -11,7 +11,6 @@ from typing import Any
 _SYSTEM_KEYS = frozenset({":id", ":deleted", ":created_at", ":updated_at", ":version"})
 
 
-
 class DataDirBusyError(RuntimeError):
     """The data dir is in use by another portal process or server."""
 
@@ -82,4 +81,3 @@ def row_identifier_field(view: dict[str, Any]) -> str | None:
         if col.get("id") == col_id:
             return str(col["fieldName"])
     return None
-

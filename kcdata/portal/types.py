@@ -12,7 +12,7 @@ import json
 import math
 import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 # dataTypeName (views API) -> name in X-SODA2-Types
@@ -32,7 +32,12 @@ CATALOG_TYPES: dict[str, str] = {
 NUMERIC = frozenset({"number", "money", "percent", "stars"})
 JSON_STORED = frozenset({"point", "location", "url"})
 
-_CANON_NUM = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?\Z")
+# Numbers are bounded like real Socrata's (it answers 400 to literals it cannot hold): at most
+# MAX_NUMBER_DIGITS digits before the decimal point and as many after it. Without a bound, one
+# "1e999999" in a request became a million-digit string in memory and on disk.
+MAX_NUMBER_DIGITS = 1000
+_BIG = 10 ** MAX_NUMBER_DIGITS
+_CANON_NUM = re.compile(r"-?(?:0|[1-9][0-9]{0,999})(?:\.[0-9]{0,999}[1-9])?\Z")
 _FLOATING = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?)?\Z")
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?: (\d{1,2}):(\d\d)(?::(\d\d))? ?([AaPp][Mm])?)?\Z")
 _WKT_POINT = re.compile(r"\s*POINT\s*\(\s*(\S+)\s+(\S+)\s*\)\s*\Z", re.IGNORECASE)
@@ -47,7 +52,9 @@ def canonical_number(value: Any) -> str:
     """Canonical decimal text for a JSON number or numeric string: no exponent, no trailing zeros."""
     kind = type(value)  # exact type checks: bool is not a number here, and this is the upsert hot path
     if kind is int:
-        return str(value)
+        if -_BIG < value < _BIG:
+            return str(value)
+        raise ValueProblem(f"number out of range (more than {MAX_NUMBER_DIGITS} digits)")
     if kind is float:
         if value != value or value in (math.inf, -math.inf):
             raise ValueProblem(f"not a finite number: {value!r}")
@@ -59,21 +66,43 @@ def canonical_number(value: Any) -> str:
         text = value.strip()
         if _CANON_NUM.match(text):
             return text
+        if not text.isascii() or len(text) > 4 * MAX_NUMBER_DIGITS:
+            raise ValueProblem(f"not a number: {_short(value)}")  # Decimal() would take "٣" as 3
         try:
             number = Decimal(text)
         except InvalidOperation:
-            raise ValueProblem(f"not a number: {value!r}") from None
+            raise ValueProblem(f"not a number: {_short(value)}") from None
         if not number.is_finite():
             raise ValueProblem(f"not a finite number: {value!r}")
-        return _format_decimal(number)
+        if number and number.adjusted() >= MAX_NUMBER_DIGITS:
+            number = Decimal("Infinity")  # refused below; normalize() itself would overflow
+        else:
+            number = number.normalize(_EXACT) if number else Decimal(0)
+        if not number.is_finite() or number.as_tuple().exponent < -MAX_NUMBER_DIGITS:  # type: ignore[operator]
+            raise ValueProblem(f"number out of range (more than {MAX_NUMBER_DIGITS} digits before or after "
+                               f"the decimal point): {_short(value)}")
+        return format_decimal(number)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return canonical_number(int(value) if isinstance(value, int) else float(value))
     raise ValueProblem(f"expected a number, got {kind.__name__}")
 
 
-def _format_decimal(number: Decimal) -> str:
-    text = format(number.normalize(), "f")
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# Wide enough that normalize() never rounds a number the bound admits (the default context keeps 28 digits).
+_EXACT = Context(prec=8 * MAX_NUMBER_DIGITS, Emax=999_999, Emin=-999_999)
+
+
+def format_decimal(number: Decimal) -> str:
+    """Canonical decimal text of a finite Decimal: no exponent, no trailing zeros (never rounded)."""
+    text = format(number.normalize(_EXACT), "f")
     return "0" if text in ("-0", "") else text
+
+
+_format_decimal = format_decimal
 
 
 def number_from_sql(value: Any) -> str:

@@ -21,6 +21,8 @@ from kcdata.portal.tables import (
 )
 from kcdata.portal.types import ValueProblem, encoder, parse_row_id
 
+# -- upsert planning and application ------------------------------------------------------------------
+
 
 # -- upsert planning and application ------------------------------------------------------------------
 @dataclass(slots=True)
