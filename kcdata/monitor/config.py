@@ -35,7 +35,7 @@ class MonitorConfig:
 
 def monitor_config(ds: Dataset, *, default_shrink: float = DEFAULT_SHRINK) -> MonitorConfig:
     """The entry's ``monitor:`` mapping (absent: defaults), checked; a bad value is an :class:`InputError`."""
-    raw = ds.extra.get("monitor")
+    raw = ds.monitor
     where = f"dataset '{ds.id}' monitor"
     if ds.source is not None:
         where = f"{ds.source.file}:{ds.source.line}: {where}"

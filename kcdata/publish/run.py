@@ -151,10 +151,22 @@ def apply_plan_set(*, root: Path, client: PortalClient, plan: PublishPlan, setti
 
     with phase("publish log", dataset="*"):
         record = publog.make_record(root=root, portal=client.domain, started=started_at, duration_s=duration,
-                                    result=outcome, datasets=[to_jsonable(r) for r in results])
+                                    result=outcome, datasets=[{**to_jsonable(r), **_what_changed(p, r)}
+                                                              for p, r in zip(plan.datasets, results, strict=True)])
         path = publog.append(root, record)
     return ApplyResult(portal=client.domain, datasets=tuple(results), duration_s=round(duration, 3),
                        result=outcome, log_path=str(path))
+
+
+def _what_changed(plan: DatasetPlan, result: DatasetResult) -> dict[str, Any]:
+    """For the data users' changelog: the columns and metadata fields an applied plan changed."""
+    if result.result != "ok" or plan.action == "noop":
+        return {}
+    if plan.action == "create":  # every column and field is new: the changelog says "first release"
+        return {"title": plan.title}
+    columns = {k: list(v) for k, v in (("added", plan.columns.added), ("removed", plan.columns.removed),
+                                       ("retyped", plan.columns.retyped)) if v}
+    return {"columns": columns, "metadata": [m.field for m in plan.metadata_changes], "title": plan.title}
 
 
 def _overall(results: list[str]) -> str:
