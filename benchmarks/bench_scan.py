@@ -1,4 +1,4 @@
-"""The publish plan's CSV scan (``kcdata.publish.source.scan``) on 1,000,000 rows, two ways, in the
+"""The publish plan's CSV scan (``kcdata.publish.rows.scan.scan``) on 1,000,000 rows, two ways, in the
 same run: records located and hashed in place (what publish does) against the reference of
 parsing every cell with Arrow and hashing the joined cells (what it did before, and still does
 for files whose records cannot be located safely).
@@ -29,7 +29,7 @@ REPO = HERE.parent
 CHILD = r"""
 import json, sys
 from pathlib import Path
-from kcdata.publish.source import scan
+from kcdata.publish.rows.scan import scan
 from kcdata.publish.typemap import table_mapping
 fields = json.loads(sys.argv[3])
 m = table_mapping({"fields": fields, "primaryKey": ["id"]}, row_identifier="id", where="bench")
@@ -63,7 +63,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--repeats", type=int, default=7)
     args = ap.parse_args(argv)
     sys.path.insert(0, str(REPO))
-    from kcdata.publish.source import scan
+    from kcdata.publish.rows.scan import scan
     from kcdata.publish.typemap import table_mapping
 
     mapping = table_mapping({"fields": bench_publish.FIELDS, "primaryKey": ["id"]}, row_identifier="id",

@@ -10,9 +10,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from kcdata.errors import InputError
+from kcdata.settings import Settings
 
 ENV_ROOT = "KCDATA_ROOT"
 ENV_PORTAL_URL = "KCDATA_PORTAL_URL"
@@ -20,9 +19,7 @@ ENV_PORTAL_USERNAME = "KCDATA_PORTAL_USERNAME"
 ENV_PORTAL_PASSWORD = "KCDATA_PORTAL_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 ENV_APP_TOKEN = "KCDATA_APP_TOKEN"  # noqa: S105
 
-SETTINGS_FILE = "kcdata.yaml"
 INVENTORY_DIR = "inventory"
-SCHEMAS_DIR = "schemas"
 STATE_DIR = ".kcdata"  # local caches and logs (validation cache, publish log); git-ignored
 
 
@@ -32,28 +29,10 @@ def resolve_root(flag: str | os.PathLike[str] | None = None) -> Path:
     return Path(value).expanduser().resolve()
 
 
-def load_settings(root: Path) -> dict[str, Any]:
-    """Read ``kcdata.yaml`` under ``root`` safely; an absent file means all defaults."""
-    import yaml
-
-    path = Path(root) / SETTINGS_FILE
-    if not path.exists():
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not valid UTF-8 ({exc.reason})", hint="Save the file as UTF-8.") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(f"{where}: malformed YAML: {problem}",
-                         hint="Fix the YAML syntax (indent with spaces, not tabs).") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        raise InputError(f"{path}: expected a mapping of settings at the top level, found {type(data).__name__}")
-    return dict(data)
+def load_settings(root: Path) -> Settings:
+    """Read ``kcdata.yaml`` under ``root`` (with positions, for ``kcdata.yaml:line:col`` messages); an
+    absent file means all defaults. Prefer ``Program(root).settings``, which reads it once."""
+    return Settings.load(root)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,10 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parent.parent
 # Everything a test reads is vendored here (with provenance READMEs); a clone needs nothing beside it.
 FIXTURES = REPO / "tests" / "fixtures"
+
+# Property tests check behaviour, never speed: hypothesis's per-example deadline (200 ms) turns a busy
+# 2-core CI machine into flaky failures ("Unreliable test timings"), so it is off for the whole suite, and
+# so is the too-slow health check (data generation slows down with the machine, not with our code).
+settings.register_profile("kcdata", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("kcdata")
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")

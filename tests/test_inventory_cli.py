@@ -10,8 +10,8 @@ import re
 import pytest
 import yaml
 
-from kcdata.cli.app import to_jsonable
 from kcdata.inventory.lint import lint_inventory, sorted_problems
+from kcdata.jsonable import to_jsonable
 from tests.inventory_helpers import WATER, make_inventory
 
 
@@ -222,7 +222,7 @@ def test_init_scaffold_lints_clean(cli, tmp_path):
     report = lint_inventory(root=target)
     assert report.problems == () and report.datasets == 1
     text = (target / "inventory/public-works.yaml").read_text()
-    from kcdata.inventory.lint import inventory_schema
+    from kcdata.inventory.lintschema import inventory_schema
 
     for name in inventory_schema()["$defs"]["dataset"]["properties"]:
         if name not in {"priority_override", "privacy_review"}:  # written by kcdata score/review

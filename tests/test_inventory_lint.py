@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kcdata.inventory.lint import _fast_dataset_check, _validator, inventory_schema, lint_entry, lint_inventory
+from kcdata.inventory.lint import lint_entry, lint_inventory
+from kcdata.inventory.lintschema import _fast_dataset_check, _validator, inventory_schema
 from tests.conftest import subprocess_env
 from tests.inventory_helpers import FIRE, WATER, make_inventory
 
@@ -224,7 +225,7 @@ departments = st.dictionaries(st.sampled_from(["id", "name", "liaison", "x"]), s
 @settings(max_examples=200, deadline=None)
 @given(dep=departments)
 def test_fast_department_checker_agrees_with_jsonschema(dep):
-    from kcdata.inventory.lint import _fast_department_check
+    from kcdata.inventory.lintschema import _fast_department_check
 
     assert _fast_department_check()(dep) == _validator("department").is_valid(dep), json.dumps(dep)
 
@@ -232,7 +233,7 @@ def test_fast_department_checker_agrees_with_jsonschema(dep):
 def test_dates_as_text_matches_full_conversion():
     import datetime as dt
 
-    from kcdata.inventory.lint import _dates_as_text, _jsonable
+    from kcdata.inventory.lintschema import _dates_as_text, _jsonable
 
     when = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
     entries = [

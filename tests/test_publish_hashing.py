@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kcdata.publish.hashing import hash_strings
+from kcdata.publish.rows.hashing import hash_strings
 
 
 def _one(s: str) -> int:
@@ -53,7 +53,7 @@ def test_known_values_are_stable() -> None:
 def test_spans_hash_the_same_in_blocks_and_anywhere_in_a_buffer(monkeypatch: pytest.MonkeyPatch) -> None:
     import numpy as np
 
-    from kcdata.publish import hashing
+    from kcdata.publish.rows import hashing
 
     values = [f"record {i}" * (i % 4) for i in range(50)]
     text = "".join(values).encode()

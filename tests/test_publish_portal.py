@@ -446,14 +446,15 @@ def test_publish_the_sample_program(sample_root: Path, portal: Any) -> None:
     inv = load_inventory(sample_root).inventory
     # Read every published dataset back and compare values (not the manifest): the type map and
     # value encoding round-trip through the portal for every column of the sample data.
+    from kcdata.program import Program
     from kcdata.publish.client import connect
     from kcdata.publish.observe import build_desired, local_value_hashes, portal_value_hashes
-    from kcdata.publish.rowset import diff
+    from kcdata.publish.rows.rowset import diff
 
     client = connect(url=portal.url, username=portal.username, password=portal.password, app_token=None)
     for r in published:
         ds = inv.get(r["id"])
-        desired = build_desired(sample_root, inv, ds, named=True, check_validation=False)
+        desired = build_desired(Program(sample_root), ds, named=True, check_validation=False)
         assert desired.mapping is not None
         view = client.get_view(r["portal_id"])
         assert view is not None

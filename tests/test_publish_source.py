@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kcdata.errors import InputError
-from kcdata.publish.source import iter_encoded_chunks, read_table, scan
+from kcdata.publish.rows.scan import iter_encoded_chunks, read_table, scan
 from kcdata.publish.typemap import table_mapping
 
 FIELDS = [{"name": "id", "type": "integer"}, {"name": "note", "type": "string"}, {"name": "n", "type": "number"}]
@@ -169,7 +169,7 @@ def test_scan_agrees_with_the_reader_on_any_file(tmp_path: Path, notes: list[tup
 
 
 def test_spans_that_disagree_with_the_reader_are_caught(tmp_path: Path) -> None:
-    from kcdata.publish.source import _spans_agree
+    from kcdata.publish.rows.scan import _spans_agree
 
     p = tmp_path / "d.csv"
     p.write_bytes(_csv([[str(i), f"n{i}", "1"] for i in range(1, 200)]))
@@ -198,7 +198,7 @@ _date_text = st.one_of(
                           st.floats(allow_nan=False, allow_infinity=False, width=32)), max_size=20),
        st.lists(st.one_of(st.none(), _date_text), max_size=20))
 def test_canonical_fast_path_equals_the_reference(numbers: list[object], dates: list[object]) -> None:
-    from kcdata.publish.valuehash import canonical_array, canonical_texts
+    from kcdata.publish.rows.valuehash import canonical_array, canonical_texts
 
     for data_type, cells in (("number", numbers), ("calendar_date", dates), ("text", dates)):
         assert canonical_array(data_type, cells).to_pylist() == canonical_texts(data_type, cells)
@@ -207,8 +207,8 @@ def test_canonical_fast_path_equals_the_reference(numbers: list[object], dates: 
 
 
 def test_value_hashes_compare_values_not_spellings() -> None:
+    from kcdata.publish.rows.valuehash import value_hashes
     from kcdata.publish.typemap import Column
-    from kcdata.publish.valuehash import value_hashes
 
     def col(name: str, data_type: str) -> Column:
         return Column(field_name=name, name=name, data_type=data_type, description="", source=name,
@@ -238,7 +238,7 @@ def test_value_hashes_compare_values_not_spellings() -> None:
 
 @pytest.mark.parametrize("block", [1, 2, 3, 7, 64])
 def test_quotes_and_line_ends_across_scan_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
-    from kcdata.publish import records
+    from kcdata.publish.rows import records
 
     monkeypatch.setattr(records, "SCAN_BYTES", block)  # every value straddles some block boundary
     p = tmp_path / "d.csv"

@@ -11,12 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kcdata.errors import InputError
-from kcdata.publish import manifest
 from kcdata.publish.client import clean_value
 from kcdata.publish.metadata import view_fields
 from kcdata.publish.plan import Action, Desired, PlanOptions, Remote, compute_plan
 from kcdata.publish.retry import Retryable, RetryPolicy
-from kcdata.publish.rowset import RowHashes, _join_diff, diff
+from kcdata.publish.rows import manifest
+from kcdata.publish.rows.rowset import RowHashes, _join_diff, diff
 from kcdata.publish.settings import publish_settings
 from kcdata.publish.typemap import (
     FIELD_NAME_RE,
@@ -159,7 +159,7 @@ def test_plan_create_update_noop() -> None:
     assert p.action is Action.UPDATE
     assert (p.rows.create, p.rows.update, p.rows.delete) == (1, 1, 1)
     assert [c.field for c in p.metadata_changes] == ["description"]
-    assert p._upsert_keys == {"1", "2"} and p._delete_keys == ("3",)
+    assert p.delta.upsert_keys == {"1", "2"} and p.delta.delete_keys == ("3",)
 
 
 def test_plan_refuses_mass_delete_unless_forced() -> None:
@@ -290,7 +290,7 @@ def test_row_diff_matches_set_semantics(local: dict[str, int], remote: dict[str,
 
 
 def test_source_scan_keys_hashes_and_chunks(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from kcdata.publish.source import iter_encoded_chunks, scan
+    from kcdata.publish.rows.scan import iter_encoded_chunks, scan
 
     m = table_mapping(SCHEMA, row_identifier=None, where="s")
     p = tmp_path / "d.csv"

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from review_program import entry, make_program, write_files
 
-from kcdata.cli.app import to_jsonable
+from kcdata.jsonable import to_jsonable
 from kcdata.review import load_queue, make_agenda, mark_published, transition
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from kcdata.cli.app import to_jsonable
 from kcdata.inventory import load_inventory
+from kcdata.jsonable import to_jsonable
 from kcdata.score import load_method, score_inventory
 from kcdata.score.inputs import last_validations
 

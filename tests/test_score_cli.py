@@ -7,8 +7,8 @@ import pytest
 import yaml
 from review_program import entry, make_program
 
-from kcdata.cli.app import to_jsonable
 from kcdata.inventory import load_inventory
+from kcdata.jsonable import to_jsonable
 from kcdata.score import explain, load_method, score_inventory
 
 

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from site_program import NOW, write_program
 
-from kcdata.cli.app import to_jsonable
 from kcdata.config import load_settings
 from kcdata.inventory import load_inventory
+from kcdata.jsonable import to_jsonable
 from kcdata.site import build_site
 from kcdata.site.announce import DRAFT_LIMIT, ReleaseKind, announcements, atom_feed, compose_draft
 from kcdata.site.settings import site_settings

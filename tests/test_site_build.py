@@ -15,9 +15,9 @@ import yaml
 from markupsafe import escape as markup_escape
 from site_program import HOSTILE, NOW, write_program
 
-from kcdata.cli.app import to_jsonable
 from kcdata.errors import FindingsError, InputError
 from kcdata.inventory import load_inventory
+from kcdata.jsonable import to_jsonable
 from kcdata.site import MARKER, build_site
 
 
@@ -136,7 +136,8 @@ def test_invalid_site_settings_are_input_errors(tmp_path: Path, section: object)
     root = write_program(tmp_path / "p", extra_settings={"site": section})
     with pytest.raises(InputError) as err:
         build_site(root=root, out_dir=tmp_path / "site", now=NOW)
-    assert "kcdata.yaml site" in err.value.message
+    # issue 13: every settings error names kcdata.yaml:line:col and the key path
+    assert re.match(r"kcdata\.yaml:\d+:\d+ site\b", err.value.message), err.value.message
 
 
 def test_program_page_charts_and_problems(tmp_path: Path) -> None:

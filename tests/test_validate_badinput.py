@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kcdata.cli.app import to_jsonable
+from kcdata.jsonable import to_jsonable
 from tests.test_validate_cli import program  # noqa: F401  (the fixture: two datasets, both valid)
 
 KEYS = {"id", "path", "valid", "rows", "engine", "error_count", "errors"}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kcdata.cli.app import to_jsonable
+from kcdata.jsonable import to_jsonable
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 

@@ -6,45 +6,25 @@ exactly one envelope object on stdout, also on failure.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-import enum
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from kcdata.jsonable import to_jsonable
+
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from kcdata.program import Program
+
 ENVELOPE_VERSION = 1
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def to_jsonable(value: Any) -> Any:
-    """Convert library results (dataclasses, enums, dates, paths) into plain JSON values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if not f.name.startswith("_")}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return value.as_posix()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, Sequence | set | frozenset) and not isinstance(value, str | bytes):
-        return [to_jsonable(v) for v in value]
-    return value
 
 
 @dataclass
@@ -60,6 +40,7 @@ class App:
     command: str = ""
     _out: Console | None = field(default=None, repr=False)
     _err: Console | None = field(default=None, repr=False)
+    _program: Program | None = field(default=None, repr=False)
 
     def configure(self, *, root: Path | None, quiet: bool, verbose: int, debug: bool, color: bool) -> None:
         self.root_flag, self.quiet, self.verbose, self.debug, self.color = root, quiet, verbose, debug, color
@@ -73,6 +54,15 @@ class App:
         from kcdata.config import resolve_root
 
         return resolve_root(self.root_flag)
+
+    @property
+    def program(self) -> Program:
+        """The program folder at :attr:`root`, loaded lazily and once for this invocation."""
+        if self._program is None:
+            from kcdata.program import Program
+
+            self._program = Program(self.root)
+        return self._program
 
     # -- consoles (rich is imported only when something is rendered) --------------------------
     @property

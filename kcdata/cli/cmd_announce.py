@@ -36,18 +36,15 @@ def command(app: App, since: dt.datetime | None, fmt: str, out_dir: Path | None,
     """
     import sys
 
-    from kcdata.cli.app import to_jsonable
-    from kcdata.config import load_settings
     from kcdata.fileio import atomic_write_bytes, atomic_write_text
-    from kcdata.inventory import load_inventory
+    from kcdata.jsonable import to_jsonable
     from kcdata.site.announce import announcements, atom_feed, drafts_text
     from kcdata.site.settings import site_settings
 
-    root = app.root
     now = dt.datetime.now(dt.UTC)
     since_date = since.date() if since else now.date() - dt.timedelta(days=DEFAULT_DAYS)
-    loaded = load_inventory(root)
-    site = site_settings(load_settings(root))
+    loaded = app.program.loaded
+    site = site_settings(app.program.settings)
     result = announcements(inventory=loaded.inventory, settings=site, since=since_date)
     # Outside the site there is no index.html next to the feed: link the catalog only when it is hosted.
     feed = atom_feed(result=result, settings=site, now=now, site_href="index.html" if site.base_url else None)

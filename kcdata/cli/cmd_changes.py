@@ -29,8 +29,7 @@ def command(app: App, dataset_id: str | None, since: str | None, portal: str | N
     import datetime as dt
 
     from kcdata.changelog import read_changes
-    from kcdata.cli.app import to_jsonable
-    from kcdata.inventory import load_inventory
+    from kcdata.jsonable import to_jsonable
 
     start = None
     if since is not None:
@@ -39,7 +38,7 @@ def command(app: App, dataset_id: str | None, since: str | None, portal: str | N
         except ValueError:
             raise click.BadParameter(f"'{since}' is not a date (YYYY-MM-DD)", param_hint="--since") from None
     if dataset_id is not None:
-        load_inventory(app.root).inventory.get(dataset_id)  # unknown id: did-you-mean, exit 3
+        app.program.inventory.get(dataset_id)  # unknown id: did-you-mean, exit 3
     changes = read_changes(app.root, dataset=dataset_id, since=start, portal=portal)
     data = {"changes": [{**to_jsonable(c), "summary": c.summary} for c in changes]}
 

@@ -40,16 +40,13 @@ def datajson_cmd(app: App, output: Path | None, as_json: bool) -> None:
     """
     import sys
 
-    from kcdata.config import load_settings
-    from kcdata.export.datajson import ProgramInfo, export_catalog, render_catalog
+    from kcdata.export.datajson import export_program, render_catalog
     from kcdata.fileio import atomic_write_text
-    from kcdata.inventory import load_inventory
 
-    program = ProgramInfo.from_settings(load_settings(app.root))
-    loaded = load_inventory(app.root)
-    for p in loaded.problems:
+    program = app.program
+    for p in program.problems:
         app.warn(str(p))
-    result = export_catalog(inventory=loaded.inventory, program=program)
+    result = export_program(program)
     datasets = result.catalog["dataset"]
     summary = {
         "valid": result.valid, "output": str(output) if output else None, "datasets": len(datasets),

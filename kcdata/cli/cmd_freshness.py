@@ -39,19 +39,19 @@ def command(app: App, dataset_ids: tuple[str, ...], grace: str | None, timeout: 
       KCDATA_PORTAL_URL=https://data.kcmo.org kcdata freshness
       kcdata freshness water-main-breaks --grace P1D --json
     """
-    from kcdata.config import load_settings, portal_credentials
-    from kcdata.inventory import load_inventory
+    from kcdata.config import portal_credentials
     from kcdata.policy.freshness import check_freshness, portal_views
     from kcdata.policy.settings import load_policy_settings, parse_grace
 
     now = _when(at)
-    settings = load_policy_settings(load_settings(app.root))
+    program = app.program
+    settings = load_policy_settings(program.settings)
     allowance = settings.freshness_grace if grace is None else parse_grace(_number_or_text(grace))
-    inventory = load_inventory(app.root).inventory
+    inventory = program.inventory
     creds = portal_credentials()
     from kcdata.publish.run import load_publish_settings
 
-    production = load_publish_settings(app.root).portal_domain
+    production = load_publish_settings(program=program).portal_domain
     with portal_views(url=creds.url, username=creds.username, password=creds.password, app_token=creds.app_token,
                       production_domain=production,
                       timeout=timeout, attempts=attempts) as fetch:
@@ -82,7 +82,7 @@ def _number_or_text(value: str) -> Any:
 
 
 def report_json(report: FreshnessReport) -> dict[str, Any]:
-    from kcdata.cli.app import to_jsonable
+    from kcdata.jsonable import to_jsonable
 
     data = to_jsonable(report)
     assert isinstance(data, dict)

@@ -27,17 +27,15 @@ def command(app: App, as_json: bool) -> None:
       kcdata goals
       kcdata goals --json
     """
-    from kcdata.config import load_settings
     from kcdata.errors import KcdataError
-    from kcdata.inventory import load_inventory
     from kcdata.policy.goals import goals_report, load_goals
     from kcdata.policy.inputs import load_scores
 
-    settings = load_settings(app.root)
-    goals = load_goals(settings)
-    inventory = load_inventory(app.root).inventory
+    program = app.program
+    goals = load_goals(program.settings)
+    inventory = program.inventory
     try:
-        _method, scores = load_scores(root=app.root, inventory=inventory)
+        _method, scores = load_scores(program=program)
     except KcdataError as exc:  # goal coverage stays useful without scores
         app.warn(f"scores unavailable: {exc.message}")
         scores = None
@@ -47,7 +45,7 @@ def command(app: App, as_json: bool) -> None:
 
 
 def report_json(report: GoalsReport) -> dict[str, Any]:
-    from kcdata.cli.app import to_jsonable
+    from kcdata.jsonable import to_jsonable
 
     data = to_jsonable(report)
     assert isinstance(data, dict)

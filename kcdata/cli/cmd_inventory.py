@@ -9,7 +9,8 @@ from typing import Any
 import click
 
 from kcdata.cli import complete
-from kcdata.cli.app import App, json_option, pass_app, to_jsonable
+from kcdata.cli.app import App, json_option, pass_app
+from kcdata.jsonable import to_jsonable
 
 
 @click.group("inventory")
@@ -47,9 +48,7 @@ def list_cmd(app: App, department: tuple[str, ...], status: tuple[str, ...], acc
       kcdata inventory list --department water --status approved --json
       kcdata inventory list --access-level non-public --csv > restricted.csv
     """
-    from kcdata.inventory import load_inventory
-
-    result = load_inventory(app.root)
+    result = app.program.loaded
     rows = [d for d in result.inventory.datasets
             if (not department or d.department in department)
             and (not status or d.status.value in status)
@@ -111,9 +110,7 @@ def show_cmd(app: App, dataset_id: str, as_json: bool) -> None:
       kcdata inventory show water-main-breaks
       kcdata inventory show water-main-breaks --json
     """
-    from kcdata.inventory import load_inventory
-
-    result = load_inventory(app.root)
+    result = app.program.loaded
     by_portal = [d for d in result.inventory.datasets if d.portal_id == dataset_id]
     # a portal four-by-four works too; otherwise NotFoundError (exit 3) with did-you-mean
     d = by_portal[0] if by_portal else result.inventory.get(dataset_id)
@@ -230,12 +227,11 @@ def export_cmd(app: App, fmt: str, public: bool, output: Path | None) -> None:
     """
     from kcdata.errors import InputError
     from kcdata.fileio import atomic_write_bytes
-    from kcdata.inventory import load_inventory
     from kcdata.inventory.export import export_rows, to_csv, to_json, to_xlsx
 
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx needs -o FILE (a workbook is not written to a terminal)")
-    result = load_inventory(app.root)
+    result = app.program.loaded
     for p in result.problems:
         app.warn(str(p))
     rows = export_rows(result.inventory, public=public)

@@ -55,9 +55,8 @@ def command(app: App, dataset_ids: tuple[str, ...], targets: tuple[str, ...], gr
         _history(app, dataset_ids, last_runs)
         return
     from kcdata.cli.cmd_freshness import _number_or_text, _when
-    from kcdata.config import load_settings, portal_credentials
+    from kcdata.config import portal_credentials
     from kcdata.errors import InputError
-    from kcdata.inventory import load_inventory
     from kcdata.monitor import history, monitor_program, notify, parse_target
     from kcdata.policy.settings import load_policy_settings, parse_grace
     from kcdata.publish.client import connect
@@ -66,9 +65,10 @@ def command(app: App, dataset_ids: tuple[str, ...], targets: tuple[str, ...], gr
 
     parsed = [parse_target(t) for t in targets]  # a bad target fails before any portal request
     now = _when(at)
-    settings = load_policy_settings(load_settings(app.root))
+    program = app.program
+    settings = load_policy_settings(program.settings)
     allowance = settings.freshness_grace if grace is None else parse_grace(_number_or_text(grace))
-    inventory = load_inventory(app.root).inventory
+    inventory = program.inventory
     creds = portal_credentials()
     if not creds.url:
         raise InputError("no portal URL: set KCDATA_PORTAL_URL (e.g. https://data.kcmo.org or http://127.0.0.1:8080)",
@@ -76,7 +76,7 @@ def command(app: App, dataset_ids: tuple[str, ...], targets: tuple[str, ...], gr
     client = connect(url=creds.url, username=creds.username, password=creds.password, app_token=creds.app_token,
                      timeout=timeout, retry=RetryPolicy(attempts=attempts))
     try:
-        production = load_publish_settings(app.root).portal_domain
+        production = load_publish_settings(program=program).portal_domain
         report = monitor_program(root=app.root, inventory=inventory, client=client, now=now, grace=allowance,
                                  only=dataset_ids or None, production_domain=production,
                                  last=history.last_observations(app.root, portal=client.domain))
@@ -94,10 +94,9 @@ def command(app: App, dataset_ids: tuple[str, ...], targets: tuple[str, ...], gr
 
 
 def _history(app: App, dataset_ids: tuple[str, ...], last: int) -> None:
-    from kcdata.inventory import load_inventory
     from kcdata.monitor.history import trend
 
-    inventory = load_inventory(app.root).inventory
+    inventory = app.program.inventory
     for ds_id in dataset_ids:
         inventory.get(ds_id)  # unknown id: did-you-mean, exit 3
     ids = list(dataset_ids) or [d.id for d in inventory.datasets if d.portal_id]
@@ -129,7 +128,7 @@ def _history(app: App, dataset_ids: tuple[str, ...], last: int) -> None:
 
 
 def report_json(report: MonitorReport) -> dict[str, Any]:
-    from kcdata.cli.app import to_jsonable
+    from kcdata.jsonable import to_jsonable
 
     data = to_jsonable(report)
     assert isinstance(data, dict)

@@ -59,17 +59,17 @@ def check_cmd(app: App, rule_ids: tuple[str, ...], today: Any, use_portal: bool,
             creds = portal_credentials()
             from kcdata.publish.run import load_publish_settings
 
-            production = load_publish_settings(app.root).portal_domain
+            production = load_publish_settings(program=app.program).portal_domain
             portal_view = stack.enter_context(portal_views(url=creds.url, app_token=creds.app_token,
                                                            production_domain=production))
-        report = check_program(root=app.root, rule_ids=rule_ids or None, today=today.date() if today else None,
+        report = check_program(program=app.program, rule_ids=rule_ids or None, today=today.date() if today else None,
                                portal_view=portal_view)
     app.finish(data=report_json(report), render=lambda: render(app, report), exit_code=1 if report.failed else 0)
 
 
 def report_json(report: PolicyReport) -> dict[str, Any]:
     """The ``--json`` data: the library report plus ``ok`` and a flat ``findings`` list."""
-    from kcdata.cli.app import to_jsonable
+    from kcdata.jsonable import to_jsonable
 
     data = to_jsonable(report)
     assert isinstance(data, dict)
@@ -141,10 +141,9 @@ def rules_cmd(app: App, as_json: bool) -> None:
     Example:
       kcdata policy rules --json
     """
-    from kcdata.config import load_settings
     from kcdata.policy import RULES, load_policy_settings
 
-    settings = load_policy_settings(load_settings(app.root))
+    settings = load_policy_settings(app.program.settings)
     rows = []
     for r in RULES:
         o = settings.overrides.get(r.id)

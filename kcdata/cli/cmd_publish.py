@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kcdata.cli import complete
-from kcdata.cli.app import App, json_option, pass_app, to_jsonable
+from kcdata.cli.app import App, json_option, pass_app
 from kcdata.errors import ExitCode
+from kcdata.jsonable import to_jsonable
 
 if TYPE_CHECKING:
     from kcdata.publish.apply import DatasetResult
     from kcdata.publish.plan import DatasetPlan
     from kcdata.publish.run import PublishPlan
 
-ENV_HELP = "Portal from KCDATA_PORTAL_URL, KCDATA_PORTAL_USERNAME, KCDATA_PORTAL_PASSWORD, KCDATA_APP_TOKEN."
 
 
 @click.group("publish")
@@ -103,7 +103,7 @@ def _options(app: App, *, allow_schema_change: bool = False, force: bool = False
     from kcdata.publish.plan import PlanOptions
     from kcdata.publish.run import load_publish_settings
 
-    settings = load_publish_settings(app.root)
+    settings = load_publish_settings(program=app.program)
     return settings, PlanOptions(allow_schema_change=allow_schema_change, force=force, replace=replace,
                                  max_delete_share=settings.max_delete_share)
 
@@ -114,7 +114,7 @@ def _build_plan(app: App, ids: tuple[str, ...], changed_since: str | None, setti
     client = connect_from_env(settings)
     app.info(f"planning against {client.domain} ...")
     with _plan_status(app):
-        plan = make_plan(root=app.root, client=client, ids=ids, changed_since=changed_since, options=options,
+        plan = make_plan(program=app.program, client=client, ids=ids, changed_since=changed_since, options=options,
                          settings=settings)
     return client, plan
 
@@ -223,7 +223,7 @@ def apply_cmd(app: App, ids: tuple[str, ...], changed_since: str | None, yes: bo
                        render=None, exit_code=int(ExitCode.INTERRUPTED))
         write_back = False if no_write_back else None
         with _progress(app) as on_progress:
-            result = apply_plan_set(root=app.root, client=client, plan=plan, settings=settings,
+            result = apply_plan_set(program=app.program, client=client, plan=plan, settings=settings,
                                     on_progress=on_progress, write_back=write_back)
     finally:
         client.close()

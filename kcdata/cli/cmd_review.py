@@ -8,7 +8,8 @@ from typing import Any
 import click
 
 from kcdata.cli import complete
-from kcdata.cli.app import App, json_option, pass_app, to_jsonable
+from kcdata.cli.app import App, json_option, pass_app
+from kcdata.jsonable import to_jsonable
 
 
 @click.group("review")
@@ -180,10 +181,9 @@ def history_cmd(app: App, dataset_id: str, as_json: bool) -> None:
     Example:
       kcdata review history water-main-breaks
     """
-    from kcdata.inventory import load_inventory
     from kcdata.review import allowed_actions
 
-    d = load_inventory(app.root).inventory.get(dataset_id)
+    d = app.program.loaded.inventory.get(dataset_id)
     records = [{"who": h.by, "when": h.at, "from": h.from_status, "to": h.to_status, "note": h.note}
                for h in d.history]
     allowed = list(allowed_actions(d.status))

@@ -8,21 +8,19 @@ from typing import Any
 import click
 
 from kcdata.cli import complete
-from kcdata.cli.app import App, json_option, pass_app, to_jsonable
+from kcdata.cli.app import App, json_option, pass_app
+from kcdata.jsonable import to_jsonable
 
 
 def compute_ranking(root: Path, demand_file: Path | None = None) -> tuple[Any, Any, Any]:
     """Load inventory, method, cached validations and demand; return ``(load_result, method, ranking)``."""
-    from kcdata.inventory import load_inventory
-    from kcdata.score import load_method, score_inventory
-    from kcdata.score.inputs import last_validations, load_demand
+    from kcdata.program import Program
+    from kcdata.score.inputs import load_demand, rank_program
 
-    method = load_method(root=root)
-    result = load_inventory(root)
-    validations = last_validations(root=root, datasets=result.inventory.datasets)
+    program = Program(root)
     demand = load_demand(demand_file) if demand_file else None
-    ranking = score_inventory(inventory=result.inventory, method=method, validations=validations, demand=demand)
-    return result, method, ranking
+    method, ranking = rank_program(program, demand=demand)
+    return program.loaded, method, ranking
 
 
 def method_json(method: Any) -> dict[str, Any]:
@@ -168,10 +166,9 @@ def override_cmd(app: App, dataset_id: str, band: str | None, by: str | None, wh
       kcdata score override water-main-breaks --clear
     """
     from kcdata.errors import InputError
-    from kcdata.inventory import load_inventory
     from kcdata.score import clear_override, set_override
 
-    load_inventory(app.root).inventory.get(dataset_id)  # unknown id: did-you-mean, exit 3
+    app.program.dataset(dataset_id)  # unknown id: did-you-mean, exit 3
     if clear:
         path = clear_override(root=app.root, dataset_id=dataset_id)
     else:

@@ -37,15 +37,15 @@ def build_cmd(app: App, out_dir: Path | None, strict: bool, as_json: bool) -> No
       kcdata site build
       kcdata site build -o public --json
     """
-    from kcdata.cli.app import to_jsonable
     from kcdata.errors import FindingsError
+    from kcdata.jsonable import to_jsonable
     from kcdata.site import build_site, default_out_dir
 
     root = app.root
     target = out_dir if out_dir is not None else default_out_dir(root)
     refused: FindingsError | None = None
     try:
-        result = build_site(root=root, out_dir=target, strict=strict)
+        result = build_site(program=app.program, out_dir=target, strict=strict)
     except FindingsError as exc:
         refused = exc
     if refused is not None:

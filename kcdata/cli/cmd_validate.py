@@ -62,9 +62,7 @@ def command(app: App, targets: tuple[str, ...], schema_path: Path | None, max_er
                                     on_progress=lambda r, b: progress.update(targets[0], r, b), dialect=dialect)
             run = ValidationRun(datasets=(report,))
         else:
-            from kcdata.inventory import load_inventory
-
-            inventory = load_inventory(app.root).inventory
+            inventory = app.program.inventory
             ids: list[str] | None = list(targets) or None
             if changed_files:
                 from kcdata.inventory.touched import datasets_touched
@@ -88,7 +86,7 @@ def command(app: App, targets: tuple[str, ...], schema_path: Path | None, max_er
 
 
 def _report_json(report: Any) -> dict[str, Any]:
-    from kcdata.cli.app import to_jsonable
+    from kcdata.jsonable import to_jsonable
 
     out = to_jsonable(report)
     assert isinstance(out, dict)

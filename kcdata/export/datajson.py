@@ -14,10 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kcdata.errors import InputError
 from kcdata.inventory.model import AccessLevel, Dataset, Inventory, Status
+from kcdata.problems import Problem
+
+if TYPE_CHECKING:
+    from kcdata.program import Program
 
 CONFORMS_TO = "https://project-open-data.cio.gov/v1.1/schema"
 CATALOG_CONTEXT = "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld"
@@ -45,25 +48,25 @@ class ProgramInfo:
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> ProgramInfo:
         """Read ``program:`` from kcdata.yaml settings (defaults when absent)."""
-        program = settings.get("program") or {}
-        if not isinstance(program, Mapping):
-            raise InputError("kcdata.yaml program: expected a mapping",
-                             hint="Write `program:` with keys publisher, portal_domain, publisher_email.")
-        domain = program.get("portal_domain")
-        return cls(publisher=str(program.get("publisher") or program.get("city") or "City open data program"),
-                   portal_domain=str(domain).strip().rstrip("/") if domain else None,
-                   publisher_email=str(program["publisher_email"]) if program.get("publisher_email") else None,
-                   schema_base_url=str(program["schema_base_url"]).rstrip("/")
-                   if program.get("schema_base_url") else None)
+        from kcdata.settings import program_settings
+
+        program = program_settings(settings)
+        return cls(publisher=program.publisher or program.city or "City open data program",
+                   portal_domain=program.portal_domain.rstrip("/") if program.portal_domain else None,
+                   publisher_email=program.publisher_email,
+                   schema_base_url=program.schema_base_url.rstrip("/") if program.schema_base_url else None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CatalogProblem:
+class CatalogProblem(Problem):
     """Why the catalog would not validate: the JSON path in the catalog, the dataset and the message."""
 
+    code: str = "invalid-catalog"
     path: str
     dataset: str | None
-    message: str
+
+    def location(self) -> str:
+        return f"{self.dataset or '-'} {self.path}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -233,6 +236,11 @@ def export_catalog(*, inventory: Inventory, program: ProgramInfo) -> CatalogResu
     """Build the catalog and validate it against the official non-federal schemas."""
     catalog = build_catalog(inventory=inventory, program=program)
     return CatalogResult(catalog=catalog, problems=validate_catalog(catalog))
+
+
+def export_program(program: Program) -> CatalogResult:
+    """The catalog of a program folder: its ``program:`` settings and inventory."""
+    return export_catalog(inventory=program.inventory, program=ProgramInfo.from_settings(program.settings))
 
 
 def render_catalog(catalog: Mapping[str, Any]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kcdata.inventory.load import LoadResult, Problem, Severity, load_inventory
+from kcdata.inventory.load import LoadResult, Problem, load_inventory
 from kcdata.inventory.model import (
     AccessLevel,
     Classification,
@@ -14,6 +14,7 @@ from kcdata.inventory.model import (
     Status,
     Value,
 )
+from kcdata.problems import Severity
 
 __all__ = [
     "AccessLevel", "Classification", "Contact", "Dataset", "Department", "HistoryRecord", "Inventory",

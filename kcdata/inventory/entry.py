@@ -69,7 +69,6 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(name="requests", label="Requests in the last 12 months", kind="int", default=0),
     FieldSpec(name="target_release", label="Target release date (YYYY-MM-DD)", kind="date"),
 )
-FIELD_NAMES = tuple(f.name for f in FIELDS)
 
 
 def spec_for(keypath: str) -> FieldSpec | None:

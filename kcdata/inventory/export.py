@@ -22,7 +22,6 @@ COLUMNS = ("id", "department", "department_name", "title", "description", "keywo
 PUBLIC_COLUMNS = ("id", "department", "department_name", "title", "description", "keywords", "theme",
                   "contact_name", "contact_email", "access_level", "license", "accrual_periodicity", "status",
                   "target_release", "portal_id", "justification")
-REDACTED_KEYS = ("title", "department", "justification")
 
 
 def is_redacted(d: Dataset) -> bool:

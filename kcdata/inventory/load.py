@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from kcdata import problems
 from kcdata.config import INVENTORY_DIR
 from kcdata.errors import InputError
 from kcdata.inventory.model import (
@@ -33,22 +34,14 @@ from kcdata.inventory.yamlpos import Located, Pos, YamlProblem, load_located
 KNOWN_FIELDS = frozenset(f for f in Dataset.__dataclass_fields__ if f not in {"department", "extra", "source"})
 
 
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Problem:
-    """A finding about the inventory, located as ``file:line:col keypath``."""
+class Problem(problems.Problem):
+    """A finding about the inventory (load or lint), located as ``file:line:col keypath``."""
 
     file: str
     line: int | None
     col: int | None
     keypath: str
-    message: str
-    code: str
-    severity: Severity = Severity.ERROR
 
     def location(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}:{self.col or 1}"

@@ -15,6 +15,14 @@ from typing import Any
 
 from kcdata.errors import NotFoundError
 
+URL_SCHEMES = ("http", "https", "ftp", "s3")
+
+
+def is_url(ref: str) -> bool:
+    """Whether an inventory ``data``/``schema`` reference is a URL rather than a path under the root."""
+    scheme, sep, _rest = ref.partition("://")
+    return bool(sep) and scheme.lower() in URL_SCHEMES
+
 
 class AccessLevel(StrEnum):
     PUBLIC = "public"
@@ -45,9 +53,7 @@ class Value(StrEnum):
 
 
 # Statuses from which the release metadata is required (the format page: in_review and later).
-RELEASE_STATUSES = frozenset({Status.IN_REVIEW, Status.APPROVED, Status.PUBLISHED})
 RELEASE_FIELDS = ("license", "keywords", "theme", "accrual_periodicity", "data", "schema", "row_identifier")
-REQUIRED_FIELDS = ("id", "title", "description", "contact", "access_level", "status")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,7 +154,3 @@ class Inventory:
         close = difflib.get_close_matches(department_id, [d.id for d in self.departments], n=3, cutoff=0.6)
         hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else None
         raise NotFoundError(f"unknown department '{department_id}'", hint=hint)
-
-    def path_of(self, relative: str) -> Path:
-        """Resolve a path written in the inventory (relative to the root)."""
-        return (self.root / relative).resolve()

@@ -93,9 +93,10 @@ def monitor_dataset(*, root: Path, ds: Dataset, client: PortalClient, now: dt.da
 def _mapping(root: Path, ds: Dataset) -> TableMapping | None:
     if not ds.schema or "://" in ds.schema or not (root / ds.schema).is_file():
         return None
-    from kcdata.publish.observe import load_schema
+    from kcdata.tableschema import read_table_schema
 
-    return table_mapping(load_schema(root, ds), row_identifier=ds.row_identifier, where=ds.schema)
+    schema = read_table_schema(root / ds.schema, source=ds.schema)
+    return table_mapping(schema.descriptor, row_identifier=ds.row_identifier, where=ds.schema)
 
 
 def _portal_field(name: str, mapping: TableMapping | None, what: str) -> str:
@@ -132,7 +133,7 @@ def _source(root: Path, ds: Dataset, mapping: TableMapping | None, config: Monit
     """The source file's rows (only the group column, or the row identifier), when the file is at hand."""
     if mapping is None or not ds.data or "://" in ds.data or not (root / ds.data).is_file():
         return None
-    from kcdata.publish.source import read_table
+    from kcdata.publish.rows.scan import read_table
 
     wanted = mapping.column(mapping.row_identifier).source
     if config.group_by:

@@ -22,7 +22,9 @@ from kcdata.policy.model import (
 )
 from kcdata.policy.rules import RULES, Rule
 from kcdata.policy.scorecard import build_scorecard
-from kcdata.policy.settings import PolicySettings, Severity
+from kcdata.policy.settings import PolicySettings
+from kcdata.problems import Severity
+from kcdata.program import Program
 
 
 def select_rules(rule_ids: Iterable[str] | None) -> list[Rule]:
@@ -55,8 +57,8 @@ def run_rule(rule: Rule, ctx: Context) -> RuleResult:
         outcomes = list(rule.check(ctx))
     except Skip as exc:
         return RuleResult(**base, status=RuleStatus.SKIPPED, passed=0, failed=0, reason=str(exc))
-    findings = tuple(Finding(rule=rule.id, severity=severity, subject=o.subject, kind=o.kind, message=o.message,
-                             file=o.file, line=o.line) for o in outcomes if not o.ok)
+    findings = tuple(Finding(code=rule.id, rule=rule.id, severity=severity, subject=o.subject, kind=o.kind,
+                             message=o.message, file=o.file, line=o.line) for o in outcomes if not o.ok)
     if not findings:
         status = RuleStatus.PASS
     else:
@@ -80,24 +82,23 @@ def run_policy(*, root: Path, inventory: Inventory, settings: PolicySettings, pr
     return PolicyReport(checked_on=ctx.today, scorecard=build_scorecard(ctx, results), rules=results)
 
 
-def check_program(*, root: Path, rule_ids: Iterable[str] | None = None, today: dt.date | None = None,
-                  use_scores: bool = True, use_validation: bool = True,
+def check_program(*, program: Program | None = None, root: Path | None = None, rule_ids: Iterable[str] | None = None,
+                  today: dt.date | None = None, use_scores: bool = True, use_validation: bool = True,
                   portal_view: Callable[[Dataset], Mapping[str, Any] | None] | None = None) -> PolicyReport:
-    """Load everything under ``root`` (inventory, settings, scores, validation results) and run the rules."""
-    from kcdata.config import load_settings
-    from kcdata.inventory.load import load_inventory
+    """Check the program (inventory, settings, scores, validation results) against the rules."""
     from kcdata.policy.goals import load_goals
     from kcdata.policy.inputs import load_scores, validation_lookup
     from kcdata.policy.settings import load_policy_settings
 
-    raw = load_settings(root)
+    program = Program.of(program, root=root)
+    raw = program.settings
     settings = load_policy_settings(raw)
     goals = load_goals(raw)
     selected = select_rules(rule_ids)  # fail fast on a bad --rule before loading anything heavy
-    loaded = load_inventory(root)
-    method, scores = load_scores(root=root, inventory=loaded.inventory) if use_scores else (None, None)
-    validation = validation_lookup(root=root) if use_validation else None
-    return run_policy(root=root, inventory=loaded.inventory, settings=settings, program=raw.get("program") or {},
-                      goal_ids=[g.id for g in goals], problems=loaded.problems, today=today, scores=scores,
-                      score_method=method, validation=validation, rule_ids=[r.id for r in selected],
-                      portal_view=portal_view)
+    loaded = program.loaded
+    method, scores = load_scores(program=program) if use_scores else (None, None)
+    validation = validation_lookup(program) if use_validation else None
+    return run_policy(root=program.root, inventory=loaded.inventory, settings=settings,
+                      program=raw.get("program") or {}, goal_ids=[g.id for g in goals], problems=loaded.problems,
+                      today=today, scores=scores, score_method=method, validation=validation,
+                      rule_ids=[r.id for r in selected], portal_view=portal_view)

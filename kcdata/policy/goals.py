@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kcdata.errors import InputError
 from kcdata.inventory.model import Inventory, Status
 from kcdata.policy.model import ScoreInfo
+from kcdata.settings import Section, Settings
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,26 +76,29 @@ class GoalsReport:
 
 
 def load_goals(settings: Mapping[str, Any]) -> tuple[Goal, ...]:
-    """The ``goals:`` list of kcdata.yaml; malformed entries are :class:`InputError` (exit 3)."""
-    raw = settings.get("goals")
+    """The ``goals:`` list of kcdata.yaml; malformed entries are :class:`InputError` (exit 3) naming
+    ``kcdata.yaml:line:col goals[i]``."""
+    top = Settings.of(settings)
+    raw = top.get("goals")
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        raise InputError("kcdata.yaml goals: expected a list of {id, name, description, metrics}")
+        raise top.fail("goals", "expected a list of {id, name, description, metrics}")
     goals: list[Goal] = []
     seen: set[str] = set()
     for i, item in enumerate(raw):
-        where = f"kcdata.yaml goals[{i}]"
+        where = f"goals[{i}]"
         if not isinstance(item, Mapping) or not isinstance(item.get("id"), str) or not item["id"].strip():
-            raise InputError(f"{where}: each goal needs an `id` (a slug) and a `name`",
-                             hint="e.g. - {id: public-safety, name: Public Safety}")
+            raise top.fail(where, "each goal needs an `id` (a slug) and a `name`",
+                           hint="e.g. - {id: public-safety, name: Public Safety}")
+        Section(top, where, item).check_keys(("id", "name", "description", "metrics"))
         gid = item["id"].strip()
         if gid in seen:
-            raise InputError(f"{where}.id: goal id '{gid}' is used twice", hint="Goal ids must be unique.")
+            raise top.fail(f"{where}.id", f"goal id '{gid}' is used twice", hint="Goal ids must be unique.")
         seen.add(gid)
         metrics = item.get("metrics") or []
         if not isinstance(metrics, list):
-            raise InputError(f"{where}.metrics: expected a list of metric names")
+            raise top.fail(f"{where}.metrics", "expected a list of metric names")
         goals.append(Goal(id=gid, name=str(item.get("name") or gid), description=str(item.get("description") or ""),
                           metrics=tuple(str(m) for m in metrics)))
     return tuple(goals)

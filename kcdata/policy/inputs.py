@@ -1,30 +1,28 @@
 """What the policy rules read besides the inventory: Table Schemas, data files, scores, validation results.
 
-Scores and validation results come from other stages (``kcdata.score``, ``kcdata.validate``); they are
-optional inputs, so a missing stage makes the rules that need it *skipped*, never a crash.
+Scores come from ``kcdata.score`` and validation results from ``Program.validation``; a dataset never
+validated makes the rules that need it pass over it, never crash.
 """
 
 from __future__ import annotations
 
 import csv
-import importlib
-import json
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import yaml
-
-from kcdata.inventory.model import Dataset, Inventory
+from kcdata.errors import InputError
+from kcdata.inventory.model import Dataset, Inventory, is_url
 from kcdata.policy.model import ScoreInfo, ValidationInfo
+from kcdata.program import Program
+from kcdata.score.engine import ScoredDataset, score_inventory
+from kcdata.score.inputs import last_validations
+from kcdata.score.method import Method, load_method
+from kcdata.tableschema import read_table_schema as read_schema_file
 
 log = logging.getLogger(__name__)
-
-
-def is_url(ref: str) -> bool:
-    return urlparse(ref).scheme in ("http", "https", "ftp", "s3")
 
 
 def file_suffix(ref: str) -> str:
@@ -49,11 +47,9 @@ def read_table_schema(root: Path, ref: str | None, cache: dict[str, Any]) -> Map
     key = f"schema:{path}"
     if key not in cache:
         try:
-            text = path.read_text(encoding="utf-8")
-            value = yaml.safe_load(text) if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
-            cache[key] = value if isinstance(value, Mapping) else None
-        except (OSError, ValueError, yaml.YAMLError) as exc:
-            log.info("cannot read schema %s: %s", path, exc)
+            cache[key] = read_schema_file(path, source=ref).descriptor
+        except InputError as exc:
+            log.info("cannot read schema %s: %s", path, exc.message)
             cache[key] = None
     value = cache[key]
     return value if isinstance(value, Mapping) else None
@@ -99,60 +95,34 @@ def key_duplicates(path: Path, columns: list[str]) -> tuple[int, int, int] | Non
     return rows, dups, empty
 
 
-def _scored(obj: Any) -> ScoreInfo:
-    def get(name: str) -> Any:
-        return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
-
-    excluded = get("excluded_by") or ()
-    return ScoreInfo(rank=get("rank"), score=get("score"), band=None if get("band") is None else str(get("band")),
-                     excluded_by=tuple(str(x) for x in excluded))
+def _scored(sd: ScoredDataset) -> ScoreInfo:
+    return ScoreInfo(rank=sd.rank, score=sd.score, band=None if sd.band is None else str(sd.band),
+                     excluded_by=tuple(str(x) for x in sd.excluded_by or ()))
 
 
-def load_scores(*, root: Path, inventory: Inventory) -> tuple[Any, dict[str, ScoreInfo] | None]:
-    """(method, scores by dataset id) from ``kcdata.score``, or ``(None, None)`` when scoring is unavailable.
+def load_scores(*, program: Program | None = None, root: Path | None = None,
+                inventory: Inventory | None = None) -> tuple[Method, dict[str, ScoreInfo]]:
+    """(method, scores by dataset id): the ranking ``kcdata score`` shows (cached validations included).
 
-    Configuration errors of the scoring stage propagate (exit 3): a broken method is not "unavailable".
+    Configuration errors of the scoring method propagate (exit 3). ``inventory`` replaces the program's
+    own (the site passes the one it already loaded).
     """
-    try:
-        score = importlib.import_module("kcdata.score")
-    except ImportError:
-        return None, None
-    load_method = getattr(score, "load_method", None)
-    score_inventory = getattr(score, "score_inventory", None)
-    if load_method is None or score_inventory is None:
-        return None, None
-    method = load_method(root=root)
-    kwargs: dict[str, Any] = {}
-    try:  # the cached validations, so ranks equal what `kcdata score` shows
-        from kcdata.score.inputs import last_validations
-
-        kwargs["validations"] = last_validations(root=root, datasets=inventory.datasets)
-    except ImportError:
-        pass
-    scored = score_inventory(inventory=inventory, method=method, **kwargs)
-    return method, {str(_get_id(s)): _scored(s) for s in scored}
+    program = Program.of(program, root=root)
+    inventory = program.inventory if inventory is None else inventory
+    method = load_method(settings=program.settings)
+    validations = last_validations(program=program, datasets=inventory.datasets)
+    scored = score_inventory(inventory=inventory, method=method, validations=validations)
+    return method, {str(s.id): _scored(s) for s in scored}
 
 
-def _get_id(obj: Any) -> Any:
-    return obj.get("id") if isinstance(obj, Mapping) else obj.id
-
-
-def validation_lookup(*, root: Path) -> Callable[[Dataset], ValidationInfo | None] | None:
-    """A function giving the last validation result of a dataset, or ``None`` if validation is unavailable."""
-    try:
-        validate = importlib.import_module("kcdata.validate")
-    except ImportError:
-        return None
-    last_result = getattr(validate, "last_result", None)
-    if last_result is None:
-        return None
+def validation_lookup(program: Program) -> Callable[[Dataset], ValidationInfo | None]:
+    """A function giving the last validation result of a dataset (``Program.validation``)."""
 
     def lookup(dataset: Dataset) -> ValidationInfo | None:
-        report = last_result(root=root, dataset=dataset)
+        report = program.validation(dataset)
         if report is None:
             return None
-        get = report.get if isinstance(report, Mapping) else lambda k: getattr(report, k, None)
-        return ValidationInfo(valid=bool(get("valid")), error_count=int(get("error_count") or 0))
+        return ValidationInfo(valid=bool(report.valid), error_count=int(report.error_count or 0))
 
     return lookup
 

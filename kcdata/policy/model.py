@@ -7,11 +7,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from kcdata import problems
 from kcdata.inventory.load import Problem
 from kcdata.inventory.model import Dataset, Inventory
-from kcdata.policy.settings import PolicySettings, Severity
+from kcdata.problems import Severity
+
+if TYPE_CHECKING:
+    from kcdata.policy.settings import PolicySettings
 
 
 class Scope(StrEnum):
@@ -41,14 +45,12 @@ class Outcome:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Finding:
-    """A failed outcome, as reported: rule, where, what."""
+class Finding(problems.Problem):
+    """A failed outcome, as reported: rule (also its ``code``), where, what."""
 
     rule: str
-    severity: Severity
     subject: str
     kind: str
-    message: str
     file: str | None = None
     line: int | None = None
 

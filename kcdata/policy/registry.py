@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from kcdata.inventory.model import AccessLevel, Dataset, Status
 from kcdata.policy.model import Context, Outcome, Scope
-from kcdata.policy.settings import Severity
+from kcdata.problems import Severity
 
 Check = Callable[[Context], Iterable[Outcome]]
 

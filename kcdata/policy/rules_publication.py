@@ -17,7 +17,7 @@ from kcdata.policy.registry import (
     releasing,
     rule,
 )
-from kcdata.policy.settings import Severity
+from kcdata.problems import Severity
 
 
 @rule("SUN-08", 8, "Open, machine-readable formats", "Data files are in an open format (CSV, JSON, GeoJSON…).")

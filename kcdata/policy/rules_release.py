@@ -19,7 +19,7 @@ from kcdata.policy.registry import (
     rule,
     unpublished_eligible,
 )
-from kcdata.policy.settings import Severity
+from kcdata.problems import Severity
 
 
 def first_seen(ds: Dataset) -> dt.date | None:

@@ -13,7 +13,7 @@ from kcdata.policy.registry import (
     rule,
     unpublished_eligible,
 )
-from kcdata.policy.settings import Severity
+from kcdata.problems import Severity
 
 
 @rule("SUN-26", 26, "Public perspectives", "Demand (requests) is recorded and weighs in the release score.",

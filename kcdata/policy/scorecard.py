@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 from kcdata.inventory.model import AccessLevel, Classification, Status
 from kcdata.policy.model import Context, Criterion, RuleResult, RuleStatus, Scorecard
-from kcdata.policy.rules import active, release_eligible
+from kcdata.policy.registry import active, release_eligible
 
 WWC_DEPARTMENT_SHARE = 0.8
 

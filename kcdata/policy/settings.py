@@ -8,13 +8,12 @@ of the ordinance is not enforced.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-from kcdata.errors import InputError
+from kcdata.problems import Severity
+from kcdata.settings import Section, Settings
 
 DEFAULT_OPEN_FORMATS = ("csv", "tsv", "json", "geojson", "jsonl", "ndjson", "xml", "parquet", "kml", "gpkg",
                         "shp", "zip", "txt")
@@ -35,11 +34,6 @@ DEFAULT_OPEN_LICENSES = (
     "https://creativecommons.org/licenses/by/3.0/",
     "https://creativecommons.org/licenses/by-sa/3.0/",
 )
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,38 +72,9 @@ class PolicySettings:
     pii: PiiSettings = field(default_factory=PiiSettings)
 
 
-def _fail(key: str, message: str, hint: str | None = None) -> InputError:
-    return InputError(f"kcdata.yaml policy.{key}: {message}", hint=hint)
-
-
-def _number(raw: Mapping[str, Any], key: str, default: float, *, lo: float, hi: float | None = None) -> float:
-    value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < lo or (hi is not None and value > hi):
-        bounds = f"between {lo} and {hi}" if hi is not None else f">= {lo}"
-        raise _fail(key, f"expected a number {bounds}, found {value!r}")
-    return float(value)
-
-
-def _str_list(raw: Mapping[str, Any], key: str) -> tuple[str, ...] | None:
-    value = raw.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _fail(key, "expected a list of strings")
-    return tuple(value)
-
-
-def _opt_str(raw: Mapping[str, Any], key: str) -> str | None:
-    value = raw.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise _fail(key, f"expected a string, found {value!r}")
-    return value
-
-
-def parse_grace(value: Any) -> float | dt.timedelta:
+def parse_grace(value: Any, section: Section | None = None) -> float | dt.timedelta:
     """``freshness_grace``: a non-negative fraction of the period, or an ISO 8601 duration string."""
+    section = section or Section(Settings(), "policy", {})
     if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return float(value)
     if isinstance(value, str):
@@ -118,90 +83,72 @@ def parse_grace(value: Any) -> float | dt.timedelta:
         try:
             return parse_duration(value)
         except ValueError as exc:
-            raise _fail("freshness_grace", str(exc),
-                        hint="Use a fraction of the period (0.25) or an ISO 8601 duration (P2D, PT12H).") from None
-    raise _fail("freshness_grace", f"expected a fraction (0.25) or an ISO 8601 duration (P2D), found {value!r}")
+            hint = "Use a fraction of the period (0.25) or an ISO 8601 duration (P2D, PT12H)."
+            raise section.fail("freshness_grace", str(exc), hint=hint) from None
+    raise section.fail("freshness_grace",
+                       f"expected a fraction (0.25) or an ISO 8601 duration (P2D), found {value!r}")
 
 
-def _overrides(raw: Any, known: frozenset[str]) -> dict[str, RuleOverride]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping):
-        raise _fail("rules", "expected a mapping of rule id to {enabled|severity, reason}")
+def _overrides(section: Section, known: frozenset[str]) -> dict[str, RuleOverride]:
+    rules = section.mapping("rules", hint="Write `rules:` as a mapping of rule id to {enabled|severity, reason}.")
     out: dict[str, RuleOverride] = {}
-    for rule_id, spec in raw.items():
-        key = f"rules.{rule_id}"
+    for rule_id in rules.raw:
         if rule_id not in known:
-            close = difflib.get_close_matches(str(rule_id), sorted(known), n=1)
-            raise _fail(key, f"unknown rule '{rule_id}'",
-                        hint=f"did you mean '{close[0]}'?" if close else "run `kcdata policy check` for rule ids")
-        if not isinstance(spec, Mapping):
-            raise _fail(key, "expected a mapping such as {enabled: false, reason: ...}")
-        unknown = set(spec) - {"enabled", "severity", "reason"}
-        if unknown:
-            raise _fail(key, f"unknown key(s) {', '.join(sorted(map(str, unknown)))}",
-                        hint="Allowed: enabled, severity, reason.")
+            raise section.settings.unknown(rules.keypath(str(rule_id)), str(rule_id), sorted(known), "rule",
+                                           hint="`kcdata policy rules` lists the rule ids.")
+        spec = rules.mapping(str(rule_id), hint="Write a mapping such as {enabled: false, reason: ...}.")
+        spec.check_keys(("enabled", "severity", "reason"), hint="Allowed: enabled, severity, reason.")
         reason = spec.get("reason")
         if not isinstance(reason, str) or not reason.strip():
-            raise _fail(f"{key}.reason", "a reason is required when a rule is switched off or changed",
-                        hint="Add `reason: <why the committee decided this>` so the decision is on record.")
+            raise spec.fail("reason", "a reason is required when a rule is switched off or changed",
+                            hint="Add `reason: <why the committee decided this>` so the decision is on record.")
         enabled = spec.get("enabled", True)
         if not isinstance(enabled, bool):
-            raise _fail(f"{key}.enabled", f"expected true or false, found {enabled!r}")
+            raise spec.fail("enabled", f"expected true or false, found {enabled!r}")
         severity = spec.get("severity")
         if severity is not None and severity not in (s.value for s in Severity):
-            raise _fail(f"{key}.severity", f"expected 'error' or 'warning', found {severity!r}")
+            raise spec.fail("severity", f"expected 'error' or 'warning', found {severity!r}")
         out[str(rule_id)] = RuleOverride(enabled=enabled, severity=Severity(severity) if severity else None,
                                          reason=reason.strip())
     return out
 
 
-def _pii(raw: Any) -> PiiSettings:
-    if raw is None:
-        return PiiSettings()
-    if not isinstance(raw, Mapping):
-        raise _fail("pii", "expected a mapping with head_rows, reservoir, min_share, seed")
+def _pii(section: Section) -> PiiSettings:
+    raw = section.mapping("pii", hint="Write `pii:` as a mapping with head_rows, reservoir, min_share, seed.")
     d = PiiSettings()
-    return PiiSettings(head_rows=int(_number(raw, "head_rows", d.head_rows, lo=0)),
-                       reservoir=int(_number(raw, "reservoir", d.reservoir, lo=0)),
-                       min_share=_number(raw, "min_share", d.min_share, lo=0.0, hi=1.0),
-                       seed=int(_number(raw, "seed", d.seed, lo=0)))
+    return PiiSettings(head_rows=int(raw.number("head_rows", d.head_rows, lo=0)),
+                       reservoir=int(raw.number("reservoir", d.reservoir, lo=0)),
+                       min_share=float(raw.number("min_share", d.min_share, lo=0.0, hi=1.0)),
+                       seed=int(raw.number("seed", d.seed, lo=0)))
 
 
-KNOWN_KEYS = frozenset({"rules", "departments", "min_published_share", "unpublished_max_days", "review_max_days",
-                        "min_goal_share", "open_formats", "open_licenses", "citation", "inventory_method",
-                        "inventory_url", "freshness_grace", "pii"})
+KNOWN_KEYS = ("rules", "departments", "min_published_share", "unpublished_max_days", "review_max_days",
+              "min_goal_share", "open_formats", "open_licenses", "citation", "inventory_method",
+              "inventory_url", "freshness_grace", "pii")
 
 
 def load_policy_settings(settings: Mapping[str, Any]) -> PolicySettings:
-    """Parse ``policy:`` from kcdata.yaml settings; anything invalid is :class:`InputError` (exit 3)."""
+    """Parse ``policy:`` from kcdata.yaml settings; anything invalid is :class:`InputError` (exit 3)
+    naming ``kcdata.yaml:line:col policy.<key>``."""
     from kcdata.policy.rules import RULE_IDS
 
-    raw = settings.get("policy")
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, Mapping):
-        raise InputError("kcdata.yaml policy: expected a mapping", hint="See docs/transparency.md for the keys.")
-    unknown = set(raw) - KNOWN_KEYS
-    if unknown:
-        name = sorted(map(str, unknown))[0]
-        close = difflib.get_close_matches(name, sorted(KNOWN_KEYS), n=1)
-        raise _fail(name, "unknown setting", hint=f"did you mean '{close[0]}'?" if close else None)
+    raw = Settings.of(settings).section("policy", hint="See docs/transparency.md for the keys.")
+    raw.check_keys(KNOWN_KEYS, what="setting")
     d = PolicySettings()
-    formats = _str_list(raw, "open_formats")
-    licenses = _str_list(raw, "open_licenses")
+    formats = raw.str_list("open_formats")
+    licenses = raw.str_list("open_licenses")
     return PolicySettings(
-        overrides=_overrides(raw.get("rules"), RULE_IDS),
-        departments=_str_list(raw, "departments"),
-        min_published_share=_number(raw, "min_published_share", d.min_published_share, lo=0.0, hi=1.0),
-        unpublished_max_days=int(_number(raw, "unpublished_max_days", d.unpublished_max_days, lo=0)),
-        review_max_days=int(_number(raw, "review_max_days", d.review_max_days, lo=1)),
-        min_goal_share=_number(raw, "min_goal_share", d.min_goal_share, lo=0.0, hi=1.0),
+        overrides=_overrides(raw, RULE_IDS),
+        departments=raw.str_list("departments"),
+        min_published_share=float(raw.number("min_published_share", d.min_published_share, lo=0.0, hi=1.0)),
+        unpublished_max_days=int(raw.number("unpublished_max_days", d.unpublished_max_days, lo=0)),
+        review_max_days=int(raw.number("review_max_days", d.review_max_days, lo=1)),
+        min_goal_share=float(raw.number("min_goal_share", d.min_goal_share, lo=0.0, hi=1.0)),
         open_formats=tuple(f.lower().lstrip(".") for f in formats) if formats is not None else d.open_formats,
         open_licenses=licenses if licenses is not None else d.open_licenses,
-        citation=_opt_str(raw, "citation"),
-        inventory_method=_opt_str(raw, "inventory_method"),
-        inventory_url=_opt_str(raw, "inventory_url"),
-        freshness_grace=parse_grace(raw.get("freshness_grace", d.freshness_grace)),
-        pii=_pii(raw.get("pii")),
+        citation=raw.string("citation"),
+        inventory_method=raw.string("inventory_method"),
+        inventory_url=raw.string("inventory_url"),
+        freshness_grace=parse_grace(raw.get("freshness_grace", d.freshness_grace), raw),
+        pii=_pii(raw),
     )

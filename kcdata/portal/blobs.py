@@ -11,15 +11,13 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from kcdata.portal import views
+from kcdata.portal.http import HttpError, Reply, json_reply
 
 if TYPE_CHECKING:
     from kcdata.portal.resource import Context
-    from kcdata.portal.server import Reply
 
 
 def _error(status: int, code: str, message: str) -> Exception:
-    from kcdata.portal.server import HttpError
-
     return HttpError(status, code, message)
 
 
@@ -44,8 +42,6 @@ def _blob_fields(blob_id: str, filename: str, mime: str, data: bytes) -> dict[st
 
 def create(ctx: Context) -> Reply:
     """``POST /api/imports2/?method=blob``: a new file dataset (its view JSON)."""
-    from kcdata.portal.server import json_reply
-
     filename, mime, data = _first_file(ctx)
     blob_id = str(uuid.uuid4())
     ctx.portal.store.put_blob(blob_id, filename=filename, mime=mime, data=data)
@@ -62,8 +58,6 @@ def create(ctx: Context) -> Reply:
 
 def replace(ctx: Context, view_id: str) -> Reply:
     """``POST /api/views/{id}.txt?method=replaceBlob``: new file content; answers text/plain JSON."""
-    from kcdata.portal.server import Reply
-
     ctx.portal.visible_view(view_id, ctx)
     filename, mime, data = _first_file(ctx)
     blob_id = str(uuid.uuid4())
@@ -82,8 +76,6 @@ def replace(ctx: Context, view_id: str) -> Reply:
 def download(ctx: Context, blob_id: str, view_id: str | None = None) -> Reply:
     """``GET /api/assets/{blobId}`` and ``/api/views/{id}/files/{assetId}``: the file, anonymously for
     public datasets (sodapy downloads without credentials)."""
-    from kcdata.portal.server import Reply
-
     if view_id is not None:
         ctx.portal.visible_view(view_id, ctx)
     elif not ctx.authed:

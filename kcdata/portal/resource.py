@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kcdata.portal import soql
+from kcdata.portal.http import HttpError, Reply, json_reply
 from kcdata.portal.soql import SoqlError
 from kcdata.portal.soqlsql import Compiled, compile_query
 from kcdata.portal.store import fields_of, table_name
 from kcdata.portal.types import csv_text, format_row_id
 
 if TYPE_CHECKING:
-    from kcdata.portal.server import PortalServer, Reply
+    from kcdata.portal.server import PortalServer
 
 ROWS_CT = "application/json;charset=utf-8"
 _IGNORED = frozenset({"$$app_token", "$$exclude_system_fields", "$$version", "$$read_from_nbe"})
@@ -38,8 +39,6 @@ class Context:
 
 
 def _http_error(status: int, code: str, message: str, data: dict[str, Any] | None = None) -> Exception:
-    from kcdata.portal.server import HttpError
-
     return HttpError(status, code, message, data)
 
 
@@ -146,8 +145,6 @@ def _headers(view: dict[str, Any], compiled: Compiled) -> dict[str, str]:
 
 def handle(ctx: Context, rest: list[str]) -> Reply:
     """Route ``/resource/{id}[.ext]`` and ``/resource/{id}/{rowid}.json``."""
-    from kcdata.portal.server import Reply, json_reply
-
     portal, method = ctx.portal, ctx.method
     name, _, ext = rest[0].partition(".")
     view = portal.visible_view(name, ctx, code="dataset.missing")

@@ -22,12 +22,12 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from kcdata.portal import blobs, resource, views
 from kcdata.portal.catalog import CatalogError, search
+from kcdata.portal.http import JSON_CT, HttpError, Reply, json_reply
 from kcdata.portal.soql import SoqlError
 from kcdata.portal.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
-JSON_CT = "application/json; charset=utf-8"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,30 +48,6 @@ class FaultPlan:
             raise ValueError("every_nth must be at least 1")
         if self.kind not in ("500", "429", "drop"):
             raise ValueError(f"unknown fault kind {self.kind!r}")
-
-
-class HttpError(Exception):
-    """An error answer: status, Socrata code, message (shown by sodapy), extra data."""
-
-    def __init__(self, status: int, code: str, message: str, data: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.data, self.headers = data or {}, headers or {}
-
-
-@dataclass(slots=True)
-class Reply:
-    """A successful answer."""
-
-    status: int = 200
-    body: bytes = b""
-    content_type: str | None = JSON_CT
-    headers: dict[str, str] | None = None
-
-
-def json_reply(value: Any, headers: dict[str, str] | None = None) -> Reply:
-    return Reply(body=json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), headers=headers)
 
 
 class _GcPause:

@@ -31,7 +31,6 @@ CATALOG_TYPES: dict[str, str] = {
 }
 NUMERIC = frozenset({"number", "money", "percent", "stars"})
 JSON_STORED = frozenset({"point", "location", "url"})
-SYSTEM_FIELDS = (":id", ":created_at", ":updated_at")
 
 _CANON_NUM = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?\Z")
 _FLOATING = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?)?\Z")

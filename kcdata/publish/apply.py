@@ -24,14 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from kcdata.errors import KcdataError, PortalError
-from kcdata.publish import manifest
 from kcdata.publish.client import PortalClient, UpsertReport
 from kcdata.publish.metadata import view_fields
 from kcdata.publish.phases import phase
 from kcdata.publish.plan import Action, DatasetPlan, Desired, RowCounts
-from kcdata.publish.rowset import RowHashes
+from kcdata.publish.rows import manifest
+from kcdata.publish.rows.scan import SourceScan, iter_encoded_chunks, manifest_fingerprint
 from kcdata.publish.settings import PublishSettings
-from kcdata.publish.source import SourceScan, iter_encoded_chunks, manifest_fingerprint
 from kcdata.publish.typemap import TableMapping
 
 log = logging.getLogger(__name__)
@@ -101,8 +100,9 @@ class _Uploader:
 
 def _row_chunks(scanned: SourceScan, mapping: TableMapping, plan: DatasetPlan, size: int
                 ) -> Iterator[list[dict[str, Any]]]:
-    for _keys, rows in iter_encoded_chunks(scanned, mapping, keys=plan._upsert_keys, chunk_size=size,
-                                           positions=plan._upsert_rows if plan._upsert_keys is not None else None):
+    delta = plan.delta
+    for _keys, rows in iter_encoded_chunks(scanned, mapping, keys=delta.upsert_keys, chunk_size=size,
+                                           positions=delta.upsert_positions if not delta.every_row else None):
         yield rows
 
 
@@ -111,8 +111,8 @@ def _send_rows(client: PortalClient, plan: DatasetPlan, portal_id: str, *, scann
                fresh: bool, also: tuple[str, dict[str, Any]] | None = None) -> int:
     """Upserts (or replace) and deletes of the plan, and ``also`` = ``(dataset, row)``, one more
     upsert sent alongside (the manifest delta part). Returns the tolerated delete errors."""
-    upserts = scanned.row_count if plan._upsert_keys is None else len(plan._upsert_keys)
-    total = upserts + len(plan._delete_keys)
+    upserts = plan.delta.upserts(scanned.row_count)
+    total = upserts + len(plan.delta.delete_keys)
     up = _Uploader(client, portal_id, parallel=settings.parallel_uploads, total=total, dataset_id=plan.id,
                    on_progress=on_progress)
     try:
@@ -133,7 +133,7 @@ def _send_rows(client: PortalClient, plan: DatasetPlan, portal_id: str, *, scann
             up.submit(chunk)
         if not plan.replace:
             key = mapping.row_identifier
-            keys = list(plan._delete_keys)
+            keys = list(plan.delta.delete_keys)
             for start in range(0, len(keys), settings.chunk_size):
                 up.submit([{key: k, ":deleted": True} for k in keys[start:start + settings.chunk_size]],
                           deletes=True)
@@ -158,7 +158,7 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, set
 
     if plan.action is Action.REFUSED:
         return done("refused", plan.reason)
-    if plan.action is Action.NOOP and not plan._refresh_manifest:
+    if plan.action is Action.NOOP and not plan.delta.refresh_manifest:
         return done("noop")
     mapping = desired.mapping
     assert mapping is not None
@@ -180,7 +180,7 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, set
                            on_progress=on_progress, fresh=True)
         else:
             assert portal_id is not None
-            view = plan._view or client.get_view(portal_id) or {}
+            view = plan.view or client.get_view(portal_id) or {}
             latest: Mapping[str, Any] | None = None
             rows_change = bool(plan.rows.total or plan.replace)
             changed_fields = {c.field for c in plan.metadata_changes}
@@ -201,11 +201,12 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, set
                                       hint="Add the column on the portal by hand, then re-run apply.")
             if rows_change:
                 also = None
-                if plan._refresh_manifest and latest:
+                if plan.delta.refresh_manifest and latest:
                     # The manifest delta part goes up with the rows; the pointer (still "writing")
                     # only names it after the row count is checked, so a failure leaves it unused.
                     with timed("manifest delta"):
-                        prepared = _manifest_delta(plan, desired, latest, mapping)
+                        prepared = manifest.pending_part(latest, delta=plan.delta, rows=desired.scan.rows,
+                                                          fingerprint=manifest_fingerprint(mapping))
                     if prepared is not None:
                         also, ptr = (prepared[0], prepared[1]), prepared[2]
                 with timed("upload rows"):
@@ -219,7 +220,7 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, set
             if "visibility" in changed_fields:
                 client.set_permission(portal_id, public=True)
                 latest = None
-        if plan._refresh_manifest:
+        if plan.delta.refresh_manifest:
             if plan.rows.total or plan.replace or plan.action is Action.CREATE:
                 with timed("verify row count"):
                     count = client.count_rows(portal_id)
@@ -231,7 +232,8 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, set
                 own = latest if plan.action is Action.UPDATE and latest and _carries_metadata(latest) else None
                 if ptr is None:
                     current = own or client.get_view(portal_id) or {"id": portal_id}
-                    ptr = _store_manifest(client, plan, desired, current, mapping)
+                    ptr = manifest.store(client, current, dataset_id=plan.id, delta=plan.delta,
+                                         rows=desired.scan.rows, fingerprint=manifest_fingerprint(mapping))
                 # Our own metadata update's answer is the view's metadata now (rows do not touch it),
                 # so the pointer is merged into it without reading the view again.
                 client.update_metadata(portal_id, fields={}, metadata={manifest.META_KEY: ptr}, current=own)
@@ -245,40 +247,6 @@ def _carries_metadata(view: Mapping[str, Any]) -> bool:
     base of the next read-modify-write; a portal answering with less is read again instead."""
     meta = view.get("metadata")
     return isinstance(meta, Mapping) and isinstance(meta.get(manifest.META_KEY), Mapping)
-
-
-def _changed_rows(plan: DatasetPlan, desired: Desired) -> RowHashes:
-    """Keys and source hashes of the rows the plan upserts."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    rows = desired.scan.rows
-    if plan._upsert_rows is not None:
-        at = np.asarray(plan._upsert_rows, dtype=np.int64)
-        return RowHashes(keys=rows.keys.take(pa.array(at)), hashes=rows.hashes[at])
-    mask = pc.is_in(rows.keys, value_set=pa.array(list(plan._upsert_keys or ()), type=pa.string()))
-    return RowHashes(keys=rows.keys.filter(mask), hashes=rows.hashes[mask.to_numpy(zero_copy_only=False)])
-
-
-def _manifest_delta(plan: DatasetPlan, desired: Desired, view: Mapping[str, Any], mapping: TableMapping
-                    ) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
-    """The manifest delta part for this plan, when the plan came from a trusted manifest."""
-    if plan.state_from != "manifest" or plan.replace or plan._upsert_keys is None:
-        return None
-    return manifest.delta_part(view, changed=_changed_rows(plan, desired), deleted=plan._delete_keys,
-                               total_rows=len(desired.scan.rows), fingerprint=manifest_fingerprint(mapping))
-
-
-def _store_manifest(client: PortalClient, plan: DatasetPlan, desired: Desired, view: Mapping[str, Any],
-                    mapping: TableMapping) -> dict[str, Any]:
-    """A delta part when the plan came from a trusted manifest, else a full manifest."""
-    rows = desired.scan.rows
-    if plan.state_from == "manifest" and not plan.replace and plan._upsert_keys is not None:
-        return manifest.write_delta(client, view, dataset_id=plan.id, changed=_changed_rows(plan, desired),
-                                    deleted=list(plan._delete_keys), total_rows=len(rows),
-                                    fingerprint=manifest_fingerprint(mapping), full=rows)
-    return manifest.write(client, view, dataset_id=plan.id, hashes=rows, fingerprint=manifest_fingerprint(mapping))
 
 
 def _create(client: PortalClient, plan: DatasetPlan, mapping: TableMapping, fields: Mapping[str, Any],

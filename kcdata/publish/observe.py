@@ -4,52 +4,33 @@ the remote state from the portal (view, manifest or rows). All I/O of planning l
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kcdata.errors import InputError, KcdataError
-from kcdata.inventory.model import AccessLevel, Classification, Dataset, Inventory, Status
-from kcdata.publish import manifest
+from kcdata.inventory.model import AccessLevel, Classification, Dataset, Status
 from kcdata.publish.client import PortalClient, inventory_id_of
 from kcdata.publish.metadata import desired_metadata
 from kcdata.publish.phases import phase
 from kcdata.publish.plan import Desired, Remote
-from kcdata.publish.rowset import RowHashes
-from kcdata.publish.source import manifest_fingerprint, scan
+from kcdata.publish.rows import manifest
+from kcdata.publish.rows.rowset import RowHashes
+from kcdata.publish.rows.scan import manifest_fingerprint, scan
+from kcdata.publish.rows.valuehash import key_texts, row_hashes, value_hashes
+from kcdata.publish.rows.valuehash import local_value_hashes as source_value_hashes
 from kcdata.publish.typemap import TableMapping, table_mapping
-from kcdata.publish.valuehash import key_texts, row_hashes, value_hashes
-from kcdata.publish.valuehash import local_value_hashes as source_value_hashes
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from kcdata.program import Program
 
 log = logging.getLogger(__name__)
 
 CANDIDATE_STATUSES = frozenset({Status.APPROVED, Status.PUBLISHED})
-
-
-def load_schema(root: Path, dataset: Dataset) -> dict[str, Any]:
-    """The dataset's Frictionless schema descriptor (JSON or YAML)."""
-    if not dataset.schema:
-        raise InputError(f"dataset {dataset.id}: no `schema` in the inventory entry")
-    path = (root / dataset.schema).resolve()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{dataset.schema}: cannot read the schema ({exc.strerror})") from exc
-    try:
-        if path.suffix in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"{dataset.schema}: not a valid schema file ({exc})") from exc
-    if not isinstance(data, Mapping):
-        raise InputError(f"{dataset.schema}: a schema must be a JSON/YAML object")
-    return dict(data)
 
 
 def gate_refusals(dataset: Dataset, *, named: bool) -> list[str]:
@@ -72,72 +53,89 @@ def gate_refusals(dataset: Dataset, *, named: bool) -> list[str]:
     return out
 
 
-def validation_refusal(root: Path, inventory: Inventory, dataset: Dataset) -> str | None:
+def validation_refusal(program: Program, dataset: Dataset) -> str | None:
     """The validation gate: None when the data passes its schema, else the reason."""
-    import importlib
-
     try:
-        v = importlib.import_module("kcdata.validate")
-    except ImportError:
-        return None  # validation stage not installed in this checkout: the value encoders still check types
-    report: Any = None
-    fn_last: Callable[..., Any] | None = getattr(v, "last_result", None)
-    fn_all: Callable[..., Any] | None = getattr(v, "validate_datasets", None)
-    try:
-        if fn_last is not None:
-            report = fn_last(root=root, dataset=dataset)
-        if report is None and fn_all is not None:
-            result = fn_all(inventory=inventory, ids=[dataset.id])
-            reports = getattr(result, "datasets", result)
-            report = next(iter(reports), None) if isinstance(reports, Sequence) else reports
+        report = program.validate(dataset)
     except KcdataError as exc:
         return f"validation could not run: {exc.message}"
     if report is None:
         return None
-    errors = getattr(report, "error_count", None)
     # The error count decides: a report with zero errors passes even if its `valid` flag disagrees
-    # (seen with the fast engine's zero-count entries); a report without a count uses `valid`.
-    if (errors is not None and errors > 0) or (errors is None and not getattr(report, "valid", True)):
-        return f"validation failed ({getattr(report, 'error_count', '?')} errors): run `kcdata validate {dataset.id}`"
+    # (seen with the fast engine's zero-count entries); an unvalidatable file counts one error.
+    if report.error_count > 0:
+        return f"validation failed ({report.error_count} errors): run `kcdata validate {dataset.id}`"
     return None
 
 
-def build_desired(root: Path, inventory: Inventory, dataset: Dataset, *, named: bool,
-                  check_validation: bool = True,
-                  on_mapping: Callable[[TableMapping], None] | None = None) -> Desired:
-    """Everything the portal should hold for ``dataset``; gate failures become refusals.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Started:
+    """The first, cheap half of the desired side: gate refusals, metadata and the column mapping."""
 
-    ``on_mapping`` is called as soon as the column mapping is known, before the (slower)
-    validation gate and CSV scan, so the caller can read the portal side meanwhile."""
+    dataset: Dataset
+    refusals: list[str]
+    metadata: Mapping[str, Any]
+    mapping: TableMapping | None
+
+
+def _start_desired(program: Program, dataset: Dataset, *, named: bool) -> _Started:
     refusals = gate_refusals(dataset, named=named)
     try:
-        dept = inventory.department(dataset.department).name
+        dept = program.inventory.department(dataset.department).name
     except KcdataError:
         dept = dataset.department
     meta = desired_metadata(dataset, department_name=dept)
-    mapping: TableMapping | None = None
-    sc = None
+    mapping = None
     if not refusals:
         try:
-            schema = load_schema(root, dataset)
+            schema = program.schema(dataset).descriptor
             mapping = table_mapping(schema, row_identifier=dataset.row_identifier, where=str(dataset.schema))
-            if on_mapping is not None:
-                on_mapping(mapping)
+        except InputError as exc:
+            refusals.append(exc.message)
+    return _Started(dataset=dataset, refusals=refusals, metadata=meta, mapping=mapping)
+
+
+def _finish_desired(program: Program, started: _Started, *, check_validation: bool) -> Desired:
+    dataset, refusals, mapping = started.dataset, list(started.refusals), started.mapping
+    sc = None
+    if mapping is not None:
+        try:
             with phase("validation gate", dataset=dataset.id):
-                why = validation_refusal(root, inventory, dataset) if check_validation else None
+                why = validation_refusal(program, dataset) if check_validation else None
             if why:
                 refusals.append(why)
             else:
                 with phase("read and hash CSV", dataset=dataset.id):
-                    sc = scan((root / str(dataset.data)).resolve(), mapping)
+                    sc = scan((program.root / str(dataset.data)).resolve(), mapping)
                 if sc.duplicates:
                     refusals.append(f"duplicate row identifier values ({', '.join(sc.duplicates[:5])})")
                 if sc.empty_keys:
                     refusals.append(f"{sc.empty_keys} rows have an empty row identifier")
         except InputError as exc:
             refusals.append(exc.message)
-    return Desired(id=dataset.id, title=dataset.title, metadata=meta, mapping=mapping,
+    return Desired(id=dataset.id, title=dataset.title, metadata=started.metadata, mapping=mapping,
                    rows=sc.rows if sc is not None else None, refusals=tuple(refusals), scan=sc)
+
+
+def build_desired(program: Program, dataset: Dataset, *, named: bool, check_validation: bool = True) -> Desired:
+    """Everything the portal should hold for ``dataset``; gate failures become refusals."""
+    return _finish_desired(program, _start_desired(program, dataset, named=named), check_validation=check_validation)
+
+
+def observe_dataset(program: Program, client: PortalClient, dataset: Dataset, *, named: bool,
+                    production_domain: str | None, pool: Executor) -> tuple[Desired, Remote | None]:
+    """Both sides of one dataset's plan. The portal reads that do not depend on the CSV (view,
+    manifest, row count: :func:`prefetch`) run on ``pool`` while this thread validates and scans it."""
+    started = _start_desired(program, dataset, named=named)
+    pending = None
+    if started.mapping is not None:
+        pending = pool.submit(prefetch, client, dataset, started.mapping, production_domain=production_domain)
+    desired = _finish_desired(program, started, check_validation=True)
+    with phase("wait for the portal state", dataset=dataset.id):
+        pre = pending.result() if pending is not None else None
+    if desired.refusals:
+        return desired, None
+    return observe(client, desired, dataset, production_domain=production_domain, pre=pre, pool=pool)
 
 
 def find_view(client: PortalClient, dataset: Dataset, *, production_domain: str | None
@@ -191,10 +189,11 @@ def _prefetch(client: PortalClient, dataset: Dataset, mapping: TableMapping, *,
     return Prefetch(view=view, identity=identity, refusals=refusals, manifest=rows, count=count)
 
 
-def observe(client: PortalClient, root: Path, desired: Desired, dataset: Dataset, *,
-            production_domain: str | None, pre: Prefetch | None = None) -> tuple[Desired, Remote]:
+def observe(client: PortalClient, desired: Desired, dataset: Dataset, *, production_domain: str | None,
+            pre: Prefetch | None = None, pool: Executor | None = None) -> tuple[Desired, Remote]:
     """The portal side of the plan. When no trustworthy manifest exists the rows are read back
-    from the portal and both sides are compared by value hash (``desired`` gains them)."""
+    from the portal and both sides are compared by value hash (``desired`` gains them); the CSV side
+    is hashed on ``pool`` (the plan's own, else a temporary one) while the portal's pages arrive."""
     if desired.mapping is None or desired.rows is None:
         return desired, Remote(view=None, identity="none")
     mapping = desired.mapping
@@ -210,14 +209,14 @@ def observe(client: PortalClient, root: Path, desired: Desired, dataset: Dataset
             return desired, Remote(view=view, identity=identity, row_count=count, hashes=hashes,
                                    hash_kind="source", manifest_ok=True)
         log.info("%s: manifest holds %d rows, the portal %d: reading the rows", dataset.id, len(hashes), count)
-    with phase("read rows back from the portal", dataset=dataset.id, client=client):
-        from concurrent.futures import ThreadPoolExecutor
+    with phase("read rows back from the portal", dataset=dataset.id, client=client), contextlib.ExitStack() as stack:
+        if pool is None:
+            from concurrent.futures import ThreadPoolExecutor
 
-        # The CSV side is hashed on another thread while the portal's pages arrive.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcdata-value-hash") as pool:
-            local = pool.submit(local_value_hashes, desired, mapping)
-            theirs = portal_value_hashes(client, portal_id, view, mapping)
-            ours = local.result()
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcdata-value-hash"))
+        local = pool.submit(local_value_hashes, desired, mapping)
+        theirs = portal_value_hashes(client, portal_id, view, mapping)
+        ours = local.result()
     return replace(desired, value_hashes=ours), Remote(view=view, identity=identity, row_count=len(theirs),
                                                         hashes=theirs, hash_kind="value")
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from kcdata.jsonable import fields_of
 from kcdata.publish.metadata import FIELDS, current_metadata
-from kcdata.publish.rowset import RowHashes, diff
+from kcdata.publish.rows.rowset import RowDelta, RowHashes, diff
 from kcdata.publish.typemap import TableMapping
 
 
@@ -89,7 +90,8 @@ class ColumnChanges:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DatasetPlan:
-    """One dataset's planned action. Fields starting with ``_`` are for :mod:`apply` only."""
+    """One dataset's planned action. ``delta`` (the rows to send) and ``view`` (the portal view as
+    planned against) are what :mod:`kcdata.publish.apply` executes; they are not part of the JSON."""
 
     id: str
     title: str
@@ -104,12 +106,15 @@ class DatasetPlan:
     source_rows: int = 0
     portal_rows: int = 0
     state_from: str | None = None  # manifest | portal-rows | None (new dataset)
-    _upsert_keys: frozenset[str] | None = field(default=frozenset(), repr=False)  # None: every source row
-    # The same rows as positions in the source scan (ascending); None: match _upsert_keys instead.
-    _upsert_rows: Any = field(default=None, repr=False, compare=False)
-    _delete_keys: tuple[str, ...] = field(default=(), repr=False)
-    _refresh_manifest: bool = field(default=False, repr=False)
-    _view: Mapping[str, Any] | None = field(default=None, repr=False)  # the portal view as planned against
+    delta: RowDelta = field(default_factory=RowDelta, repr=False)
+    view: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` shape: everything but ``delta`` and ``view`` (a million keys, a whole view)."""
+        out = fields_of(self)
+        out.pop("delta", None)
+        out.pop("view", None)
+        return out
 
 
 def column_changes(mapping: TableMapping, view: Mapping[str, Any]) -> ColumnChanges:
@@ -196,7 +201,7 @@ def compute_plan(*, desired: Desired, remote: Remote | None, options: PlanOption
                            rows=RowCounts(create=len(local)), metadata_changes=meta,
                            columns=ColumnChanges(added=tuple(c.field_name for c in mapping.columns)),
                            reason=None, identity=remote.identity, source_rows=len(local),
-                           _upsert_keys=None, _refresh_manifest=True)
+                           delta=RowDelta(upsert_keys=None, refresh_manifest=True))
     portal_id = str(remote.view["id"])
     cols = column_changes(mapping, remote.view)
     ours = desired.value_hashes if remote.hash_kind == "value" else local
@@ -232,7 +237,9 @@ def compute_plan(*, desired: Desired, remote: Remote | None, options: PlanOption
                        portal_id=portal_id, rows=counts, metadata_changes=meta, columns=cols, reason=None,
                        identity=remote.identity, replace=options.replace, source_rows=len(local),
                        portal_rows=base, state_from=state_from,
-                       _upsert_keys=None if options.replace else frozenset(creates + updates), _view=remote.view,
-                       _upsert_rows=None if options.replace else d.upsert_positions(),
-                       _delete_keys=deletes,
-                       _refresh_manifest=bool(counts.total or options.replace) or not remote.manifest_ok)
+                       view=remote.view,
+                       delta=RowDelta(upsert_keys=None if options.replace else frozenset(creates + updates),
+                                      upsert_positions=None if options.replace else d.upsert_positions(),
+                                      delete_keys=deletes, from_manifest=state_from == "manifest",
+                                      refresh_manifest=bool(counts.total or options.replace)
+                                      or not remote.manifest_ok))

@@ -12,21 +12,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kcdata.config import load_settings, portal_credentials
+from kcdata.config import portal_credentials
 from kcdata.errors import InputError, KcdataError, NotFoundError
 from kcdata.inventory.model import Dataset, Inventory, Status
+from kcdata.jsonable import to_jsonable
+from kcdata.program import Program
 from kcdata.publish import log as publog
 from kcdata.publish.apply import DatasetResult, Progress, apply_plan
 from kcdata.publish.client import PortalClient, connect
-from kcdata.publish.observe import CANDIDATE_STATUSES, Prefetch, build_desired, observe, prefetch
+from kcdata.publish.observe import CANDIDATE_STATUSES, observe_dataset
 from kcdata.publish.phases import phase
 from kcdata.publish.plan import Action, DatasetPlan, Desired, PlanOptions, compute_plan
 from kcdata.publish.settings import PublishSettings, publish_settings
-from kcdata.publish.typemap import TableMapping
+from kcdata.review.actions import mark_published
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +66,9 @@ class ApplyResult:
         return self.result in ("ok", "noop")
 
 
-def load_publish_settings(root: Path) -> PublishSettings:
-    return publish_settings(load_settings(root))
+def load_publish_settings(root: Path | None = None, *, program: Program | None = None) -> PublishSettings:
+    """The ``publish:`` settings of the program (``program.portal_domain`` included)."""
+    return publish_settings(Program.of(program, root=root).settings)
 
 
 def connect_from_env(settings: PublishSettings) -> PortalClient:
@@ -90,39 +94,25 @@ def select(inventory: Inventory, *, ids: list[str] | tuple[str, ...], changed: s
     return picked
 
 
-def make_plan(*, root: Path, client: PortalClient, ids: list[str] | tuple[str, ...] = (),
-              changed_since: str | None = None, options: PlanOptions | None = None,
-              settings: PublishSettings | None = None) -> PublishPlan:
+def make_plan(*, client: PortalClient, program: Program | None = None, root: Path | None = None,
+              ids: list[str] | tuple[str, ...] = (), changed_since: str | None = None,
+              options: PlanOptions | None = None, settings: PublishSettings | None = None) -> PublishPlan:
     """Plan every selected dataset. Reads the inventory and the portal; writes nothing."""
-    from kcdata.inventory import load_inventory
-
-    settings = settings or load_publish_settings(root)
+    program = Program.of(program, root=root)
+    settings = settings or load_publish_settings(program=program)
     options = options or PlanOptions(max_delete_share=settings.max_delete_share)
     with phase("load inventory", dataset="*"):
-        inventory = load_inventory(root).inventory
+        inventory = program.inventory
     changed = None
     if changed_since:
         from kcdata.publish.changes import changed_dataset_ids
 
-        changed = changed_dataset_ids(root=root, inventory=inventory, ref=changed_since)
+        changed = changed_dataset_ids(root=program.root, inventory=inventory, ref=changed_since)
     plans, desired_by_id, entries = [], {}, {}
-    from concurrent.futures import Future, ThreadPoolExecutor
-
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcdata-plan") as pool:
         for ds, named in select(inventory, ids=ids, changed=changed):
-            pending: list[Future[Prefetch]] = []
-
-            def start(mapping: TableMapping, ds: Dataset = ds, pending: list[Future[Prefetch]] = pending) -> None:
-                # Read the portal side while the CSV is validated and scanned on this thread.
-                pending.append(pool.submit(prefetch, client, ds, mapping, production_domain=settings.portal_domain))
-
-            desired = build_desired(root, inventory, ds, named=named, on_mapping=start)
-            with phase("wait for the portal state", dataset=ds.id):
-                pre = pending[0].result() if pending else None
-            remote = None
-            if not desired.refusals:
-                desired, remote = observe(client, root, desired, ds, production_domain=settings.portal_domain,
-                                          pre=pre)
+            desired, remote = observe_dataset(program, client, ds, named=named,
+                                              production_domain=settings.portal_domain, pool=pool)
             with phase("diff", dataset=ds.id):
                 plan = compute_plan(desired=desired, remote=remote, options=options)
             plans.append(plan)
@@ -131,11 +121,13 @@ def make_plan(*, root: Path, client: PortalClient, ids: list[str] | tuple[str, .
                        _entries=entries)
 
 
-def apply_plan_set(*, root: Path, client: PortalClient, plan: PublishPlan, settings: PublishSettings | None = None,
+def apply_plan_set(*, client: PortalClient, plan: PublishPlan, program: Program | None = None,
+                   root: Path | None = None, settings: PublishSettings | None = None,
                    on_progress: Progress | None = None, write_back: bool | None = None) -> ApplyResult:
     """Execute every dataset plan, record the outcome in the inventory (production portal, local
     runs) and append one record to the publish log."""
-    settings = settings or load_publish_settings(root)
+    program = Program.of(program, root=root)
+    settings = settings or load_publish_settings(program=program)
     started_at, t0 = dt.datetime.now(dt.UTC), time.monotonic()
     write_back = settings.should_write_back() if write_back is None else write_back
     results = []
@@ -143,17 +135,17 @@ def apply_plan_set(*, root: Path, client: PortalClient, plan: PublishPlan, setti
         entry = plan._entries[p.id]
         res = apply_plan(client, p, plan._desired[p.id], settings=settings, on_progress=on_progress)
         if res.result in ("ok", "noop") and write_back and res.portal_id:
-            res = _record(root, client, entry, res, settings)
+            res = _record(program.root, client, entry, res, settings)
         results.append(res)
     outcome = _overall([r.result for r in results])
     duration = time.monotonic() - t0
-    from kcdata.cli.app import to_jsonable  # plain-data conversion only; no click/rich at import time
-
     with phase("publish log", dataset="*"):
-        record = publog.make_record(root=root, portal=client.domain, started=started_at, duration_s=duration,
-                                    result=outcome, datasets=[{**to_jsonable(r), **_what_changed(p, r)}
-                                                              for p, r in zip(plan.datasets, results, strict=True)])
-        path = publog.append(root, record)
+        datasets = [{**to_jsonable(r), **_what_changed(p, r)} for p, r in zip(plan.datasets, results, strict=True)]
+        record = publog.make_record(root=program.root, portal=client.domain, started=started_at,
+                                    duration_s=duration, result=outcome, datasets=datasets)
+        path = publog.append(program.root, record)
+    if any(r.recorded for r in results):
+        program.reload()  # the inventory changed on disk
     return ApplyResult(portal=client.domain, datasets=tuple(results), duration_s=round(duration, 3),
                        result=outcome, log_path=str(path))
 
@@ -198,20 +190,8 @@ def _record(root: Path, client: PortalClient, entry: Dataset, res: DatasetResult
 
 
 def _mark_published(root: Path, entry: Dataset, portal_id: str, domain: str) -> None:
-    by = publog.who()
-    note = f"published to {domain} as {portal_id} by kcdata publish apply"
-    try:
-        from kcdata.review import mark_published
-    except ImportError:  # review stage absent: write the same fields with the inventory writer
-        from kcdata.inventory.writer import update_dataset
-
-        history: dict[str, Any] | None = None
-        if entry.status is not Status.PUBLISHED:
-            history = {"who": by, "from": entry.status.value, "to": Status.PUBLISHED.value, "note": note}
-        update_dataset(root=root, dataset_id=entry.id, set_fields={"status": "published", "portal_id": portal_id},
-                       append_history=history)
-        return
-    mark_published(root=root, dataset_id=entry.id, portal_id=portal_id, by=by, note=note)
+    mark_published(root=root, dataset_id=entry.id, portal_id=portal_id, by=publog.who(),
+                   note=f"published to {domain} as {portal_id} by kcdata publish apply")
 
 
 __all__ = ["ApplyResult", "NotFoundError", "PublishPlan", "apply_plan_set", "connect_from_env", "make_plan"]

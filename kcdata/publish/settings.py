@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kcdata.errors import InputError
 from kcdata.publish.retry import RetryPolicy
+from kcdata.settings import Settings, program_settings
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,39 +46,30 @@ class PublishSettings:
         return self.write_back == "true"
 
 
+KNOWN_KEYS = ("chunk_size", "max_delete_share", "timeout", "parallel_uploads", "write_back", "retry")
+
+
 def publish_settings(settings: Mapping[str, Any]) -> PublishSettings:
-    """Parse the ``publish`` section; a wrong type or value is an :class:`InputError` (exit 3)."""
-    section = settings.get("publish") or {}
-    program = settings.get("program") or {}
-    where = "kcdata.yaml publish"
-    if not isinstance(section, Mapping):
-        raise InputError(f"{where}: expected a mapping", hint="See docs/publish.md for the publish settings.")
-    retry = section.get("retry") or {}
-    if not isinstance(retry, Mapping):
-        raise InputError(f"{where}.retry: expected a mapping")
-
-    def num(src: Mapping[str, Any], key: str, default: float, *, lo: float, hi: float, integer: bool = False,
-            path: str = where) -> Any:
-        value = src.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or (integer and not isinstance(value, int)):
-            raise InputError(f"{path}.{key}: expected a {'whole ' if integer else ''}number, got {value!r}")
-        if not lo <= value <= hi:
-            raise InputError(f"{path}.{key}: {value} is outside {lo}..{hi}")
-        return value
-
+    """Parse the ``publish`` section; a wrong type or value is an :class:`InputError` (exit 3) naming
+    ``kcdata.yaml:line:col publish.<key>``."""
+    top = Settings.of(settings)
+    section = top.section("publish", hint="See docs/publish.md for the publish settings.")
+    section.check_keys(KNOWN_KEYS, what="setting", hint=f"Known: {', '.join(KNOWN_KEYS)} (docs/publish.md).")
+    retry = section.mapping("retry")
+    retry.check_keys(("attempts", "base_delay", "max_delay"), what="setting")
     write_back = section.get("write_back", "auto")
     write_back = {True: "true", False: "false"}.get(write_back, write_back)
     if write_back not in ("auto", "true", "false"):
-        raise InputError(f"{where}.write_back: expected auto, true or false, got {write_back!r}")
-    domain = program.get("portal_domain") if isinstance(program, Mapping) else None
+        raise section.fail("write_back", f"expected auto, true or false, got {write_back!r}")
+    domain = program_settings(top).portal_domain
     return PublishSettings(
-        chunk_size=num(section, "chunk_size", 10_000, lo=1, hi=1_000_000, integer=True),
-        max_delete_share=float(num(section, "max_delete_share", 0.2, lo=0, hi=1)),
-        timeout=float(num(section, "timeout", 30, lo=0.1, hi=3600)),
-        parallel_uploads=num(section, "parallel_uploads", 2, lo=1, hi=8, integer=True),
+        chunk_size=section.number("chunk_size", 10_000, lo=1, hi=1_000_000, integer=True),
+        max_delete_share=float(section.number("max_delete_share", 0.2, lo=0, hi=1)),
+        timeout=float(section.number("timeout", 30, lo=0.1, hi=3600)),
+        parallel_uploads=section.number("parallel_uploads", 2, lo=1, hi=8, integer=True),
         write_back=str(write_back),
-        retry_attempts=num(retry, "attempts", 6, lo=1, hi=20, integer=True, path=where + ".retry"),
-        retry_base_delay=float(num(retry, "base_delay", 0.5, lo=0, hi=60, path=where + ".retry")),
-        retry_max_delay=float(num(retry, "max_delay", 30, lo=0, hi=600, path=where + ".retry")),
-        portal_domain=str(domain).lower() if domain else None,
+        retry_attempts=retry.number("attempts", 6, lo=1, hi=20, integer=True),
+        retry_base_delay=float(retry.number("base_delay", 0.5, lo=0, hi=60)),
+        retry_max_delay=float(retry.number("max_delay", 30, lo=0, hi=600)),
+        portal_domain=domain.lower() if domain else None,
     )

@@ -3,44 +3,26 @@
 from __future__ import annotations
 
 import csv
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
+from kcdata.errors import InputError
 from kcdata.inventory.model import Dataset
+from kcdata.program import Program
 from kcdata.review.machine import ReleaseFacts
 
 log = logging.getLogger(__name__)
 
 
-def _is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://"))
-
-
-def read_schema(root: Path, dataset: Dataset) -> tuple[dict[str, Any] | None, str]:
-    """The dataset's Table Schema as a dict, or ``(None, problem)``."""
+def read_schema(program: Program, dataset: Dataset) -> tuple[dict[str, Any] | None, str]:
+    """The dataset's Table Schema as a dict, or ``(None, problem)`` (the gate reports the problem)."""
     if not dataset.schema:
         return None, "no schema declared"
-    if _is_url(dataset.schema):
-        return None, f"schema {dataset.schema} is a URL: keep the schema in schemas/ so it can be checked"
-    path = Path(root) / dataset.schema
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return None, f"schema file {dataset.schema} not found"
-    try:
-        if path.suffix.lower() in {".yaml", ".yml"}:
-            import yaml
-
-            schema = yaml.safe_load(text)
-        else:
-            schema = json.loads(text)
-    except Exception as exc:  # any parse error is a gate failure, not a crash
-        return None, f"schema file {dataset.schema} cannot be read: {exc}"
-    if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
-        return None, f"schema file {dataset.schema} has no `fields` list"
-    return schema, ""
+        return program.schema(dataset).descriptor, ""
+    except InputError as exc:
+        return None, exc.message
 
 
 def check_unique(path: Path, column: str) -> tuple[bool | None, str]:
@@ -65,46 +47,31 @@ def check_unique(path: Path, column: str) -> tuple[bool | None, str]:
     return True, f"'{column}' unique over {len(seen):,} rows"
 
 
-def _validation(root: Path, dataset: Dataset, run_validation: bool) -> dict[str, Any]:
-    try:
-        from kcdata.validate import last_result
-    except ImportError:
-        return {"validation_note": "validation is not available in this build"}
-    # last_result only returns a result for the data and schema files exactly as they are now.
-    report = last_result(root=root, dataset=dataset)
-    if report is None and run_validation:
-        report = _run_validation(root, dataset)
+def _validation(program: Program, dataset: Dataset, run_validation: bool) -> dict[str, Any]:
+    # Program.validation only returns a result for the data and schema files exactly as they are now.
+    report = program.validate(dataset) if run_validation else program.validation(dataset)
     if report is None:
         return {"validation_note": f"no validation of the current data file: run `kcdata validate {dataset.id}`"}
     return {"validation_valid": bool(report.valid), "validation_current": True,
             "validation_errors": int(report.error_count or 0)}
 
 
-def _run_validation(root: Path, dataset: Dataset) -> Any:
-    from kcdata.inventory import load_inventory
-    from kcdata.validate import validate_datasets
-
-    if not dataset.schema or not (root / dataset.schema).is_file():
-        return None
-    run = validate_datasets(inventory=load_inventory(root).inventory, ids=[dataset.id])
-    return next((r for r in run.datasets if r.id in (None, dataset.id)), None)
-
-
-def gather(*, root: Path, dataset: Dataset, run_validation: bool = True) -> ReleaseFacts:
+def gather(*, dataset: Dataset, program: Program | None = None, root: Path | None = None,
+           run_validation: bool = True) -> ReleaseFacts:
     """Everything the approve gate checks on disk for ``dataset``.
 
     ``run_validation`` False only reads the cached result (the queue must stay fast).
     """
-    root = Path(root)
-    data_path = None if not dataset.data or _is_url(dataset.data) else root / dataset.data
+    program = Program.of(program, root=root)
+    data_path = program.local_file(dataset.data)
     values: dict[str, Any] = {}
     if dataset.data and data_path is None:
         values["validation_note"] = f"data {dataset.data} is a URL: download it and validate the file"
     elif data_path is not None and not data_path.is_file():
         values["validation_note"] = f"data file {dataset.data} not found"
     elif data_path is not None:
-        values.update(_validation(root, dataset, run_validation))
-    schema, problem = read_schema(root, dataset)
+        values.update(_validation(program, dataset, run_validation))
+    schema, problem = read_schema(program, dataset)
     if schema is None:
         values["schema_problem"] = problem
     else:

@@ -9,29 +9,36 @@ import csv
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kcdata.errors import InputError
 from kcdata.inventory.model import Dataset
-from kcdata.score.engine import Demand
+from kcdata.program import Program
+from kcdata.score.engine import Demand, ScoredDataset, score_inventory
+from kcdata.score.method import Method, load_method
+
+if TYPE_CHECKING:
+    from kcdata.validate.model import TableReport
 
 
-def last_validations(*, root: Path, datasets: Iterable[Dataset]) -> dict[str, Any]:
-    """The last validation result of each dataset (``kcdata.validate.last_result``), or None.
+def last_validations(*, datasets: Iterable[Dataset], root: Path | None = None,
+                     program: Program | None = None) -> dict[str, TableReport | None]:
+    """The last validation result of each dataset (``Program.validation``), or None.
 
     Scoring never runs validation itself: it is slow, and a ranking should be cheap to re-run.
     """
-    try:
-        from kcdata.validate import last_result
-    except ImportError:  # validation not installed in this build: every dataset counts as not validated
-        return {d.id: None for d in datasets}
-    out: dict[str, Any] = {}
-    for d in datasets:
-        try:
-            out[d.id] = last_result(root=root, dataset=d)
-        except Exception:  # a corrupt cache entry must not stop the ranking
-            out[d.id] = None
-    return out
+    program = Program.of(program, root=root)
+    return {d.id: program.validation(d) for d in datasets}
+
+
+def rank_program(program: Program, *, demand: Mapping[str, Demand] | None = None
+                 ) -> tuple[Method, tuple[ScoredDataset, ...]]:
+    """``(method, ranking)`` of the program: its method, inventory and cached validations (what
+    ``kcdata score`` prints, the committee queue and the site show)."""
+    method = load_method(settings=program.settings)
+    inventory = program.inventory
+    validations = last_validations(program=program, datasets=inventory.datasets)
+    return method, score_inventory(inventory=inventory, method=method, validations=validations, demand=demand)
 
 
 def load_demand(path: Path) -> dict[str, Demand]:

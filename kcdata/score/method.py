@@ -8,15 +8,14 @@ defaults for programs without that section. Every mistake in the section is an
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from kcdata.config import SETTINGS_FILE
 from kcdata.errors import InputError
+from kcdata.settings import SETTINGS_FILE, Settings
 
 # The order is the order of every table and explanation.
 CRITERIA = ("value", "demand", "alignment", "readiness", "quality", "effort")
@@ -92,27 +91,27 @@ DEFAULT_METHOD = Method(version=DEFAULT_VERSION, weights=dict(DEFAULT_WEIGHTS),
                         params={k: dict(v) for k, v in DEFAULT_PARAMS.items()}, bands=dict(DEFAULT_BANDS))
 
 
-def load_method(*, root: Path) -> Method:
-    """The method in ``root/kcdata.yaml`` (section ``scoring:``), or the defaults when absent.
+def load_method(*, root: Path | None = None, settings: Settings | None = None) -> Method:
+    """The method in ``kcdata.yaml`` (section ``scoring:``), or the defaults when absent.
 
+    ``settings``: the already loaded settings (``Program.settings``); else ``root/kcdata.yaml`` is read.
     Raises :class:`InputError` (exit 3) naming the file, line, column and key path of the
     first problem: a negative, missing or non-numeric weight, an unknown criterion or
     parameter, bands out of order or out of 0–100, a missing ``version``.
     """
-    from kcdata.inventory.yamlpos import load_located
-
-    path = Path(root) / SETTINGS_FILE
-    if not path.exists():
+    if settings is None:
+        if root is None:
+            raise TypeError("load_method needs root or settings")
+        settings = Settings.load(root)
+    if not settings.exists:
         return DEFAULT_METHOD
-    doc = load_located(path.read_bytes(), path=SETTINGS_FILE)
-    top = doc.value if isinstance(doc.value, Mapping) else {}
-    goals = _goal_ids(top.get("goals"))
-    raw = top.get("scoring")
+    goals = _goal_ids(settings.get("goals"))
+    raw = settings.get("scoring")
     if raw is None:
         return Method(version=DEFAULT_VERSION, weights=dict(DEFAULT_WEIGHTS),
                       params={k: dict(v) for k, v in DEFAULT_PARAMS.items()}, bands=dict(DEFAULT_BANDS),
                       goals=goals)
-    return parse_method(raw, positions=doc.value_pos, key_positions=doc.key_pos, goals=goals)
+    return _parse(raw, _Where(settings), goals=goals)
 
 
 def _goal_ids(raw: Any) -> tuple[str, ...]:
@@ -122,22 +121,14 @@ def _goal_ids(raw: Any) -> tuple[str, ...]:
 
 
 class _Where:
-    """Turns a key path into ``kcdata.yaml:line:col scoring.x.y`` for error messages."""
+    """Errors of the scoring section: :meth:`Settings.fail` with this section's code and default hint."""
 
-    def __init__(self, positions: Mapping[str, Any], key_positions: Mapping[str, Any]) -> None:
-        self.positions, self.key_positions = positions, key_positions
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
 
     def fail(self, keypath: str, message: str, *, hint: str | None = None, at_key: bool = False) -> InputError:
-        pos = (self.key_positions.get(keypath) if at_key else None) or self.positions.get(keypath)
-        probe = keypath
-        while pos is None and "." in probe:  # a missing key: point at its parent
-            probe = probe.rsplit(".", 1)[0]
-            pos = self.positions.get(probe)
-        where = f"{SETTINGS_FILE}:{pos.line}:{pos.col}" if pos is not None else SETTINGS_FILE
-        return InputError(f"{where} {keypath}: {message}", code="invalid-scoring-method",
-                          hint=hint or "Fix the scoring section of kcdata.yaml (see docs/score.md).",
-                          details={"file": SETTINGS_FILE, "line": getattr(pos, "line", None),
-                                   "column": getattr(pos, "col", None), "keypath": keypath})
+        return self.settings.fail(keypath, message, at_key=at_key, code="invalid-scoring-method",
+                                  hint=hint or "Fix the scoring section of kcdata.yaml (see docs/score.md).")
 
 
 def _number(value: Any) -> float | None:
@@ -149,15 +140,17 @@ def _number(value: Any) -> float | None:
 
 
 def _unknown(where: _Where, keypath: str, name: str, known: tuple[str, ...] | list[str], what: str) -> InputError:
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    hint = f"did you mean '{close[0]}'? Known: {', '.join(known)}." if close else f"Known: {', '.join(known)}."
-    return where.fail(keypath, f"unknown {what} '{name}'", hint=hint, at_key=True)
+    return where.settings.unknown(keypath, name, known, what, code="invalid-scoring-method")
 
 
 def parse_method(raw: Any, *, positions: Mapping[str, Any] | None = None,
                  key_positions: Mapping[str, Any] | None = None, goals: tuple[str, ...] = ()) -> Method:
     """Validate a ``scoring:`` mapping (as parsed from YAML) into a :class:`Method`."""
-    where = _Where(positions or {}, key_positions or {})
+    where = _Where(Settings({"scoring": raw}, value_pos=positions, key_pos=key_positions))
+    return _parse(raw, where, goals=goals)
+
+
+def _parse(raw: Any, where: _Where, *, goals: tuple[str, ...]) -> Method:
     if not isinstance(raw, Mapping):
         raise where.fail("scoring", "expected a mapping with version, weights, bands and criterion settings")
     allowed = ("version", "weights", "bands", *CRITERIA)

@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from kcdata.changelog import by_dataset, read_changes
-from kcdata.config import load_settings
 from kcdata.errors import FindingsError, InputError
 from kcdata.fileio import replace_dir_atomically
-from kcdata.inventory.load import load_inventory
 from kcdata.inventory.model import Status
+from kcdata.program import Program
 from kcdata.site import charts, model
 from kcdata.site.announce import announcements, atom_feed
 from kcdata.site.settings import site_settings
@@ -85,8 +84,8 @@ def _environment() -> Any:
     return env
 
 
-def build_site(*, root: Path, out_dir: Path, strict: bool = False, now: dt.datetime | None = None,
-               on_progress: Callable[[str], None] | None = None) -> SiteBuild:
+def build_site(*, out_dir: Path, program: Program | None = None, root: Path | None = None, strict: bool = False,
+               now: dt.datetime | None = None, on_progress: Callable[[str], None] | None = None) -> SiteBuild:
     """Build the static catalog site for the program at ``root`` into ``out_dir``.
 
     Inventory problems are listed on the program page; with ``strict`` they refuse the build
@@ -94,18 +93,18 @@ def build_site(*, root: Path, out_dir: Path, strict: bool = False, now: dt.datet
     """
     from markupsafe import Markup
 
-    root = Path(root).resolve()
+    program = Program.of(program, root=Path(root).resolve() if root is not None else None)
+    root = program.root.resolve()
     out_dir = Path(out_dir).resolve()
     now = now or dt.datetime.now(dt.UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=dt.UTC)
     today = now.date()
-    loaded = load_inventory(root)
-    settings = load_settings(root)
+    settings = program.settings
     site = site_settings(settings)
     goals = model.goals_from_settings(settings)
     problems = [Finding(source="inventory", where=p.location(), message=p.message, code=p.code,
-                        severity=p.severity.value) for p in lint_problems(root=root, loaded=loaded)]
+                        severity=p.severity) for p in lint_problems(program)]
     errors = [p for p in problems if p.severity == "error"]
     if strict and errors:
         raise FindingsError(
@@ -115,13 +114,12 @@ def build_site(*, root: Path, out_dir: Path, strict: bool = False, now: dt.datet
             details={"problems": [{"where": p.where, "message": p.message, "code": p.code} for p in errors]})
     _check_out_dir(out_dir, root)
 
-    inventory = loaded.inventory
-    reports, warnings = load_validations(root=root, inventory=inventory)
+    inventory = program.inventory
+    reports, warnings = load_validations(program)
     validations = validation_statuses(reports)
-    priorities, pwarn = load_priorities(root=root, inventory=inventory, validations=reports)
+    priorities, pwarn = load_priorities(program, validations=reports)
     warnings += pwarn
-    policy, polwarn = load_policy(root=root, inventory=inventory, settings=settings, problems=loaded.problems,
-                                  today=today, validations=reports)
+    policy, polwarn = load_policy(program, today=today, validations=reports)
     warnings += polwarn
     views, vw = model.dataset_views(inventory=inventory, settings=site, goals=goals, priorities=priorities,
                                     validations=validations, today=today)

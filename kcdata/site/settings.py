@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from kcdata.errors import InputError
+from kcdata.settings import Settings, program_settings
 
 SECTION = "site"
 DEFAULT_HASHTAG = "#OpenDataKC"
@@ -55,60 +55,44 @@ class SiteSettings:
             "{title}", quote(title, safe=""))
 
 
-def _where(key: str) -> str:
-    return f"kcdata.yaml {SECTION}.{key}"
-
-
-def _opt_str(section: Mapping[str, Any], key: str) -> str | None:
-    value = section.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise InputError(f"{_where(key)}: expected a non-empty string, found {value!r}",
-                         hint=f"Set `{key}:` to a text value or remove it to use the default.")
-    return value.strip()
-
-
 def site_settings(settings: Mapping[str, Any]) -> SiteSettings:
-    """Resolve the ``site:`` section (and the program facts it needs) from loaded settings."""
-    raw = settings.get(SECTION) or {}
-    if not isinstance(raw, Mapping):
-        raise InputError(f"kcdata.yaml {SECTION}: expected a mapping, found {type(raw).__name__}",
-                         hint="Write the site settings as `site:` followed by indented `key: value` lines.")
-    unknown = sorted(set(raw) - set(_KNOWN))
-    if unknown:
-        raise InputError(f"{_where(unknown[0])}: unknown key", hint=f"Known keys: {', '.join(_KNOWN)}.")
-    program = settings.get("program") or {}
-    if not isinstance(program, Mapping):
-        program = {}
-    city = str(program.get("city") or "the city")
-    publisher = str(program.get("publisher") or city)
-    email = program.get("publisher_email")
-    email = str(email) if email else None
-    domain = program.get("portal_domain")
-    domain = str(domain).strip().strip("/") if domain else None
+    """Resolve the ``site:`` section (and the program facts it needs) from loaded settings; a bad value
+    is an :class:`InputError` (exit 3) naming ``kcdata.yaml:line:col site.<key>``."""
+    top = Settings.of(settings)
+    raw = top.section(SECTION, hint="Write the site settings as `site:` followed by indented `key: value` lines.")
+    raw.check_keys(_KNOWN)
 
-    request_url = _opt_str(raw, "request_url")
+    def text(key: str) -> str | None:
+        return raw.string(key, nonempty=True,
+                          hint=f"Set `{key}:` to a text value or remove it to use the default.")
+
+    program = program_settings(top)
+    city = program.city or "the city"
+    publisher = program.publisher or city
+    email = program.publisher_email
+    domain = program.portal_domain.strip("/") if program.portal_domain else None
+
+    request_url = text("request_url")
     if request_url is None and email:
         request_url = f"mailto:{email}?subject=" + quote("Dataset request: ") + "{id}"
     if request_url is not None and not request_url.lower().startswith(_ALLOWED_URL_SCHEMES):
-        raise InputError(f"{_where('request_url')}: {request_url!r} is not a mailto: or http(s): URL",
+        raise raw.fail("request_url", f"{request_url!r} is not a mailto: or http(s): URL",
                          hint="Use e.g. `mailto:opendata@example.org?subject={id}` or a form URL with `{id}`.")
-    hashtag = _opt_str(raw, "hashtag") or DEFAULT_HASHTAG
+    hashtag = text("hashtag") or DEFAULT_HASHTAG
     if not _HASHTAG_RE.match(hashtag):
-        raise InputError(f"{_where('hashtag')}: {hashtag!r} is not a hashtag",
+        raise raw.fail("hashtag", f"{hashtag!r} is not a hashtag",
                          hint="Write one tag starting with '#', letters/digits/underscore only, e.g. #OpenDataKC.")
-    base_url = _opt_str(raw, "base_url")
+    base_url = text("base_url")
     if base_url is not None:
         if not base_url.lower().startswith(("https://", "http://")):
-            raise InputError(f"{_where('base_url')}: {base_url!r} is not an http(s) URL",
+            raise raw.fail("base_url", f"{base_url!r} is not an http(s) URL",
                              hint="Give the absolute address where the site is hosted, or remove the key.")
         base_url = base_url.rstrip("/") + "/"
     feed_entries = raw.get("feed_entries", 50)
     if isinstance(feed_entries, bool) or not isinstance(feed_entries, int) or feed_entries < 1:
-        raise InputError(f"{_where('feed_entries')}: expected a positive whole number, found {feed_entries!r}",
+        raise raw.fail("feed_entries", f"expected a positive whole number, found {feed_entries!r}",
                          hint="Set how many recent releases the site's Atom feed lists, e.g. 50.")
-    title = _opt_str(raw, "title") or f"{city}: open data inventory"
+    title = text("title") or f"{city}: open data inventory"
     return SiteSettings(title=title, request_url=request_url, hashtag=hashtag, base_url=base_url,
                         feed_entries=feed_entries, city=city, publisher=publisher, publisher_email=email,
                         portal_domain=domain)

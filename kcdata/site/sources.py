@@ -1,22 +1,26 @@
-"""Optional inputs from other stages: release priority (score), cached validation results (validate)
-and policy findings (transparency).
+"""Inputs from other stages: release priority (score), cached validation results (validate), lint
+and policy findings (transparency), each read from the :class:`~kcdata.program.Program`.
 
-Each is looked up where present; when a stage is not installed or fails, the site still builds and
+When a stage fails (a broken scoring method, an unreadable cache entry), the site still builds and
 says so in a warning. The site never validates data itself: only cached results are shown.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from kcdata import problems
 from kcdata.errors import KcdataError
-from kcdata.inventory.model import Inventory
+from kcdata.inventory.load import Problem
+from kcdata.inventory.model import Dataset
+
+if TYPE_CHECKING:
+    from kcdata.program import Program
+    from kcdata.score.engine import CriterionScore, Override
+    from kcdata.validate.model import TableReport
 
 log = logging.getLogger(__name__)
 
@@ -52,78 +56,41 @@ class ValidationStatus:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Finding:
+class Finding(problems.Problem):
     """A program-level problem shown on the program page (lint, load or policy)."""
 
     source: str  # "inventory" or "policy"
     where: str
-    message: str
-    code: str
-    severity: str = "error"
+
+    def location(self) -> str:
+        return self.where
 
 
-def lint_problems(*, root: Path, loaded: Any) -> tuple[Any, ...]:
-    """The inventory's lint problems (``kcdata inventory lint``), or its load problems without lint."""
-    lint = _optional_module("kcdata.inventory.lint")
-    if lint is None or not hasattr(lint, "lint_inventory"):
-        return tuple(loaded.problems)
-    report = lint.lint_inventory(root=root)
-    return tuple(lint.sorted_problems(report.problems)) if hasattr(lint, "sorted_problems") else report.problems
+def lint_problems(program: Program) -> tuple[Problem, ...]:
+    """The inventory's lint problems (``kcdata inventory lint``), sorted as lint prints them."""
+    from kcdata.inventory.lint import lint_inventory, sorted_problems
+
+    return tuple(sorted_problems(lint_inventory(root=program.root).problems))
 
 
-def _optional_module(name: str) -> Any | None:
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        # Only "this stage is not there" is optional; a broken import inside it is a real bug.
-        if exc.name and name.startswith(exc.name):
-            return None
-        raise
+def _criteria(breakdown: Sequence[CriterionScore]) -> tuple[Criterion, ...]:
+    return tuple(Criterion(name=item.criterion, sentence=item.sentence, contribution=float(item.contribution))
+                 for item in breakdown if item.sentence)
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        parts = [f"{f.name}: {getattr(value, f.name)}" for f in dataclasses.fields(value)
-                 if getattr(value, f.name) not in (None, "", ())]
-        return "; ".join(parts)
-    if isinstance(value, Mapping):
-        return "; ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, ""))
-    return str(value)
-
-
-def _criteria(breakdown: Any) -> tuple[Criterion, ...]:
-    out = []
-    for item in breakdown or ():
-        sentence = getattr(item, "sentence", None)
-        if sentence:
-            contribution = getattr(item, "contribution", None)
-            out.append(Criterion(name=str(getattr(item, "criterion", "")), sentence=str(sentence),
-                                 contribution=float(contribution) if contribution is not None else None))
-    return tuple(out)
-
-
-def _override_text(o: Any) -> str | None:
+def _override_text(o: Override | None) -> str | None:
     if o is None:
         return None
-    if all(hasattr(o, k) for k in ("band", "by", "when", "why")):
-        return f"the committee set band {o.band} on {o.when} ({o.by}): {o.why}"
-    return _text(o)
+    return f"the committee set band {o.band} on {o.when} ({o.by}): {o.why}"
 
 
-def load_validations(*, root: Path, inventory: Inventory) -> tuple[dict[str, Any], list[str]]:
+def load_validations(program: Program) -> tuple[dict[str, TableReport], list[str]]:
     """The last cached validation report per dataset id (never runs a validation), and warnings."""
-    validate = _optional_module("kcdata.validate")
-    if validate is None or not hasattr(validate, "last_result"):
-        return {}, ["validation status not shown: the validate stage (kcdata.validate) is not installed"]
-    out: dict[str, Any] = {}
+    out: dict[str, TableReport] = {}
     warnings: list[str] = []
-    for ds in inventory.datasets:
+    for ds in program.inventory.datasets:
         try:
-            report = validate.last_result(root=root, dataset=ds)
+            report = program.validation(ds)
         except (KcdataError, OSError, ValueError) as exc:
             warnings.append(f"{ds.id}: cached validation result unreadable: {exc}")
             continue
@@ -132,47 +99,44 @@ def load_validations(*, root: Path, inventory: Inventory) -> tuple[dict[str, Any
     return out, warnings
 
 
-def validation_statuses(reports: Mapping[str, Any]) -> dict[str, ValidationStatus]:
+def validation_statuses(reports: Mapping[str, TableReport]) -> dict[str, ValidationStatus]:
     """What the dataset pages show of each cached validation report."""
     out = {}
     for ds_id, report in reports.items():
-        counts = getattr(report, "error_counts", None) or {}
-        out[ds_id] = ValidationStatus(valid=bool(report.valid), rows=getattr(report, "rows", None),
-                                      error_count=int(getattr(report, "error_count", 0) or 0),
+        counts = report.error_counts or {}
+        out[ds_id] = ValidationStatus(valid=bool(report.valid), rows=report.rows,
+                                      error_count=int(report.error_count or 0),
                                       error_counts={str(k): int(v) for k, v in dict(counts).items()})
     return out
 
 
-def load_priorities(*, root: Path, inventory: Inventory,
-                    validations: Mapping[str, Any] | None = None) -> tuple[dict[str, Priority] | None, list[str]]:
+def load_priorities(program: Program, *, validations: Mapping[str, Any] | None = None
+                    ) -> tuple[dict[str, Priority] | None, list[str]]:
     """Release priority per dataset id (the same ranking ``kcdata score`` prints), or None with a warning."""
-    score = _optional_module("kcdata.score")
-    if score is None or not hasattr(score, "score_inventory"):
-        return None, ["release priority not shown: the score stage (kcdata.score) is not installed"]
+    from kcdata import score
+
+    inventory = program.inventory
     try:
-        method = score.load_method(root=root)
+        method = score.load_method(settings=program.settings)
         ranking = score.score_inventory(inventory=inventory, method=method,
                                         validations={d.id: (validations or {}).get(d.id)
                                                      for d in inventory.datasets})
     except KcdataError as exc:
         return None, [f"release priority not shown: {exc.message}"]
-    reasons = getattr(score, "GATE_REASONS", {})
+    reasons = score.GATE_REASONS
     total = sum(1 for s in ranking if s.rank is not None)
     out: dict[str, Priority] = {}
     for sd in ranking:
-        summary = None
-        if hasattr(score, "explain"):
-            try:
-                summary = score.explain(ranking=ranking, dataset_id=sd.id).sentence
-            except KcdataError:
-                summary = None
+        try:
+            summary = score.explain(ranking=ranking, dataset_id=sd.id).sentence
+        except KcdataError:
+            summary = None
         out[sd.id] = Priority(
             rank=sd.rank, ranked_total=total, score=float(sd.score) if sd.score is not None else None,
             band=sd.band, summary=summary,
             excluded_by=tuple(str(reasons.get(g, g)) for g in sd.excluded_by or ()),
-            override=_override_text(getattr(sd, "override", None)),
-            method_version=getattr(sd, "method_version", None),
-            criteria=_criteria(getattr(sd, "breakdown", ())),
+            override=_override_text(sd.override), method_version=sd.method_version,
+            criteria=_criteria(sd.breakdown),
         )
     return out, []
 
@@ -206,39 +170,37 @@ class PolicySummary:
     not_run: tuple[str, ...]
 
 
-def load_policy(*, root: Path, inventory: Inventory, settings: Mapping[str, Any], problems: Sequence[Any],
-                today: Any, validations: Mapping[str, Any]) -> tuple[PolicySummary | None, list[str]]:
+def load_policy(program: Program, *, today: Any, validations: Mapping[str, Any]
+                ) -> tuple[PolicySummary | None, list[str]]:
     """The Sunlight policy results (fast rules only) for the program page, or None with a warning.
 
-    The site passes the inventory and cached validation reports it already loaded, so the policy
-    sees exactly what the pages show.
+    The site passes the cached validation reports it already loaded, so the policy sees exactly
+    what the pages show.
     """
-    policy = _optional_module("kcdata.policy")
-    if policy is None or not hasattr(policy, "run_policy"):
-        return None, ["policy checks not shown: the policy stage (kcdata.policy) is not installed"]
+    from kcdata import policy
     from kcdata.policy.goals import load_goals
     from kcdata.policy.inputs import load_scores
     from kcdata.policy.model import ValidationInfo
 
-    def validation(dataset: Any) -> Any:
-        # The policy stage asks with a Dataset (older versions: its id); answer both.
-        report = validations.get(str(getattr(dataset, "id", dataset)))
+    def validation(dataset: Dataset) -> ValidationInfo | None:
+        report = validations.get(dataset.id)
         if report is None:
             return None
         return ValidationInfo(valid=bool(report.valid), error_count=int(report.error_count or 0))
 
     ids = [r.id for r in policy.RULES if r.id not in SLOW_POLICY_RULES]
     try:
-        method, scores = load_scores(root=root, inventory=inventory)
+        settings = program.settings
+        method, scores = load_scores(program=program)
         report = policy.run_policy(
-            root=root, inventory=inventory, settings=policy.load_policy_settings(settings),
+            root=program.root, inventory=program.inventory, settings=policy.load_policy_settings(settings),
             program=settings.get("program") or {}, goal_ids=[g.id for g in load_goals(settings)],
-            problems=problems, today=today, scores=scores, score_method=method, validation=validation,
+            problems=program.problems, today=today, scores=scores, score_method=method, validation=validation,
             rule_ids=ids)
     except KcdataError as exc:
         return None, [f"policy checks not shown: {exc.message}"]
     rules = tuple(PolicyRuleView(
-        id=r.id, guideline=r.guideline, title=r.title, status=str(getattr(r.status, "value", r.status)),
+        id=r.id, guideline=r.guideline, title=r.title, status=r.status.value,
         passed=r.passed, failed=r.failed, reason=r.reason,
         findings=tuple((f.location(), f.message) for f in r.findings[:FINDINGS_SHOWN])) for r in report.rules)
     card = report.scorecard

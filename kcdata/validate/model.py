@@ -4,20 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from kcdata.problems import Problem
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ValidationError:
+class ValidationError(Problem):
     """One problem in the data, named exactly as frictionless names it.
 
     ``row`` is frictionless's ``rowNumber`` (header = 1, first data row = 2); ``field`` is the
     field name, or None for row-level errors (extra-cell, blank-row, primary-key).
     """
 
-    code: str
     row: int | None
     field: str | None
-    message: str
+
+    def location(self) -> str:
+        return " ".join(p for p in (f"row {self.row}" if self.row else "", f"field {self.field}" if self.field
+                                    else "") if p)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON shape ``{code, row, field, message}`` (plus ``hint`` when there is one)."""
+        out: dict[str, Any] = {"code": self.code, "row": self.row, "field": self.field, "message": self.message}
+        if self.hint is not None:
+            out["hint"] = self.hint
+        return out
 
 
 # Codes of a dataset that could not be validated at all (bad input, not findings in the data).
@@ -27,8 +39,6 @@ INPUT_CODES = ("missing-file", "schema-error", "bad-input")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InputProblem(ValidationError):
     """Why a dataset could not be validated (``code`` is one of INPUT_CODES), and what to do about it."""
-
-    hint: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

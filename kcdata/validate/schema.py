@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from kcdata.errors import InputError
+from kcdata.tableschema import parse_table_schema
 
 KNOWN_TYPES = frozenset({"any", "array", "boolean", "date", "datetime", "duration", "geojson", "geopoint",
                          "integer", "number", "object", "string", "time", "year", "yearmonth"})
-DIALECT_KEYS = ("delimiter", "quoteChar", "doubleQuote", "encoding")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,23 +66,7 @@ def load_schema(schema: Path | Mapping[str, Any]) -> LoadedSchema:
 
 
 def _parse(path: Path, data: bytes) -> dict[str, Any]:
-    try:
-        text = data.decode("utf-8-sig")
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            obj = yaml.safe_load(text)
-        else:
-            obj = json.loads(text)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _schema_error(f"{path}: not a readable schema ({exc})",
-                            hint="a Table Schema is a JSON (or YAML) object with a `fields` list") from None
-    except Exception as exc:  # yaml.YAMLError, kept broad so yaml stays a lazy import
-        raise _schema_error(f"{path}: not a readable schema ({exc})",
-                            hint="a Table Schema is a JSON (or YAML) object with a `fields` list") from None
-    if not isinstance(obj, dict):
-        raise _schema_error(f"{path}: a Table Schema must be an object", hint="expected {\"fields\": [...]}")
-    return obj
+    return parse_table_schema(data, path=path)  # the one Table Schema reader (kcdata.tableschema)
 
 
 def _check(descriptor: dict[str, Any], source: str) -> None:

@@ -15,9 +15,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from kcdata.publish import hashing
-from kcdata.publish.rowset import RowHashes
-from kcdata.publish.source import SourceScan, encoded_columns, key_text
+from kcdata.publish.rows import hashing
+from kcdata.publish.rows.rowset import RowHashes
+from kcdata.publish.rows.scan import SourceScan, encoded_columns, key_text
 from kcdata.publish.typemap import Column, TableMapping, canonical
 
 

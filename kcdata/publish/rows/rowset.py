@@ -49,6 +49,45 @@ class RowHashes:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RowDelta:
+    """The rows one apply changes on the portal, as planned (public: the apply reads only this).
+
+    ``upsert_keys`` None means every source row (a new dataset, or a replace); ``upsert_positions``
+    are the same rows as ascending positions in the source scan (None: match ``upsert_keys``).
+    ``from_manifest``: the portal side was read from a trusted row manifest, so the manifest can be
+    extended by a delta part instead of rewritten (:func:`kcdata.publish.rows.manifest.store` decides).
+    """
+
+    upsert_keys: frozenset[str] | None = frozenset()
+    upsert_positions: Any = field(default=None, compare=False)
+    delete_keys: tuple[str, ...] = ()
+    refresh_manifest: bool = False  # write the manifest after the rows (rows changed, or it is stale)
+    from_manifest: bool = False
+
+    @property
+    def every_row(self) -> bool:
+        return self.upsert_keys is None
+
+    def upserts(self, source_rows: int) -> int:
+        """How many rows the apply upserts out of ``source_rows``."""
+        return source_rows if self.upsert_keys is None else len(self.upsert_keys)
+
+    def changed_rows(self, rows: RowHashes) -> RowHashes:
+        """Keys and source hashes of the rows this delta upserts (all of ``rows`` for every row)."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self.upsert_keys is None:
+            return rows
+        if self.upsert_positions is not None:
+            at = np.asarray(self.upsert_positions, dtype=np.int64)
+            return RowHashes(keys=rows.keys.take(pa.array(at)), hashes=rows.hashes[at])
+        mask = pc.is_in(rows.keys, value_set=pa.array(list(self.upsert_keys), type=pa.string()))
+        return RowHashes(keys=rows.keys.filter(mask), hashes=rows.hashes[mask.to_numpy(zero_copy_only=False)])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RowDiff:
     create: list[str]
     update: list[str]

@@ -36,7 +36,7 @@ from typing import Any
 
 from kcdata.errors import PortalError
 from kcdata.publish.client import INVENTORY_SECTION, PortalClient
-from kcdata.publish.rowset import RowHashes
+from kcdata.publish.rows.rowset import RowDelta, RowHashes
 
 PART_ROWS = 100_000
 META_KEY = "kcdata"
@@ -291,6 +291,32 @@ def delta_part(view: Mapping[str, Any], *, changed: RowHashes, deleted: Sequence
     return str(rec["manifest_id"]), {"part": str(parts), "data": blob}, {
         "manifest_id": rec["manifest_id"], "fingerprint": fingerprint, "rows": total_rows,
         "digest": _chain(str(rec["digest"]), blob), "parts": parts + 1, "delta_rows": delta_rows, "state": "clean"}
+
+
+def extends(delta: RowDelta) -> bool:
+    """Whether storing ``delta`` appends a delta part (the plan read a trusted manifest and changes some
+    rows) rather than rewriting the whole manifest."""
+    return delta.from_manifest and not delta.every_row
+
+
+def pending_part(view: Mapping[str, Any], *, delta: RowDelta, rows: RowHashes, fingerprint: str
+                 ) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+    """The delta part to store with the rows (see :func:`delta_part`), or None when the manifest is
+    rewritten whole after the rows instead."""
+    if not extends(delta):
+        return None
+    return delta_part(view, changed=delta.changed_rows(rows), deleted=delta.delete_keys, total_rows=len(rows),
+                      fingerprint=fingerprint)
+
+
+def store(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, delta: RowDelta, rows: RowHashes,
+          fingerprint: str) -> dict[str, Any]:
+    """Record the rows now on the portal: a delta part when :func:`extends`, else a full manifest;
+    returns the new pointer."""
+    if extends(delta):
+        return write_delta(client, view, dataset_id=dataset_id, changed=delta.changed_rows(rows),
+                           deleted=list(delta.delete_keys), total_rows=len(rows), fingerprint=fingerprint, full=rows)
+    return write(client, view, dataset_id=dataset_id, hashes=rows, fingerprint=fingerprint)
 
 
 def write_delta(client: PortalClient, view: Mapping[str, Any], *, dataset_id: str, changed: RowHashes,

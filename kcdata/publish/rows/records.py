@@ -1,5 +1,5 @@
 """Locating a CSV's records in its raw bytes, exactly where Arrow's CSV reader will split them, so
-each row's record can be hashed in place (:func:`kcdata.publish.source.scan`) and only the rows
+each row's record can be hashed in place (:func:`kcdata.publish.rows.scan.scan`) and only the rows
 that changed are ever parsed.
 
 Everything here works on the file's bytes as a ``uint8`` numpy array followed by 8 zero bytes

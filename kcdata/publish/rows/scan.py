@@ -3,11 +3,11 @@
 Two hashes exist, for two ways of knowing what the portal holds:
 
 * the *source hash* of a row (:func:`scan`) is a 64-bit hash of its CSV record's bytes, found in
-  place in the file (:mod:`kcdata.publish.records`), or of its cells as Arrow parses them when the
+  place in the file (:mod:`kcdata.publish.rows.records`), or of its cells as Arrow parses them when the
   records cannot be located safely — cheap and vectorised, and what the manifest kept on the portal
   records; it is only comparable under the same column mapping and rules (the manifest carries
   :func:`manifest_fingerprint` and is ignored when that differs);
-* the *value hash* (:mod:`kcdata.publish.valuehash`) is a hash of the row's canonical portal
+* the *value hash* (:mod:`kcdata.publish.rows.valuehash`) is a hash of the row's canonical portal
   values, so it can be computed both from our CSV and from rows read back from the portal.
 
 Only the key column is parsed for the plan; the cells of the rows to upload are parsed when they
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from kcdata.errors import InputError
-from kcdata.publish import hashing
-from kcdata.publish.records import (
+from kcdata.publish.rows import hashing
+from kcdata.publish.rows.records import (
     as_buffer,
     gather_records,
     has_quote,
@@ -34,7 +34,7 @@ from kcdata.publish.records import (
     record_spans,
     utf8_error_at,
 )
-from kcdata.publish.rowset import RowHashes
+from kcdata.publish.rows.rowset import RowHashes
 from kcdata.publish.typemap import Column, EncodeError, TableMapping, canonical, column_encoder
 
 HASH_SEP = "\x1f"
@@ -204,7 +204,7 @@ def _duplicates(keys: Any) -> tuple[str, ...]:
         if not bool((srt[1:] == srt[:-1]).any()):
             return ()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        from kcdata.publish.rowset import key_hashes
+        from kcdata.publish.rows.rowset import key_hashes
 
         kh = np.sort(key_hashes(keys))
         if not bool((kh[1:] == kh[:-1]).any()):
