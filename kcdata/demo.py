@@ -16,7 +16,7 @@ import os
 import secrets
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,9 +27,17 @@ PROGRAM_PARTS = ("inventory", "schemas", "data", "docs", "kcdata.yaml")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
     title: str
-    args: tuple[str, ...]
+    args: tuple[str, ...] = ()
     expect: frozenset[int] = frozenset({0})
     why: str = ""
+    # A scripted event instead of a kcdata command (something that happens to the program or the portal).
+    event: Callable[[Path], str] | None = None
+
+
+# The published sample dataset the monitor steps watch (inventory: `monitor: {date_field, group_by}`).
+WATCHED = "311-call-center-reported-issues"
+PLANTED_LOSS = 25
+EDITED = "mci-passenger-traffic"
 
 
 def steps(out: Path) -> tuple[list[Step], list[Step]]:
@@ -58,6 +66,18 @@ def steps(out: Path) -> tuple[list[Step], list[Step]]:
         Step(title="Plan again: nothing left to do", args=("publish", "plan")),
         Step(title="Publish log", args=("publish", "log")),
         Step(title="Freshness of published datasets", args=("freshness",)),
+        Step(title="Monitor the published datasets (the first run is the baseline)", args=("monitor",),
+             expect=frozenset({1}), why=f"{WATCHED}'s newest open_date_time is months old: stale content, "
+                                        "although the portal was loaded a moment ago"),
+        Step(title=f"A broken nightly load: {PLANTED_LOSS} rows of {WATCHED} vanish from the portal",
+             event=plant_row_loss),
+        Step(title="Monitor again: the shrinkage is caught", args=("monitor", WATCHED), expect=frozenset({1}),
+             why="rows fell against the last run and against the source file"),
+        Step(title="The monitor history of the watched dataset", args=("monitor", WATCHED, "--history")),
+        Step(title=f"A liaison revises {EDITED}: 3 rows withdrawn, the description reworded",
+             event=revise_dataset),
+        Step(title="Publish again: only the change is sent", args=("publish", "apply", "--yes")),
+        Step(title="What changed, release by release (the changelog for data users)", args=("changes",)),
         Step(title="DCAT-US data.json for the public", args=("export", "datajson", "-o", str(out / "data.json"))),
         # The local portal is a staging portal: statuses and portal ids in the inventory belong to
         # the production portal (program.portal_domain), so the announcements are the program's own.
@@ -66,6 +86,52 @@ def steps(out: Path) -> tuple[list[Step], list[Step]]:
         Step(title="Build the public catalog site", args=("site", "build", "-o", str(out / "site"))),
     ]
     return offline, online
+
+
+def plant_row_loss(root: Path) -> str:
+    """Delete rows of the watched dataset on the local portal behind kcdata's back, as a failed load would."""
+    import requests
+    from sodapy import Socrata
+
+    from kcdata.config import portal_credentials
+    from kcdata.inventory import load_inventory
+    from kcdata.publish.client import connect
+    from kcdata.publish.observe import find_view
+
+    creds = portal_credentials()
+    assert creds.url and creds.username and creds.password
+    dataset = load_inventory(root).inventory.get(WATCHED)
+    client = connect(url=creds.url, username=creds.username, password=creds.password, app_token=None)
+    try:
+        view, _identity, _problems = find_view(client, dataset, production_domain=None)
+        assert view is not None, f"{WATCHED} is not on the local portal"
+        portal_id = str(view["id"])
+        keys = [row[dataset.row_identifier or ""] for row in client.fetch_all_rows(
+            portal_id, select=[dataset.row_identifier or ""])][:PLANTED_LOSS]
+    finally:
+        client.close()
+    soda = Socrata(client.domain, "kcdata-demo", username=creds.username, password=creds.password,
+                   session_adapter={"prefix": "http://", "adapter": requests.adapters.HTTPAdapter()})
+    try:
+        soda.upsert(portal_id, [{dataset.row_identifier: key, ":deleted": True} for key in keys])
+    finally:
+        soda.close()
+    return f"deleted {len(keys)} rows of {portal_id} directly on the portal"
+
+
+def revise_dataset(root: Path) -> str:
+    """Withdraw the last 3 rows of a sample file and reword the entry's description (a liaison's edit)."""
+    from kcdata.inventory import load_inventory
+    from kcdata.inventory.writer import update_dataset
+
+    dataset = load_inventory(root).inventory.get(EDITED)
+    assert dataset.data is not None and dataset.source is not None
+    data = root / dataset.data
+    lines = data.read_text(encoding="utf-8").splitlines(keepends=True)
+    data.write_text("".join(lines[:-3]), encoding="utf-8")
+    update_dataset(root=root, dataset_id=EDITED,
+                   set_fields={"description": dataset.description + " Figures for the latest months are provisional."})
+    return f"{dataset.data}: 3 rows removed; {dataset.source.file}: description reworded"
 
 
 def run(root: Path, args: tuple[str, ...]) -> int:
@@ -132,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     results: list[tuple[Step, int]] = []
 
     def do(step: Step) -> None:
+        if step.event is not None:
+            print(f"\n== {step.title}", flush=True)
+            print(f"(demo) {step.event(program)}", flush=True)
+            return
         print(f"\n== {step.title}\n$ kcdata {' '.join(step.args)}", flush=True)
         code = run(program, step.args)
         results.append((step, code))

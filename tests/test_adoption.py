@@ -40,10 +40,23 @@ def test_init_writes_ci_workflow_precommit_and_gitignore(cli, tmp_path: Path) ->
     assert hook_ids == shipped and precommit["repos"][0]["rev"] == f"v{__version__}"
 
 
-def test_repository_workflow_is_the_scaffold_template_on_the_local_action() -> None:
+@pytest.mark.parametrize("name", ["kcdata", "kcdata-monitor"])
+def test_repository_workflow_is_the_scaffold_template_on_the_local_action(name: str) -> None:
     """The repository's own CI runs exactly what `kcdata init` gives a city, through `uses: ./`."""
-    own = (REPO / ".github" / "workflows" / "kcdata.yml").read_text(encoding="utf-8")
-    assert own == workflow_text(action="./")
+    own = (REPO / ".github" / "workflows" / f"{name}.yml").read_text(encoding="utf-8")
+    assert own == workflow_text(action="./", name=name)
+
+
+def test_init_writes_the_scheduled_monitor_workflow(cli, tmp_path: Path) -> None:
+    files = _init(cli, tmp_path / "p")
+    assert ".github/workflows/kcdata-monitor.yml" in files
+    workflow = yaml.safe_load((tmp_path / "p" / ".github/workflows/kcdata-monitor.yml").read_text(encoding="utf-8"))
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
+    assert triggers["schedule"][0]["cron"] and "workflow_dispatch" in triggers
+    steps = workflow["jobs"]["monitor"]["steps"]
+    run = next(s for s in steps if s.get("uses") == f"{ACTION}@v{__version__}")
+    assert run["with"]["command"].startswith("monitor --notify github-issue")
+    assert workflow["permissions"]["issues"] == "write"
 
 
 @pytest.mark.parametrize("city", ["Kansas City: MO", "Lee's Summit #2", 'The "Big" Town', "Saint-Étienne"])

@@ -27,7 +27,18 @@ def test_demo_runs_the_whole_pipeline_and_leaves_the_repo_untouched(tmp_path, ca
     assert any(d["identifier"].endswith("water-main-breaks") or d.get("title") == "Water Main Breaks"
                for d in catalog["dataset"])
     log = [json.loads(line) for line in (program / ".kcdata" / "publish-log.jsonl").read_text().splitlines()]
-    assert len(log) == 1 and log[0]["result"] == "ok"
+    # Two publishes: the first creates every approved dataset; the second sends only the liaison's
+    # revision and restores the rows the planted faulty load deleted.
+    assert len(log) == 2 and all(entry["result"] == "ok" for entry in log)
+    second = {d["id"]: d for d in log[1]["datasets"] if d["action"] != "noop"}
+    assert second[demo.EDITED]["rows"] == {"create": 0, "update": 0, "delete": 3}
+    assert "description" in second[demo.EDITED]["metadata"]
+    assert second[demo.WATCHED]["rows"]["create"] == demo.PLANTED_LOSS
+    # The monitor caught the stale date column first, then the planted shrinkage.
+    history = [json.loads(line) for line in
+               (program / ".kcdata" / "monitor-history.jsonl").read_text().splitlines()]
+    assert [h["datasets"][demo.WATCHED]["alerts"] for h in history] == [
+        ["stale-content"], ["stale-content", "shrinkage", "group-mismatch"]]
     runs = {d["id"]: d for d in log[0]["datasets"]}
     # Every approved dataset (all clean) was created on the local portal with all its rows.
     approved = [d for d in _inventory(program) if d.status.value == "approved"]

@@ -287,6 +287,7 @@ def dataset_from_mapping(entry: Mapping[str, Any], *, department: str, source: S
         portal_id=_opt_str(entry.get("portal_id")),
         last_reviewed=_date(entry.get("last_reviewed"), "last_reviewed"),
         history=_history(entry.get("history")),
+        monitor=entry.get("monitor"),
         extra={k: v for k, v in entry.items() if k not in KNOWN_FIELDS},
         source=source,
     )

@@ -110,6 +110,7 @@ class Dataset:
     portal_id: str | None = None
     last_reviewed: dt.date | None = None
     history: tuple[HistoryRecord, ...] = ()
+    monitor: Mapping[str, Any] | None = None  # what `kcdata monitor` watches (checked by kcdata.monitor.config)
     extra: Mapping[str, Any] = field(default_factory=dict)  # optional fields beyond the contract
     source: SourceRef | None = None
 

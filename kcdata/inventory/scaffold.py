@@ -58,6 +58,9 @@ datasets:
     target_release: 2027-03-01     # agreed publication date (YYYY-MM-DD)
     portal_id: null                # the portal's four-by-four id (abcd-1234) once published
     last_reviewed: 2026-11-02      # when the liaison last checked this entry (YYYY-MM-DD)
+    monitor: {date_field: reported_date}   # optional, for `kcdata monitor`: the column whose newest value
+                                   # must be within the update frequency; also group_by (year or a column),
+                                   # append_only (true/false), shrink_threshold (0.05 = alert on a 5% drop)
     history:                       # review transitions, appended by kcdata: who, when, from, to, note
       - {who: Public Works Open Data Liaison, when: '2026-11-02T15:00:00Z', from: inventoried, to: proposed,
          note: Frequently requested by residents}
@@ -123,6 +126,7 @@ This folder is the city's open-data program, run with [kcdata]({repository}):
 - `data/samples/` — small sample data files
 - `kcdata.yaml` — program settings and goals
 - `.github/workflows/kcdata.yml` — CI: lint, validate and plan on pull requests; publish on merge
+- `.github/workflows/kcdata-monitor.yml` — a daily `kcdata monitor` that opens an issue per alerting dataset
 - `.pre-commit-config.yaml` — the same lint and validation before each commit (`pre-commit install`)
 
 Start with:
@@ -151,11 +155,15 @@ repos:
 """
 
 
-def workflow_text(*, action: str) -> str:
-    """The CI workflow ``kcdata init`` writes, running the kcdata GitHub Action named by ``action``."""
+WORKFLOWS = {"kcdata": "workflow-kcdata.yaml", "kcdata-monitor": "workflow-monitor.yaml"}
+
+
+def workflow_text(*, action: str, name: str = "kcdata") -> str:
+    """A workflow ``kcdata init`` writes (``kcdata``: CI on pull requests and merges; ``kcdata-monitor``: the
+    scheduled monitor), running the kcdata GitHub Action named by ``action``."""
     from importlib.resources import files
 
-    template = files("kcdata.inventory").joinpath("templates/workflow-kcdata.yaml").read_text(encoding="utf-8")
+    template = files("kcdata.inventory").joinpath(f"templates/{WORKFLOWS[name]}").read_text(encoding="utf-8")
     return template.replace("@KCDATA_ACTION@", action).replace("@KCDATA_VERSION@", __version__)
 
 
@@ -183,7 +191,8 @@ def scaffold_program(*, target: Path, force: bool = False, city: str = "Your Cit
         "README.md": README_FILE.format(city=city.strip(), repository=REPOSITORY),
         ".gitignore": GITIGNORE,
         ".pre-commit-config.yaml": PRE_COMMIT_CONFIG.format(repository=REPOSITORY, version=__version__),
-        ".github/workflows/kcdata.yml": workflow_text(action=f"{ACTION}@v{__version__}"),
+        **{f".github/workflows/{name}.yml": workflow_text(action=f"{ACTION}@v{__version__}", name=name)
+           for name in WORKFLOWS},
     }
     written = []
     for rel, text in files.items():

@@ -76,6 +76,8 @@ class PortalClient(Protocol):
     def fetch_all_rows(self, portal_id: str, *, select: Sequence[str] | None = None,
                        where: str | None = None) -> Iterator[dict[str, Any]]: ...
     def count_rows(self, portal_id: str) -> int: ...
+    def query(self, portal_id: str, *, select: str, where: str | None = None, group: str | None = None,
+              order: str | None = None, limit: int | None = None) -> list[dict[str, Any]]: ...
     def close(self) -> None: ...
 
 
@@ -254,6 +256,16 @@ class SodapyClient:
         first = rows[0]
         value = next(iter(first.values()), 0) if isinstance(first, Mapping) else 0
         return int(value or 0)
+
+    def query(self, portal_id: str, *, select: str, where: str | None = None, group: str | None = None,
+              order: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """One SoQL query (``$select``, ``$where``, ``$group``, ``$order``, ``$limit``): the rows it returns."""
+        _check_id(portal_id)
+        params: dict[str, Any] = {"select": select}
+        params.update({k: v for k, v in (("where", where), ("group", group), ("order", order), ("limit", limit))
+                       if v is not None})
+        rows, _ = self._call(f"query rows of {portal_id}", lambda: self._soda.get(portal_id, **params))
+        return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
 
     # -- writes ---------------------------------------------------------------------------------
     def create_view(self, *, name: str, columns: Sequence[Mapping[str, Any]], row_identifier: str,

@@ -15,6 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kcdata.config import portal_credentials
 from kcdata.errors import InputError, KcdataError, NotFoundError
@@ -139,13 +140,25 @@ def apply_plan_set(*, client: PortalClient, plan: PublishPlan, program: Program 
     outcome = _overall([r.result for r in results])
     duration = time.monotonic() - t0
     with phase("publish log", dataset="*"):
+        datasets = [{**to_jsonable(r), **_what_changed(p, r)} for p, r in zip(plan.datasets, results, strict=True)]
         record = publog.make_record(root=program.root, portal=client.domain, started=started_at,
-                                    duration_s=duration, result=outcome, datasets=[to_jsonable(r) for r in results])
+                                    duration_s=duration, result=outcome, datasets=datasets)
         path = publog.append(program.root, record)
     if any(r.recorded for r in results):
         program.reload()  # the inventory changed on disk
     return ApplyResult(portal=client.domain, datasets=tuple(results), duration_s=round(duration, 3),
                        result=outcome, log_path=str(path))
+
+
+def _what_changed(plan: DatasetPlan, result: DatasetResult) -> dict[str, Any]:
+    """For the data users' changelog: the columns and metadata fields an applied plan changed."""
+    if result.result != "ok" or plan.action == "noop":
+        return {}
+    if plan.action == "create":  # every column and field is new: the changelog says "first release"
+        return {"title": plan.title}
+    columns = {k: list(v) for k, v in (("added", plan.columns.added), ("removed", plan.columns.removed),
+                                       ("retyped", plan.columns.retyped)) if v}
+    return {"columns": columns, "metadata": [m.field for m in plan.metadata_changes], "title": plan.title}
 
 
 def _overall(results: list[str]) -> str:

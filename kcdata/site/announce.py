@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kcdata.changelog import Change
 from kcdata.inventory.model import Dataset, Inventory, Status
 from kcdata.site.settings import SiteSettings
 
@@ -182,8 +183,10 @@ def _iso(when: dt.datetime) -> str:
 
 
 def atom_feed(*, result: AnnounceResult, settings: SiteSettings, now: dt.datetime,
-              self_href: str = "feed.xml", site_href: str | None = "index.html") -> bytes:
-    """The announcements as an Atom 1.0 (RFC 4287) feed document, UTF-8 encoded.
+              self_href: str = "feed.xml", site_href: str | None = "index.html",
+              changes: Sequence[Change] = ()) -> bytes:
+    """The announcements, and an entry per release that changed a dataset (``changes``, from the changelog),
+    as an Atom 1.0 (RFC 4287) feed document, UTF-8 encoded.
 
     ``self_href``/``site_href`` are made absolute with ``site.base_url`` when it is set; Atom
     allows relative references (resolved against the feed's own address) otherwise. ``site_href=None``
@@ -204,7 +207,7 @@ def atom_feed(*, result: AnnounceResult, settings: SiteSettings, now: dt.datetim
     el(feed, "id", f"tag:{authority},2014:kcdata/releases")
     el(feed, "title", f"{settings.city}: new and updated open data")
     el(feed, "subtitle", f"Datasets {settings.publisher} released on its open data portal.")
-    updated = max((a.at for a in result.announcements), default=now)
+    updated = max([a.at for a in result.announcements] + [c.when for c in changes], default=now)
     el(feed, "updated", _iso(updated))
     el(feed, "link", rel="self", type="application/atom+xml", href=base + self_href)
     if site_href is not None:
@@ -223,6 +226,18 @@ def atom_feed(*, result: AnnounceResult, settings: SiteSettings, now: dt.datetim
         el(entry, "link", rel="alternate", type="text/html", href=a.portal_url)
         el(entry, "category", term=a.kind.value)
         el(entry, "summary", f"{a.department}. {a.summary}", type="text")
+    for c in changes:
+        entry = el(feed, "entry")
+        stamp = c.when.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        el(entry, "id", tag_uri(authority=authority, when=c.when.date(),
+                                specific=f"dataset/{c.dataset}/change/{stamp}"))
+        el(entry, "title", f"Changed: {c.title or c.dataset}")
+        el(entry, "updated", _iso(c.when))
+        # Atom needs an alternate link on an entry without content: the portal page, else the changes page.
+        url = settings.portal_url(c.portal_id) or base + "changes.html"
+        el(entry, "link", rel="alternate", type="text/html", href=url)
+        el(entry, "category", term="changed")
+        el(entry, "summary", c.summary, type="text")
     ET.indent(feed)
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kcdata.changelog import by_dataset, read_changes
 from kcdata.errors import FindingsError, InputError
 from kcdata.fileio import replace_dir_atomically
 from kcdata.inventory.model import Status
@@ -128,6 +129,9 @@ def build_site(*, out_dir: Path, program: Program | None = None, root: Path | No
     if site.portal_domain is None:
         warnings.append("no portal links: set program.portal_domain in kcdata.yaml")
 
+    # The changelog of the portal residents use (program.portal_domain); every portal's when none is set.
+    changes = read_changes(root, portal=site.portal_domain)
+    changes_by_dataset = by_dataset(changes)
     feed = announcements(inventory=inventory, settings=site, since=dt.date.min)
     feed = type(feed)(since=feed.since, announcements=feed.announcements[: site.feed_entries], skipped=feed.skipped)
     env = _environment()
@@ -168,10 +172,15 @@ def build_site(*, out_dir: Path, program: Program | None = None, root: Path | No
             catalog_json=Markup(_json_for_script(catalog))))  # noqa: S704 - escaped by _json_for_script
         tpl = env.get_template("dataset.html")
         for v in views:
-            write(v.href, tpl.render(**common, base="../", page="dataset", v=v))
+            write(v.href, tpl.render(**common, base="../", page="dataset", v=v,
+                                     changes=changes_by_dataset.get(v.ds.id, [])))
+        titles = {v.ds.id: (v.ds.title, v.href) for v in views}
+        write("changes.html", env.get_template("changes.html").render(
+            **common, base="", page="changes", changes=changes, titles=titles))
         write("program.html", _render_program(env, common, views, goals, problems, priorities is not None, today,
                                               policy))
-        write("feed.xml", atom_feed(result=feed, settings=site, now=now))
+        write("feed.xml", atom_feed(result=feed, settings=site, now=now,
+                                    changes=[c for c in changes if c.action != "create"][: site.feed_entries]))
         write(MARKER, f"built by kcdata at {now.isoformat()}\n")
         replace_dir_atomically(staging, out_dir)
     except BaseException:
