@@ -313,7 +313,9 @@ def check_entry(entry: Any, *, prefix: str, ctx: _Context) -> list[_Finding]:
         out += _schema_findings(_validator("dataset"), doc, prefix)
     for name in DATE_FIELDS:
         v = entry.get(name)
-        if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+        # a valid quoted date ("2026-09-04") is the same as an unquoted one; only an impossible
+        # calendar date of the right shape (2026-02-30, which YAML leaves as text) is a finding
+        if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) and not _is_date(v):
             out.append(_Finding(keypath=f"{prefix}.{name}", message=f"'{v}' is not a valid calendar date",
                                 code="bad-date"))
     goals = entry.get("kcstat_goals")
@@ -323,6 +325,14 @@ def check_entry(entry: Any, *, prefix: str, ctx: _Context) -> list[_Finding]:
         out += _check_history(history, entry.get("status"), prefix)
     out += _check_files(entry, prefix, ctx)
     return out
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_goals(goals: list[Any], prefix: str, ctx: _Context) -> list[_Finding]:
