@@ -50,24 +50,34 @@ def import_cmd(app: App, file: Path | None, portal_url: str | None, map_file: Pa
         raise click.UsageError("give either FILE or --from-portal URL")
     mapping = load_map(map_file) if map_file is not None else ImportMap()
     root = app.root
+    pending: dict[str, dict[str, Any]] = {}
     if file is not None:
         sheet = read_sheet(file, mapping)
         records, ignored = sheet.records, sheet.ignored_columns
         source = str(file)
     else:
-        from kcdata.inventory.portal_import import portal_records
+        from kcdata.inventory.portal_import import portal_catalog
 
         assert portal_url is not None
-        records = portal_records(url=portal_url, root=root, mapping=mapping, department_field=department_field,
-                                 write_schemas=not dry_run, on_page=lambda n, total: app.info(
-                                     f"catalog: {n} of {total} datasets read"))
-        ignored, source = (), portal_url
+        catalog = portal_catalog(url=portal_url, root=root, mapping=mapping, department_field=department_field,
+                                 on_page=lambda n, total: app.info(f"catalog: {n} of {total} datasets read"))
+        records, ignored, source = catalog.records, (), portal_url
+        # a schema is written only for a new dataset whose schema file is not there yet
+        pending = {f"schemas/{i}.schema.json": s for i, s in catalog.schemas.items()
+                   if not (root / "schemas" / f"{i}.schema.json").exists()}
     for name in ignored:
         app.warn(f"column {name!r} is not an inventory field and is not imported (map it with --map)")
-    report = plan_import(root=root, records=records, mapping=mapping, update=update, ignored_columns=ignored)
+    report = plan_import(root=root, records=records, mapping=mapping, update=update, ignored_columns=ignored,
+                         pending=frozenset(pending))
+    schemas_written: list[str] = []
     if not dry_run:
+        from kcdata.inventory.importer import write_pending
+
+        schemas_written = write_pending(root=root, report=report, pending=pending)
         report = apply_import(root=root, plan=report)
-    data: dict[str, Any] = {"source": source, "dry_run": dry_run, **report_json(report)}
+        schemas_written = write_pending(root=root, report=report, pending=pending, cleanup=schemas_written)
+    data: dict[str, Any] = {"source": source, "dry_run": dry_run, **report_json(report),
+                            "schemas_written": schemas_written}
     exit_code = 0 if report.ok else 1
 
     def render() -> None:

@@ -30,6 +30,9 @@ ENTRY_ORDER = ("id", "title", "description", "keywords", "theme", "contact", "ac
                "schema", "row_identifier", "kcstat_goals", "value", "requests", "status", "target_release",
                "portal_id", "last_reviewed")
 MODEL_DEFAULTS = {"classification": "public"}
+# Fields a portal import proposes for a new entry but never changes on an existing one: the city's
+# own data path, schema (perhaps refined by hand) and review status win.
+SOFT = frozenset({"data", "schema", "status"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -165,6 +168,8 @@ def build_entry(record: Record, mapping: ImportMap) -> tuple[dict[str, Any], str
     for key, value in record.extra.items():
         if key != "department" and key not in entry:
             entry[key] = value
+            if key in SOFT:
+                defaulted.add(key)
     if "id" not in entry and entry.get("title"):
         entry["id"] = slugify(str(entry["title"]))
     ordered = {k: entry[k] for k in ENTRY_ORDER if k in entry}
@@ -194,8 +199,11 @@ def _lint_problems(entry: Mapping[str, Any], *, root: Path, department: str | No
 
 
 def plan_import(*, root: Path, records: Iterable[Record], mapping: ImportMap | None = None,
-                update: bool = False, ignored_columns: tuple[str, ...] = ()) -> ImportReport:
-    """Decide what each record does, without writing anything."""
+                update: bool = False, ignored_columns: tuple[str, ...] = (),
+                pending: frozenset[str] = frozenset()) -> ImportReport:
+    """Decide what each record does, without writing anything.
+
+    ``pending``: files the caller writes before applying (a portal import's schemas), not yet there."""
     mapping = mapping or ImportMap()
     existing = existing_entries(root)
     seen: dict[str, str] = {}
@@ -215,7 +223,9 @@ def plan_import(*, root: Path, records: Iterable[Record], mapping: ImportMap | N
             continue
         assert isinstance(dataset_id, str)
         if dataset_id not in existing:
-            problems = _lint_problems(entry, root=root, department=department, record=record, existing=False)
+            problems = [p for p in _lint_problems(entry, root=root, department=department, record=record,
+                                                  existing=False)
+                        if not (p.code == "missing-file" and p.field == "schema" and entry.get("schema") in pending)]
             outcomes.append(Outcome(**base, action="refused" if problems else "add", problems=tuple(problems)))
             continue
         kept = {k: v for k, v in entry.items() if k not in defaulted}
@@ -288,6 +298,30 @@ def apply_import(*, root: Path, plan: ImportReport,
         if on_progress is not None:
             on_progress(i, total)
     return ImportReport(outcomes=tuple(done), written=True, ignored_columns=plan.ignored_columns)
+
+
+def write_pending(*, root: Path, report: ImportReport, pending: Mapping[str, Mapping[str, Any]],
+                  cleanup: list[str] | None = None) -> list[str]:
+    """Write the pending files (schemas) of the records to be added, before the entries are written.
+
+    Called again with ``cleanup`` (what the first call wrote) after applying: the files of records
+    the writer then refused are removed, so nothing is left that no entry points to."""
+    import json
+
+    from kcdata.fileio import atomic_write_text
+
+    wanted = {o.entry.get("schema") for o in report.outcomes if o.action == "add"}
+    if cleanup is not None:
+        for rel in cleanup:
+            if rel not in wanted:
+                (Path(root) / rel).unlink(missing_ok=True)
+        return [rel for rel in cleanup if rel in wanted]
+    written = []
+    for rel, doc in pending.items():
+        if rel in wanted:
+            atomic_write_text(Path(root) / rel, json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+            written.append(rel)
+    return sorted(written)
 
 
 def report_json(report: ImportReport) -> dict[str, Any]:
