@@ -93,6 +93,8 @@ def build_site(*, root: Path, out_dir: Path, strict: bool = False, now: dt.datet
     """
     from markupsafe import Markup
 
+    from kcdata.dictionary.render import site_fragment
+
     root = Path(root).resolve()
     out_dir = Path(out_dir).resolve()
     now = now or dt.datetime.now(dt.UTC)
@@ -170,7 +172,9 @@ def build_site(*, root: Path, out_dir: Path, strict: bool = False, now: dt.datet
             catalog_json=Markup(_json_for_script(catalog))))  # noqa: S704 - escaped by _json_for_script
         tpl = env.get_template("dataset.html")
         for v in views:
-            write(v.href, tpl.render(**common, base="../", page="dataset", v=v))
+            fragment = site_fragment(root=root, dataset=v.ds, department_name=v.department_name)
+            write(v.href, tpl.render(**common, base="../", page="dataset", v=v,
+                                     dictionary=Markup(fragment) if fragment else None))  # noqa: S704 - escaped
         write("program.html", _render_program(env, common, views, goals, problems, priorities is not None, today,
                                               policy))
         write("feed.xml", atom_feed(result=feed, settings=site, now=now))
