@@ -63,8 +63,10 @@ def dictionary_for(*, root: Path, dataset_id: str) -> DataDictionary:
 
 
 def build_dictionary(*, root: Path, dataset: Any, department_name: str | None = None,
-                     sample_rows: int = SAMPLE_ROWS) -> DataDictionary:
-    """The dictionary of ``dataset`` (an inventory :class:`~kcdata.inventory.model.Dataset`)."""
+                     sample_rows: int = SAMPLE_ROWS, with_data: bool = True) -> DataDictionary:
+    """The dictionary of ``dataset`` (an inventory :class:`~kcdata.inventory.model.Dataset`).
+
+    ``with_data=False`` leaves out what the data file says (examples, missing counts)."""
     from kcdata.validate.schema import load_schema
 
     if not dataset.schema:
@@ -81,9 +83,9 @@ def build_dictionary(*, root: Path, dataset: Any, department_name: str | None = 
     row_id = dataset.row_identifier or (primary_key[0] if len(primary_key) == 1 else None)
     missing_values = tuple(str(v) for v in desc.get("missingValues", [""]))
     fields_raw = [f for f in desc.get("fields", []) if isinstance(f, dict)]
-    note = _why_no_examples(dataset)
+    note = _why_no_examples(dataset) if with_data else None
     sample = None
-    if note is None:
+    if note is None and with_data:
         sample = _sample(Path(root), dataset.data, [str(f.get("name")) for f in fields_raw], missing_values,
                          sample_rows, dialect=loaded.dialect)
         if sample is None:

@@ -13,8 +13,9 @@ COLUMNS = ("Field", "Title", "Type", "Description", "Constraints", "Examples", "
 
 
 def _about(d: DataDictionary) -> list[tuple[str, str]]:
-    rows = [("Dataset", f"{d.title} ({d.dataset_id})"), ("Department", d.department_name),
-            ("Description", d.description)]
+    rows = [("Dataset", f"{d.title} ({d.dataset_id})"), ("Department", d.department_name)]
+    if d.description:
+        rows.append(("Description", d.description))
     for label, value in (("Contact", d.contact), ("License", d.license), ("Update frequency", d.accrual_periodicity),
                          ("Row identifier", d.row_identifier), ("Table Schema", d.schema_path)):
         if value:
