@@ -183,12 +183,13 @@ def _problem(code: str, message: str, cell: Cell | None, name: str | None, *, ro
 
 
 def _lint_problems(entry: Mapping[str, Any], *, root: Path, department: str | None, record: Record,
-                   existing: bool) -> list[ImportProblem]:
+                   settings: Mapping[str, Any] | None) -> list[ImportProblem]:
     from kcdata.inventory.lint import lint_entry
 
     out = []
-    for p in lint_entry(entry, root=root, department_id=department):
-        if p.severity.value != "error" or (existing and p.code == "duplicate-id"):
+    # duplicates are checked by plan_import (against the inventory read once, and within the file)
+    for p in lint_entry(entry, root=root, department_id=department, settings=settings, check_duplicate=False):
+        if p.severity.value != "error":
             continue
         top = p.keypath.split(".", 1)[0].split("[", 1)[0]
         name = {"contact": f"contact_{p.keypath.split('.', 1)[1]}" if "." in p.keypath else "contact_name"}.get(
@@ -206,6 +207,7 @@ def plan_import(*, root: Path, records: Iterable[Record], mapping: ImportMap | N
     ``pending``: files the caller writes before applying (a portal import's schemas), not yet there."""
     mapping = mapping or ImportMap()
     existing = existing_entries(root)
+    settings = _settings(root)
     seen: dict[str, str] = {}
     outcomes = []
     for record in records:
@@ -224,17 +226,28 @@ def plan_import(*, root: Path, records: Iterable[Record], mapping: ImportMap | N
         assert isinstance(dataset_id, str)
         if dataset_id not in existing:
             problems = [p for p in _lint_problems(entry, root=root, department=department, record=record,
-                                                  existing=False)
+                                                  settings=settings)
                         if not (p.code == "missing-file" and p.field == "schema" and entry.get("schema") in pending)]
             outcomes.append(Outcome(**base, action="refused" if problems else "add", problems=tuple(problems)))
             continue
         kept = {k: v for k, v in entry.items() if k not in defaulted}
-        outcomes.append(_plan_update(base, kept, existing[dataset_id], root=root, record=record, update=update))
+        outcomes.append(_plan_update(base, kept, existing[dataset_id], root=root, record=record, update=update,
+                                     settings=settings))
     return ImportReport(outcomes=tuple(outcomes), written=False, ignored_columns=ignored_columns)
 
 
+def _settings(root: Path) -> Mapping[str, Any] | None:
+    from kcdata.config import load_settings
+    from kcdata.errors import InputError
+
+    try:
+        return load_settings(root)
+    except InputError:
+        return None  # lint_entry then reads (and reports) them itself
+
+
 def _plan_update(base: dict[str, Any], entry: dict[str, Any], current: tuple[str, dict[str, Any]], *,
-                 root: Path, record: Record, update: bool) -> Outcome:
+                 root: Path, record: Record, update: bool, settings: Mapping[str, Any] | None) -> Outcome:
     current_dep, raw = current
     new_dep = base["department"] if record.cells.get("department") is not None else None
     base = {**base, "department": current_dep}
@@ -267,7 +280,7 @@ def _plan_update(base: dict[str, Any], entry: dict[str, Any], current: tuple[str
     merged = {**raw, **{c.field: entry[c.field] for c in changes}}
     if "contact" in merged and "contact" in entry and isinstance(raw.get("contact"), dict):
         merged["contact"] = {**raw["contact"], **entry["contact"]}
-    problems = _lint_problems(merged, root=root, department=current_dep, record=record, existing=True)
+    problems = _lint_problems(merged, root=root, department=current_dep, record=record, settings=settings)
     return Outcome(**base, action="refused" if problems else "update", changes=tuple(changes),
                    problems=tuple(problems))
 

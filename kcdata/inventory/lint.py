@@ -625,14 +625,16 @@ def _cross_file(results: Sequence[_FileResult], root: Path) -> list[Problem]:
     return out
 
 
-def lint_entry(entry: Mapping[str, Any], *, root: Path, department_id: str | None = None) -> tuple[Problem, ...]:
+def lint_entry(entry: Mapping[str, Any], *, root: Path, department_id: str | None = None,
+               settings: Mapping[str, Any] | None = None, check_duplicate: bool = True) -> tuple[Problem, ...]:
     """Check one new entry (for ``inventory add``): every per-entry rule plus a city-wide duplicate id.
 
-    Keypaths are relative to the entry (``license``); ``file`` is ``<entry>``.
+    Keypaths are relative to the entry (``license``); ``file`` is ``<entry>``. A caller checking many
+    entries (``inventory import``) passes ``settings`` read once and checks duplicates itself.
     """
     root = Path(root).resolve()
     try:
-        goals = goal_ids(load_settings(root))
+        goals = goal_ids(settings if settings is not None else load_settings(root))
     except InputError:
         goals = None
     ctx = _Context(root=root, goals=goals)
@@ -640,7 +642,7 @@ def lint_entry(entry: Mapping[str, Any], *, root: Path, department_id: str | Non
     problems = [Problem(file="<entry>", line=None, col=None, keypath=f.keypath.lstrip("."), message=f.message,
                         code=f.code, severity=f.severity) for f in findings]
     dataset_id = entry.get("id")
-    if isinstance(dataset_id, str) and (root / INVENTORY_DIR).is_dir():
+    if check_duplicate and isinstance(dataset_id, str) and (root / INVENTORY_DIR).is_dir():
         where = _existing_id(root, dataset_id)
         if where:
             problems.append(Problem(file="<entry>", line=None, col=None, keypath="id", code="duplicate-id",
