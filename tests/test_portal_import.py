@@ -222,3 +222,22 @@ def test_local_portal_round_trip(tmp_path, own_portal):
     # a second import finds nothing new
     again = run_cli(["--root", str(dest), "inventory", "import", "--from-portal", own_portal.url, "--json"], env=env)
     assert again.exit_code == 0 and again.json()["data"]["counts"]["unchanged"] == 2
+
+
+def test_catalog_500_exits_4(tmp_path):
+    root = empty_program(tmp_path / "p")
+
+    class Broken(Replay):
+        def do_GET(self) -> None:
+            self._send(500, {"error": True})
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Broken)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        r = run_cli(["--root", str(root), "inventory", "import", "--from-portal", url, "--dry-run", "--json"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert r.exit_code == 4 and "/api/catalog/v1" in r.json()["errors"][0]["message"]

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import FIXTURES, REPO
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kcdata.validate.api import validate_table
 from kcdata.validate.infer import infer_schema, to_yaml
@@ -114,3 +116,13 @@ def test_bad_input_exits_3(cli, tmp_path, content, needle):
     r = cli(["schema", "infer", str(path), "--json"])
     assert r.exit_code == 3, r.stdout + r.stderr
     assert needle in r.json()["errors"][0]["message"]
+
+
+@given(st.lists(st.text(alphabet="AZaz09-_ ./()+", min_size=1, max_size=12), min_size=1, max_size=5))
+def test_a_shape_pattern_matches_every_value_it_came_from(values):
+    import re
+
+    from kcdata.validate.infer import _shape
+
+    for v in values:
+        assert re.fullmatch(_shape(v), v)
