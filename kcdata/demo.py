@@ -58,6 +58,7 @@ def steps(out: Path) -> tuple[list[Step], list[Step]]:
         Step(title="Sunlight policy scorecard", args=("policy", "check"), expect=frozenset({0, 1}),
              why="the sample program has real findings (overdue releases, stale reviews)"),
         Step(title="KCStat goal coverage", args=("goals",), expect=frozenset({0, 1})),
+        *adoption_steps(out / "program", out),
     ]
     online = [
         Step(title="Plan the release to the local portal", args=("publish", "plan"), expect=frozenset({1}),
@@ -132,6 +133,26 @@ def revise_dataset(root: Path) -> str:
     update_dataset(root=root, dataset_id=EDITED,
                    set_fields={"description": dataset.description + " Figures for the latest months are provisional."})
     return f"{dataset.data}: 3 rows removed; {dataset.source.file}: description reworded"
+
+
+def adoption_steps(program: Path, out: Path) -> list[Step]:
+    """Day one in another city: its own inventory workbook imported through a mapping file, a schema
+    inferred for a data file, a data dictionary."""
+    sheet = str(program / "data" / "adoption" / "city-inventory.csv")
+    mapping = str(program / "data" / "adoption" / "city-inventory-map.yaml")
+    refused = "one row is refused on purpose (data/adoption/README.md): the map does not translate 'Sometimes'"
+    return [
+        Step(title="Import an office's own inventory spreadsheet through a mapping file (dry run)",
+             args=("inventory", "import", sheet, "--map", mapping, "--dry-run"), expect=frozenset({1}),
+             why=refused + "; one dataset is already in the inventory and differs (needs --update)"),
+        Step(title="Import it, updating the dataset already in the inventory field by field",
+             args=("inventory", "import", sheet, "--map", mapping, "--update"), expect=frozenset({1}), why=refused),
+        Step(title="What the import wrote lints clean", args=("inventory", "lint")),
+        Step(title="Infer a Table Schema for a data file (review the # review: notes)",
+             args=("schema", "infer", str(program / "data" / "samples" / "building-permits.csv"), "-o",
+                   str(out / "building-permits.schema.yaml"))),
+        Step(title="A dataset's data dictionary", args=("dictionary", "water-main-breaks")),
+    ]
 
 
 def run(root: Path, args: tuple[str, ...]) -> int:

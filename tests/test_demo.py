@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import REPO
@@ -15,7 +16,12 @@ def test_demo_runs_the_whole_pipeline_and_leaves_the_repo_untouched(tmp_path, ca
     before = {p: p.read_bytes() for p in (REPO / "inventory").glob("*.yaml")}
     assert demo.main(["--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "steps ended as expected" in out and "unexpected:" not in out
+    assert re.search(r"\b(\d+) of \1 steps ended as expected", out) and "unexpected:" not in out
+    # day one in another city: the office's spreadsheet was imported through its mapping file
+    imported = {d.id: d for d in _inventory(tmp_path / "program")}
+    assert imported["park-shelter-reservations"].accrual_periodicity == "R/P1W"
+    assert "library-room-bookings" not in imported  # refused on purpose (data/adoption/README.md)
+    assert (tmp_path / "building-permits.schema.yaml").exists()
     # The committed inventory is never changed; the copy is.
     assert {p: p.read_bytes() for p in (REPO / "inventory").glob("*.yaml")} == before
     program = tmp_path / "program"

@@ -335,3 +335,12 @@ def add_cmd(app: App, department: str | None, from_file: Path | None, yes: bool,
         app.out.print(f"added {entry['id']} to {rel}")
 
     app.finish(data=data, render=render)
+
+
+def _register_import() -> None:
+    from kcdata.cli.inventory_import import import_cmd
+
+    command.add_command(import_cmd)
+
+
+_register_import()

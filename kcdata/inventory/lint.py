@@ -8,6 +8,7 @@ Large inventories are linted by one worker process per CPU core, a file at a tim
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import os
 import re
@@ -140,7 +141,9 @@ def check_entry(entry: Any, *, prefix: str, ctx: _Context) -> list[_Finding]:
         out += _schema_findings(_validator("dataset"), doc, prefix)
     for name in DATE_FIELDS:
         v = entry.get(name)
-        if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+        # a valid quoted date ("2026-09-04") is the same as an unquoted one; only an impossible
+        # calendar date of the right shape (2026-02-30, which YAML leaves as text) is a finding
+        if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) and not _is_date(v):
             out.append(_Finding(keypath=f"{prefix}.{name}", message=f"'{v}' is not a valid calendar date",
                                 code="bad-date"))
     goals = entry.get("kcstat_goals")
@@ -150,6 +153,14 @@ def check_entry(entry: Any, *, prefix: str, ctx: _Context) -> list[_Finding]:
         out += _check_history(history, entry.get("status"), prefix)
     out += _check_files(entry, prefix, ctx)
     return out
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_goals(goals: list[Any], prefix: str, ctx: _Context) -> list[_Finding]:
@@ -438,14 +449,16 @@ def _cross_file(results: Sequence[_FileResult], root: Path) -> list[Problem]:
     return out
 
 
-def lint_entry(entry: Mapping[str, Any], *, root: Path, department_id: str | None = None) -> tuple[Problem, ...]:
+def lint_entry(entry: Mapping[str, Any], *, root: Path, department_id: str | None = None,
+               settings: Mapping[str, Any] | None = None, check_duplicate: bool = True) -> tuple[Problem, ...]:
     """Check one new entry (for ``inventory add``): every per-entry rule plus a city-wide duplicate id.
 
-    Keypaths are relative to the entry (``license``); ``file`` is ``<entry>``.
+    Keypaths are relative to the entry (``license``); ``file`` is ``<entry>``. A caller checking many
+    entries (``inventory import``) passes ``settings`` read once and checks duplicates itself.
     """
     root = Path(root).resolve()
     try:
-        goals = goal_ids(load_settings(root))
+        goals = goal_ids(settings if settings is not None else load_settings(root))
     except InputError:
         goals = None
     ctx = _Context(root=root, goals=goals)
@@ -453,7 +466,7 @@ def lint_entry(entry: Mapping[str, Any], *, root: Path, department_id: str | Non
     problems = [Problem(file="<entry>", line=None, col=None, keypath=f.keypath.lstrip("."), message=f.message,
                         code=f.code, severity=f.severity) for f in findings]
     dataset_id = entry.get("id")
-    if isinstance(dataset_id, str) and (root / INVENTORY_DIR).is_dir():
+    if check_duplicate and isinstance(dataset_id, str) and (root / INVENTORY_DIR).is_dir():
         where = _existing_id(root, dataset_id)
         if where:
             problems.append(Problem(file="<entry>", line=None, col=None, keypath="id", code="duplicate-id",

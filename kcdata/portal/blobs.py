@@ -60,6 +60,17 @@ def create(ctx: Context) -> Reply:
     return json_reply(ctx.portal.store.create_view(build))
 
 
+def upload_asset(ctx: Context) -> Reply:
+    """``POST /api/assets``: store a file to attach to a dataset (its ``metadata.attachments`` then name
+    the answer's ``id`` as ``assetId``); answers ``{"id", "nameForOutput"}``."""
+    from kcdata.portal.http import json_reply
+
+    filename, mime, data = _first_file(ctx)
+    asset_id = str(uuid.uuid4())
+    ctx.portal.store.put_blob(asset_id, filename=filename, mime=mime, data=data)
+    return json_reply({"id": asset_id, "nameForOutput": filename})
+
+
 def replace(ctx: Context, view_id: str) -> Reply:
     """``POST /api/views/{id}.txt?method=replaceBlob``: new file content; answers text/plain JSON."""
     from kcdata.portal.http import Reply

@@ -378,6 +378,10 @@ class PortalServer:
             if method != "POST":
                 raise _not_allowed(method)
             return blobs.create(ctx)
+        if segments == ["api", "assets"]:
+            if method != "POST":
+                raise _not_allowed(method)
+            return blobs.upload_asset(ctx)
         if segments[:2] == ["api", "assets"] and len(segments) == 3:
             if method != "GET":
                 raise _not_allowed(method)

@@ -237,6 +237,10 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, set
                 # Our own metadata update's answer is the view's metadata now (rows do not touch it),
                 # so the pointer is merged into it without reading the view again.
                 client.update_metadata(portal_id, fields={}, metadata={manifest.META_KEY: ptr}, current=own)
+        if desired.dictionary is not None and (plan.action is Action.CREATE or any(
+                c.field == "dictionary" for c in plan.metadata_changes)):
+            with timed("data dictionary"):
+                _attach_dictionary(client, portal_id, desired)
     except KcdataError as exc:
         return done("failed", exc.message)
     return done("noop" if plan.action is Action.NOOP else "ok")
@@ -272,3 +276,19 @@ def _column_edits(mapping: TableMapping, view: Mapping[str, Any]) -> list[dict[s
             item["dataTypeName"] = c.data_type
         out.append(item)
     return out
+
+
+def _attach_dictionary(client: PortalClient, portal_id: str, desired: Desired) -> None:
+    """Upload the data dictionary and make it the view's "Data dictionary" attachment (replacing the
+    previous one, keeping other attachments); its digest in the metadata says it is current."""
+    from kcdata.publish.metadata import DICTIONARY_KEY, DICTIONARY_NAME
+
+    assert desired.dictionary is not None
+    filename = f"{desired.id}-data-dictionary.md"
+    asset = client.upload_attachment(filename=filename, data=desired.dictionary, mime="text/markdown")
+    view = client.get_view(portal_id) or {}
+    attachments = [a for a in (view.get("metadata") or {}).get("attachments") or []
+                   if not (isinstance(a, Mapping) and a.get("name") == DICTIONARY_NAME)]
+    attachments.append({"assetId": asset, "filename": filename, "name": DICTIONARY_NAME})
+    client.update_metadata(portal_id, fields={}, current=view, metadata={
+        "attachments": attachments, DICTIONARY_KEY: {"digest": desired.metadata.get("dictionary")}})

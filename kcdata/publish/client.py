@@ -70,6 +70,7 @@ class PortalClient(Protocol):
                         metadata: Mapping[str, Any] | None = None,
                         current: Mapping[str, Any] | None = None) -> dict[str, Any]: ...
     def publish_view(self, portal_id: str) -> None: ...
+    def upload_attachment(self, *, filename: str, data: bytes, mime: str) -> str: ...
     def set_permission(self, portal_id: str, *, public: bool) -> None: ...
     def upsert(self, portal_id: str, rows: Sequence[Mapping[str, Any]]) -> UpsertReport: ...
     def replace(self, portal_id: str, rows: Sequence[Mapping[str, Any]]) -> UpsertReport: ...
@@ -359,6 +360,15 @@ class SodapyClient:
         view, _ = self._call(f"update metadata of {portal_id}",
                              lambda: self._soda.update_metadata(portal_id, payload), write=True)
         return view if isinstance(view, dict) else {}
+
+    def upload_attachment(self, *, filename: str, data: bytes, mime: str) -> str:
+        """Store a file to attach to a dataset (``POST /api/assets``); returns its asset id."""
+        answer, _ = self._call(f"upload {filename}", lambda: self._soda._perform_request(
+            "post", "/api/assets", files={"file": (filename, data, mime)}), write=True)
+        asset = answer.get("id") if isinstance(answer, dict) else None
+        if not isinstance(asset, str) or not asset:
+            raise PortalError(f"{self.domain}: upload {filename}: the portal returned no asset id")
+        return asset
 
     def publish_view(self, portal_id: str) -> None:
         _check_id(portal_id)

@@ -15,6 +15,8 @@ update_frequency    ``metadata.custom_fields.Update."Update Frequency"``
 inventory_id        ``metadata.custom_fields.Inventory."Inventory ID"`` (identity on the portal)
 department          ``metadata.custom_fields.Inventory.Department``
 contact_email       ``metadata.custom_fields.Inventory."Contact Email"``
+dictionary          ``metadata.kcdata_dictionary.digest``: the data dictionary attached to the view
+                    (``metadata.attachments``, name "Data dictionary"); changed -> uploaded again
 ==================  ========================================================================
 """
 
@@ -41,7 +43,9 @@ LICENSES = {  # license URL → Socrata licenseId and display name
 }
 
 FIELDS = ("title", "description", "category", "tags", "license", "attribution", "update_frequency",
-          "inventory_id", "department", "contact_email")
+          "inventory_id", "department", "contact_email", "dictionary")
+DICTIONARY_KEY = "kcdata_dictionary"
+DICTIONARY_NAME = "Data dictionary"
 
 
 def update_frequency(accrual_periodicity: str | None) -> str | None:
@@ -88,7 +92,14 @@ def current_metadata(view: Mapping[str, Any]) -> dict[str, Any]:
         "inventory_id": _custom(view, INVENTORY_SECTION, INVENTORY_ID_FIELD),
         "department": _custom(view, INVENTORY_SECTION, DEPARTMENT_FIELD),
         "contact_email": _custom(view, INVENTORY_SECTION, "Contact Email"),
+        "dictionary": _dictionary_digest(view),
     }
+
+
+def _dictionary_digest(view: Mapping[str, Any]) -> str | None:
+    meta = view.get("metadata")
+    found = meta.get(DICTIONARY_KEY) if isinstance(meta, Mapping) else None
+    return found.get("digest") if isinstance(found, Mapping) else None
 
 
 def view_fields(desired: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

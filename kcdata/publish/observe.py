@@ -5,9 +5,11 @@ the remote state from the portal (view, manifest or rows). All I/O of planning l
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kcdata.errors import InputError, KcdataError
@@ -113,8 +115,34 @@ def _finish_desired(program: Program, started: _Started, *, check_validation: bo
                     refusals.append(f"{sc.empty_keys} rows have an empty row identifier")
         except InputError as exc:
             refusals.append(exc.message)
-    return Desired(id=dataset.id, title=dataset.title, metadata=started.metadata, mapping=mapping,
-                   rows=sc.rows if sc is not None else None, refusals=tuple(refusals), scan=sc)
+    meta = dict(started.metadata)
+    try:
+        dept = program.inventory.department(dataset.department).name
+    except KcdataError:
+        dept = dataset.department
+    dictionary = _dictionary(program.root, dataset, dept) if mapping is not None else None
+    if dictionary is not None:
+        meta["dictionary"] = hashlib.sha256(dictionary).hexdigest()[:16]
+    return Desired(id=dataset.id, title=dataset.title, metadata=meta, mapping=mapping,
+                   rows=sc.rows if sc is not None else None, refusals=tuple(refusals), scan=sc,
+                   dictionary=dictionary)
+
+
+def _dictionary(root: Path, dataset: Dataset, department_name: str) -> bytes | None:
+    """The dataset's data dictionary as Markdown, attached to its portal dataset (None when it has none).
+
+    The fields as the schema describes them, without example values and missing counts (so a data-only
+    update is not a dictionary change; the site and `kcdata dictionary` show them) and without what
+    the view itself carries (so a description edit is one metadata change, not two)."""
+    from kcdata.dictionary import build_dictionary
+    from kcdata.dictionary.render import to_markdown
+
+    try:
+        d = build_dictionary(root=root, dataset=dataset, department_name=department_name, with_data=False)
+    except KcdataError:
+        return None
+    # what the view itself shows (description, contact, licence, frequency) stays on the view only
+    return to_markdown(replace(d, description="", contact=None, license=None, accrual_periodicity=None)).encode()
 
 
 def build_desired(program: Program, dataset: Dataset, *, named: bool, check_validation: bool = True) -> Desired:

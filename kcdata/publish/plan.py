@@ -43,6 +43,7 @@ class Desired:
     value_hashes: RowHashes | None = None  # computed only when the portal has no usable manifest
     refusals: tuple[str, ...] = ()
     scan: Any = None  # the SourceScan the rows are uploaded from (apply only)
+    dictionary: bytes | None = None  # the data dictionary (Markdown) to attach; its digest is metadata
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

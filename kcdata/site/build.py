@@ -93,6 +93,8 @@ def build_site(*, out_dir: Path, program: Program | None = None, root: Path | No
     """
     from markupsafe import Markup
 
+    from kcdata.dictionary.render import site_fragment
+
     program = Program.of(program, root=Path(root).resolve() if root is not None else None)
     root = program.root.resolve()
     out_dir = Path(out_dir).resolve()
@@ -172,8 +174,10 @@ def build_site(*, out_dir: Path, program: Program | None = None, root: Path | No
             catalog_json=Markup(_json_for_script(catalog))))  # noqa: S704 - escaped by _json_for_script
         tpl = env.get_template("dataset.html")
         for v in views:
+            fragment = site_fragment(root=root, dataset=v.ds, department_name=v.department_name)
             write(v.href, tpl.render(**common, base="../", page="dataset", v=v,
-                                     changes=changes_by_dataset.get(v.ds.id, [])))
+                                     changes=changes_by_dataset.get(v.ds.id, []),
+                                     dictionary=Markup(fragment) if fragment else None))  # noqa: S704 - escaped
         titles = {v.ds.id: (v.ds.title, v.href) for v in views}
         write("changes.html", env.get_template("changes.html").render(
             **common, base="", page="changes", changes=changes, titles=titles))
