@@ -8,6 +8,7 @@ bodies. Every error is translated to the user here, in :func:`main`, and nowhere
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
@@ -99,14 +100,35 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(ExitCode.OK)
     except SystemExit:
         raise
+    except OSError as exc:
+        if app.debug or exc.errno not in _FS_ERRNOS:
+            if app.debug:
+                raise
+            _internal(app, exc)
+        where = exc.filename or "a file"
+        message = f"cannot use {where}: {exc.strerror or exc}"
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            message = f"folder not writable: {Path(str(where)).parent} ({exc.strerror})"
+        elif exc.errno in (errno.ENOTDIR, errno.EEXIST):
+            message = f"cannot write {where}: a file is in the way where a folder should be"
+        _report_error(app, {"code": "not-writable" if "writable" in message else "bad-input", "message": message},
+                      message, "check the path and its permissions", int(ExitCode.BAD_INPUT))
     except Exception as exc:  # the last line of defence: never show a traceback by default
         if app.debug:
             raise
-        message = f"unexpected error: {type(exc).__name__}: {exc}"
-        _report_error(app, {"code": "internal-error", "message": message}, message,
-                      "re-run with --debug for the traceback, and please report it", 70)
+        _internal(app, exc)
     else:
         sys.exit(ExitCode.OK)
+
+
+_FS_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.EISDIR,
+              errno.ENOENT, errno.EEXIST, errno.ENAMETOOLONG}
+
+
+def _internal(app: App, exc: BaseException) -> None:
+    message = f"unexpected error: {type(exc).__name__}: {exc}"
+    _report_error(app, {"code": "internal-error", "message": message}, message,
+                  "re-run with --debug for the traceback, and please report it", 70)
 
 
 def _report_error(app: App, payload: dict[str, Any], message: str, hint: str | None, code: int) -> None:

@@ -61,8 +61,17 @@ class App:
         if self._program is None:
             from kcdata.program import Program
 
-            self._program = Program(self.root)
+            program = Program(self.root)
+            check_settings(program)
+            self._program = program
         return self._program
+
+    def complete_program(self, *, entries: bool = False) -> Program:
+        """:attr:`program`, refusing (exit 3) when an inventory file could not be read: a report, export
+        or publish must never silently leave out a department's datasets."""
+        program = self.program
+        program.require_complete(entries=entries)
+        return program
 
     # -- consoles (rich is imported only when something is rendered) --------------------------
     @property
@@ -138,3 +147,24 @@ def json_option(func: F) -> F:
 
     return click.option("--json", "as_json", is_flag=True, is_eager=True, callback=_callback,
                         help="Print one JSON object on stdout (the documented envelope).")(func)
+
+
+def check_settings(program: Program) -> None:
+    """Read every section of ``kcdata.yaml`` now, so a mistake in it (a duplicate or unknown section, an
+    unknown key, a wrong value) stops every command with exit 3, not only the command that reads it."""
+    from kcdata.policy.goals import load_goals
+    from kcdata.policy.settings import load_policy_settings
+    from kcdata.publish.settings import publish_settings
+    from kcdata.score.method import load_method
+    from kcdata.settings import program_settings
+    from kcdata.site.settings import site_settings
+
+    settings = program.settings
+    if not settings.exists:
+        return
+    program_settings(settings)
+    load_method(settings=settings)
+    load_policy_settings(settings)
+    load_goals(settings)
+    publish_settings(settings)
+    site_settings(settings)

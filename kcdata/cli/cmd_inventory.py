@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ def list_cmd(app: App, department: tuple[str, ...], status: tuple[str, ...], acc
       kcdata inventory list --department water --status approved --json
       kcdata inventory list --access-level non-public --csv > restricted.csv
     """
-    result = app.program.loaded
+    result = app.complete_program().loaded
     rows = [d for d in result.inventory.datasets
             if (not department or d.department in department)
             and (not status or d.status.value in status)
@@ -228,7 +229,7 @@ def export_cmd(app: App, fmt: str, public: bool, output: Path | None) -> None:
 
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx needs -o FILE (a workbook is not written to a terminal)")
-    result = app.program.loaded
+    result = app.complete_program().loaded
     for p in result.problems:
         app.warn(str(p))
     rows = export_rows(result.inventory, public=public)
@@ -279,8 +280,8 @@ def export_cmd(app: App, fmt: str, public: bool, output: Path | None) -> None:
 @click.option("--goal", "goals", multiple=True, help="KCStat goal id (repeatable).")
 @click.option("--value", type=click.Choice(["high", "medium", "low"]), default=None)
 @click.option("--requests", type=click.IntRange(min=0), default=None)
-@click.option("--status", type=click.Choice(["inventoried", "proposed", "in_review", "approved", "published",
-                                             "withheld", "retired"]), default=None)
+@click.option("--status", type=click.Choice(["inventoried", "proposed"]), default=None,
+              help="inventoried (default) or proposed; later states come only through `kcdata review`.")
 @click.option("--target-release", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
 @json_option
 @pass_app
@@ -309,6 +310,7 @@ def add_cmd(app: App, department: str | None, from_file: Path | None, yes: bool,
     interactive = sys.stdin.isatty() and not yes and not as_json
     entry, department, dep_header = collect_entry(app, root=root, department=department, from_file=from_file,
                                                   flags=flags, interactive=interactive)
+    refuse_review_fields(entry, allow_status=("inventoried", "proposed"))
     problems = [p for p in lint_entry(entry, root=root, department_id=department)
                 if p.severity.value == "error"]
     if problems:
@@ -331,3 +333,19 @@ def add_cmd(app: App, department: str | None, from_file: Path | None, yes: bool,
         app.out.print(f"added {entry['id']} to {rel}")
 
     app.finish(data=data, render=render)
+
+
+def refuse_review_fields(entry: Mapping[str, Any], *, allow_status: tuple[str, ...] = ()) -> None:
+    """``status`` (beyond ``allow_status``) and ``history`` belong to ``kcdata review``: exit 3."""
+    from kcdata.errors import InputError
+
+    if "history" in entry:
+        raise InputError("`history` is written only by `kcdata review`, nothing written",
+                         hint="remove `history` from the entry; review commands record each step",
+                         code="invalid-entry")
+    status = entry.get("status")
+    if status is not None and (not allow_status or status not in allow_status):
+        allowed = f" (a new entry is {' or '.join(allow_status)})" if allow_status else ""
+        raise InputError(f"status `{status}` is set only by `kcdata review`{allowed}, nothing written",
+                         hint="use `kcdata review propose|submit|approve …`, which records who, when and why",
+                         code="invalid-entry")

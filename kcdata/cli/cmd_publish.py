@@ -102,7 +102,7 @@ def _options(app: App, *, allow_schema_change: bool = False, force: bool = False
     from kcdata.publish.plan import PlanOptions
     from kcdata.publish.run import load_publish_settings
 
-    settings = load_publish_settings(program=app.program)
+    settings = load_publish_settings(program=app.complete_program())
     return settings, PlanOptions(allow_schema_change=allow_schema_change, force=force, replace=replace,
                                  max_delete_share=settings.max_delete_share)
 

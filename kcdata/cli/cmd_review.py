@@ -114,6 +114,7 @@ def queue_cmd(app: App, as_json: bool) -> None:
     """
     from kcdata.review import load_queue
 
+    app.complete_program()
     items = load_queue(root=app.root)
     data = {"datasets": to_jsonable(items), "count": len(items)}
 
@@ -154,6 +155,7 @@ def agenda_cmd(app: App, output: Path | None, top_per_department: int, as_json: 
     """
     from kcdata.review import make_agenda, write_agenda
 
+    app.complete_program()
     text = make_agenda(root=app.root, top_per_department=top_per_department)
     if output is not None:
         write_agenda(output, text)

@@ -57,7 +57,7 @@ def command(app: App, targets: tuple[str, ...], schema_path: Path | None, max_er
                                     on_progress=lambda r, b: progress.update(targets[0], r, b), dialect=dialect)
             run = ValidationRun(datasets=(report,))
         else:
-            inventory = app.program.inventory
+            inventory = (app.program if targets else app.complete_program()).inventory
             run = validate_datasets(inventory=inventory, ids=list(targets) or None, max_errors=max_errors,
                                     use_cache=not no_cache and not dialect, engine=engine,
                                     on_progress=progress.update, dialect=dialect)

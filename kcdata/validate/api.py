@@ -59,6 +59,14 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
                                  hint="use --engine auto or --engine frictionless") from None
             reason = str(exc)
             log.info("%s: falling back to frictionless: %s", data, reason)
+        except (InputError, OSError):
+            raise
+        except Exception as exc:  # an edge the fast engine does not handle: frictionless gives the answer
+            if engine == "fast":
+                raise InputError(f"{data}: the fast engine cannot validate this file: {type(exc).__name__}: {exc}",
+                                 hint="use --engine auto or --engine frictionless") from None
+            reason = f"fast engine error: {type(exc).__name__}"
+            log.info("%s: falling back to frictionless: %s: %s", data, reason, exc)
     if engine == "frictionless" or reason is not None:
         result = validate_frictionless(data=data, schema=loaded, dialect=dia, max_errors=max_errors)
         used = "frictionless"
@@ -121,6 +129,12 @@ def validate_datasets(*, inventory: Inventory, ids: Sequence[str] | None = None,
             where = exc.filename or ds.data
             reports.append(_not_validated(ds, root, code="bad-input", message=f"{where}: cannot read: {exc.strerror}",
                                           hint="check the file's permissions", seconds=time.perf_counter() - started))
+        except Exception as exc:  # one bad dataset never stops the run
+            log.warning("%s: not validated: %s: %s", ds.id, type(exc).__name__, exc)
+            reports.append(_not_validated(ds, root, code="bad-input",
+                                          message=f"{ds.data}: cannot be validated: {type(exc).__name__}: {exc}",
+                                          hint="check that the file is a CSV in the schema's encoding",
+                                          seconds=time.perf_counter() - started))
     return ValidationRun(datasets=tuple(reports))
 
 

@@ -1,0 +1,311 @@
+"""The CLI-wide bad-input corpus (issue 14): no input ends in an internal error (exit 70), and no input
+gives a silently wrong result. Each case names the issue item it pins down."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.inventory_helpers import make_inventory
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def run(cli, root: Path, *args: str, **kw):  # type: ignore[no-untyped-def]
+    return cli(["--root", str(root), *args], **kw)
+
+
+# -- 1, 2, 3: degenerate CSV files never crash validate; one bad dataset never stops the run ----------
+
+DEGENERATE = {
+    "header-no-newline": b"break_id,address",
+    "single-word": b"word",
+    "single-space": b" ",
+    "bom-only": b"\xef\xbb\xbf",
+    "one-newline": b"\n",
+    "blank-lines": b"\n\n\n",
+    "leading-empty-line": b"\nbreak_id,address\n1,Main St\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEGENERATE))
+def test_degenerate_csv_validates_like_frictionless(cli, tmp_path: Path, name: str) -> None:
+    root = make_inventory(tmp_path)
+    (root / "data/samples/water-main-breaks.csv").write_bytes(DEGENERATE[name])
+    r = run(cli, root, "validate", "water-main-breaks", "--json")
+    assert r.exit_code in (0, 1), r.stderr
+    [report] = r.json()["data"]["datasets"]
+    assert report["engine"] in ("fast", "frictionless")
+    if name == "header-no-newline":  # a header only: 0 rows, valid (as frictionless says)
+        assert report["valid"] is True and report["rows"] == 0
+
+
+def test_degenerate_csv_does_not_stop_the_run(cli, tmp_path: Path) -> None:
+    extra = yaml.safe_dump({"department": {"id": "parks", "name": "Parks"}, "datasets": [{
+        "id": "trees", "title": "Trees", "description": "Trees planted.", "contact": {"name": "Parks"},
+        "access_level": "public", "status": "inventoried", "data": "data/trees.csv",
+        "schema": "schemas/water-main-breaks.schema.json"}]})
+    root = make_inventory(tmp_path, {"parks.yaml": extra})
+    (root / "data/trees.csv").write_bytes(b"\n\n\n")
+    r = run(cli, root, "validate", "--json")
+    assert r.exit_code in (1, 3), r.stderr
+    ids = sorted(d["id"] for d in r.json()["data"]["datasets"])
+    assert ids == ["trees", "water-main-breaks"]
+    good = next(d for d in r.json()["data"]["datasets"] if d["id"] == "water-main-breaks")
+    assert good["valid"] is True
+
+
+@pytest.mark.parametrize("name", ["header-no-newline", "blank-lines", "leading-empty-line"])
+def test_degenerate_csv_in_score_site_policy(cli, tmp_path: Path, name: str) -> None:
+    root = make_inventory(tmp_path)
+    (root / "data/samples/water-main-breaks.csv").write_bytes(DEGENERATE[name])
+    for args in (["score"], ["site", "build", "-o", str(tmp_path / "site")], ["policy", "check"],
+                 ["export", "datajson", "-o", str(tmp_path / "data.json")]):
+        r = run(cli, root, *args)
+        assert r.exit_code in (0, 1), (args, r.stderr)
+
+
+@pytest.mark.parametrize("name", ["header-no-newline", "blank-lines", "leading-empty-line"])
+def test_degenerate_csv_in_publish_plan(cli, tmp_path: Path, portal, name: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.publish_helpers import make_program, portal_env, unique_id
+
+    ds = unique_id("degenerate")
+    root = make_program(tmp_path / "p", {ds: {"n": 3}})
+    (root / "data" / f"{ds}.csv").write_bytes(DEGENERATE[name])
+    r = run(cli, root, "publish", "plan", "--json", env=portal_env(portal))
+    assert r.exit_code in (0, 1, 5), r.stdout + r.stderr
+    assert "internal-error" not in r.stdout
+
+
+# -- 4, 5, 15: folders that cannot be written ------------------------------------------------------------
+
+ADD = ["inventory", "add", "--department", "water", "--yes", "--id", "water-quality-tests",
+       "--title", "Water Quality Tests", "--description", "Lab results.", "--contact-name", "KC Water Lab",
+       "--contact-email", "lab@example.org", "--access-level", "public"]
+
+
+def _state_dir_blocked(root: Path) -> None:
+    """``.kcdata`` is a file: nothing can be written under it (works as root, unlike chmod)."""
+    (root / ".kcdata").write_text("in the way\n")
+
+
+@pytest.mark.parametrize("args", [
+    ADD,
+    ["review", "propose", "fire-incidents", "--by", "Fire liaison"],
+    ["score", "override", "water-main-breaks", "--band", "P1", "--by", "Committee", "--why", "Council"],
+])
+def test_state_folder_not_writable_exit_3(cli, tmp_path: Path, args: list[str]) -> None:
+    root = make_inventory(tmp_path)
+    before = {p.name: p.read_bytes() for p in (root / "inventory").iterdir()}
+    _state_dir_blocked(root)
+    r = run(cli, root, *args)
+    assert r.exit_code == 3, r.stderr
+    assert "folder not writable" in flat(r.stderr) and ".kcdata" in r.stderr
+    assert {p.name: p.read_bytes() for p in (root / "inventory").iterdir()} == before
+
+
+def test_read_only_program_folder_exit_3(cli, tmp_path: Path) -> None:
+    """As a non-root user, a chmod'ed folder; as root (permissions ignored) a file in the way."""
+    import os
+
+    root = make_inventory(tmp_path)
+    if os.geteuid() == 0:
+        _state_dir_blocked(root)
+        r = run(cli, root, *ADD)
+    else:
+        for p in [root, *root.rglob("*")]:
+            p.chmod(p.stat().st_mode & ~0o222)
+        try:
+            r = run(cli, root, *ADD)
+        finally:
+            for p in [root, *root.rglob("*")]:
+                p.chmod(p.stat().st_mode | 0o200)
+    assert r.exit_code == 3 and "folder not writable" in flat(r.stderr)
+
+
+@pytest.mark.parametrize("args", [
+    ["review", "agenda", "-o"], ["export", "datajson", "-o"], ["announce", "-o"], ["site", "build", "-o"],
+])
+def test_output_into_impossible_place_exit_3(cli, tmp_path: Path, args: list[str]) -> None:
+    root = make_inventory(tmp_path)
+    target = str(root / "inventory" / "water.yaml" / "out")
+    r = run(cli, root, *args, target)
+    assert r.exit_code == 3, r.stderr
+    assert "unexpected error" not in r.stderr and "water.yaml" in r.stderr
+    r = run(cli, root, *args, target, "--json") if args[0] != "site" else r
+    if args[0] != "site":
+        assert r.json()["exit_code"] == 3 and r.json()["errors"]
+
+
+def test_cache_not_writable_is_a_warning_not_a_verdict(cli, tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    root = make_inventory(tmp_path)
+    _state_dir_blocked(root)
+    r = run(cli, root, "validate", "water-main-breaks", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["data"]["datasets"][0]["valid"] is True
+    assert "cache not written" in r.stderr + caplog.text
+
+
+# -- 6: a number too long to read --------------------------------------------------------------------------
+
+def test_five_thousand_digit_integer(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path)
+    path = root / "inventory/water.yaml"
+    path.write_text(path.read_text().replace("requests: 14", "requests: " + "9" * 5000))
+    r = run(cli, root, "inventory", "lint", "--json")
+    assert r.exit_code == 3
+    problems = r.json()["data"]["problems"]
+    assert any(p["file"] == "inventory/water.yaml" and p["line"] == 27 and p["col"] == 15 and "5000 digits" in p["message"]
+               for p in problems), problems
+    lint = run(cli, root, "inventory", "lint")
+    assert "inventory/water.yaml" in lint.stdout + lint.stderr  # and the other file was linted too
+    for args in (["inventory", "list"], ["score"], ["validate"], ["policy", "check"]):
+        r = run(cli, root, *args)
+        assert r.exit_code == 3, (args, r.stderr)
+        assert "5000 digits" in flat(r.stderr) and "inventory/water.yaml" in r.stderr
+
+
+# -- 7, 18, 29: the demand file ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("content, needle", [
+    ("id,views,downloads\nwater-main-breaks,1,2\n".encode("utf-16"), "UTF-16"),
+    (bytes(range(256)) * 4, "not a text file"),
+    (b"PK\x03\x04" + b"\x00" * 60, "Excel workbook"),
+    (b"id,views\n\xff\xfe\xfa,1\n", "not UTF-8"),
+    (b"id;views;downloads\nwater-main-breaks;1;2\n", "columns found: 'id;views;downloads'"),
+])
+def test_bad_demand_file_exit_3(cli, tmp_path: Path, content: bytes, needle: str) -> None:
+    root = make_inventory(tmp_path)
+    demand = tmp_path / "demand.csv"
+    demand.write_bytes(content)
+    r = run(cli, root, "score", "--demand", str(demand))
+    assert r.exit_code == 3, r.stderr
+    assert needle in flat(r.stderr)
+
+
+def test_demand_unknown_id_warns_with_did_you_mean(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path)
+    demand = tmp_path / "demand.csv"
+    demand.write_text("id,views,downloads\nwater-main-break,10,2\n")
+    r = run(cli, root, "score", "--demand", str(demand))
+    assert r.exit_code == 0
+    assert "'water-main-break' is not in the inventory" in flat(r.stderr)
+    assert "did you mean water-main-breaks" in flat(r.stderr)
+
+
+# -- 8: add never writes a review state --------------------------------------------------------------------
+
+def test_add_refuses_review_states(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path)
+    before = (root / "inventory/water.yaml").read_bytes()
+    r = run(cli, root, *ADD, "--status", "approved")
+    assert r.exit_code == 2
+    entry = tmp_path / "entry.yaml"
+    entry.write_text("status: approved\n")
+    r = run(cli, root, *ADD, "--from-file", str(entry))
+    assert r.exit_code == 3 and "kcdata review" in flat(r.stderr)
+    entry.write_text("history: [{who: me, when: '2026-01-01T00:00:00Z', from: proposed, to: approved}]\n")
+    r = run(cli, root, *ADD, "--from-file", str(entry))
+    assert r.exit_code == 3 and "history" in r.stderr
+    assert (root / "inventory/water.yaml").read_bytes() == before
+    r = run(cli, root, *ADD, "--status", "proposed")
+    assert r.exit_code == 0, r.stderr
+
+
+# -- 9: the publish gate checks the open licence -----------------------------------------------------------
+
+def test_publish_refuses_a_non_open_licence(cli, tmp_path: Path, portal) -> None:  # type: ignore[no-untyped-def]
+    from tests.publish_helpers import make_program, portal_env, unique_id
+
+    ds = unique_id("licence")
+    root = make_program(tmp_path / "p", {ds: {"n": 3}})
+    path = root / "inventory/water.yaml"
+    path.write_text(path.read_text().replace("https://creativecommons.org/publicdomain/zero/1.0/",
+                                             "https://example.org/all-rights-reserved"))
+    r = run(cli, root, "publish", "apply", ds, "--yes", "--json", env=portal_env(portal))
+    assert r.exit_code == 5, r.stdout + r.stderr
+    assert "not an open licence" in r.stdout
+
+
+def test_merge_workflow_lints_before_publishing() -> None:
+    text = (Path(__file__).resolve().parent.parent / ".github/workflows/kcdata.yml").read_text()
+    publish_job = text[text.index("\n  publish:"):]
+    assert publish_job.index("kcdata inventory lint") < publish_job.index("kcdata publish apply")
+
+
+# -- 10, 11, 32: kcdata.yaml mistakes stop every command ---------------------------------------------------
+
+EVERY = [["inventory", "list"], ["inventory", "lint"], ["validate"], ["score"], ["policy", "check"],
+         ["export", "datajson"], ["site", "build"], ["review", "queue"], ["goals"]]
+
+
+@pytest.mark.parametrize("args", EVERY)
+def test_duplicate_section_exit_3_naming_both_lines(cli, tmp_path: Path, args: list[str]) -> None:
+    root = make_inventory(tmp_path)
+    with open(root / "kcdata.yaml", "a") as fh:
+        fh.write("publish:\n  chunk_size: 10\npublish:\n  chunk_size: 20\n")
+    r = run(cli, root, *args)
+    assert r.exit_code == 3, r.stderr
+    assert "duplicate key 'publish' (first at line 4)" in flat(r.stderr) and "kcdata.yaml:6:1" in r.stderr
+
+
+@pytest.mark.parametrize("args", EVERY)
+def test_misspelt_section_exit_3_did_you_mean(cli, tmp_path: Path, args: list[str]) -> None:
+    root = make_inventory(tmp_path)
+    with open(root / "kcdata.yaml", "a") as fh:
+        fh.write("scorng:\n  version: x\n")
+    r = run(cli, root, *args)
+    assert r.exit_code == 3, r.stderr
+    assert "unknown section 'scorng'" in flat(r.stderr) and "did you mean 'scoring'" in flat(r.stderr)
+
+
+def test_unknown_key_in_a_section_exit_3_for_inventory_list(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path)
+    with open(root / "kcdata.yaml", "a") as fh:
+        fh.write("publish:\n  chunk_sise: 10\n")
+    r = run(cli, root, "inventory", "list")
+    assert r.exit_code == 3 and "chunk_size" in flat(r.stderr)
+
+
+def test_yaml_error_in_settings_does_not_say_inventory_files(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path)
+    with open(root / "kcdata.yaml", "a") as fh:
+        fh.write("site: !!python/object:os.system {}\n")
+    r = run(cli, root, "score")
+    assert r.exit_code == 3 and "inventory files" not in r.stderr and "kcdata.yaml" in r.stderr
+
+
+# -- 12: an unparsable department file never silently drops its datasets ----------------------------------
+
+@pytest.mark.parametrize("args", [["export", "datajson", "-o", "data.json"], ["validate"], ["score"],
+                                  ["inventory", "list"], ["site", "build"], ["policy", "check"]])
+def test_unparsable_department_file_exit_3(cli, tmp_path: Path, args: list[str]) -> None:
+    root = make_inventory(tmp_path, {"fire.yaml": "department: {id: fire\ndatasets: [\n"})
+    r = run(cli, root, *args, "--json") if args[0] != "site" else run(cli, root, *args)
+    assert r.exit_code == 3, r.stdout + r.stderr
+    if args[0] != "site":
+        env = r.json()
+        assert env["exit_code"] == 3 and "inventory/fire.yaml" in env["errors"][0]["message"]
+    assert not (root / "data.json").exists()
+
+
+def test_export_refuses_a_partial_catalog_when_an_entry_is_skipped(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path)
+    path = root / "inventory/water.yaml"
+    path.write_text(path.read_text().replace("requests: 14", "requests: many"))
+    out = tmp_path / "data.json"
+    r = run(cli, root, "export", "datajson", "-o", str(out))
+    assert r.exit_code == 3 and not out.exists()
+    assert "inventory/water.yaml" in r.stderr
+
+
+def test_json_envelope_on_every_error_is_one_object(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path, {"fire.yaml": "department: {id: fire\n"})
+    r = run(cli, root, "inventory", "list", "--json")
+    assert r.exit_code == 3
+    json.loads(r.stdout)
