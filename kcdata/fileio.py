@@ -110,6 +110,6 @@ def _unwritable(path: Path, exc: OSError) -> InputError:
     why = exc.strerror or type(exc).__name__
     if isinstance(exc, (NotADirectoryError, FileExistsError)) or exc.errno == errno.ENOTDIR:
         why = f"{exc.filename or folder} is a file, not a folder"
-    return InputError(f"folder not writable: {folder} ({why})", code="not-writable",
+    return InputError(f"folder not writable: {folder} (cannot write {path.name}: {why})", code="not-writable",
                       hint="check the folder's permissions (or choose another output path)",
                       details={"path": str(path)})

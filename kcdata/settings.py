@@ -74,11 +74,7 @@ class Settings(Mapping[str, Any]):
         if not isinstance(doc.value, Mapping):
             raise InputError(f"{path}: expected a mapping of settings at the top level, "
                              f"found {type(doc.value).__name__}")
-        settings = cls(doc.value, value_pos=doc.value_pos, key_pos=doc.key_pos)
-        unknown = settings.unknown_sections()
-        if unknown:
-            raise unknown[0]
-        return settings
+        return cls(doc.value, value_pos=doc.value_pos, key_pos=doc.key_pos)
 
     # -- locating ----------------------------------------------------------------------------------
     def position(self, keypath: str, *, at_key: bool = False) -> Any:

@@ -160,8 +160,8 @@ def test_five_thousand_digit_integer(cli, tmp_path: Path) -> None:
     r = run(cli, root, "inventory", "lint", "--json")
     assert r.exit_code == 3
     problems = r.json()["data"]["problems"]
-    assert any(p["file"] == "inventory/water.yaml" and p["line"] == 27 and p["col"] == 15 and "5000 digits" in p["message"]
-               for p in problems), problems
+    assert any(p["file"] == "inventory/water.yaml" and (p["line"], p["col"]) == (27, 15)
+               and "5000 digits" in p["message"] for p in problems), problems
     lint = run(cli, root, "inventory", "lint")
     assert "inventory/water.yaml" in lint.stdout + lint.stderr  # and the other file was linted too
     for args in (["inventory", "list"], ["score"], ["validate"], ["policy", "check"]):
@@ -283,15 +283,20 @@ def test_yaml_error_in_settings_does_not_say_inventory_files(cli, tmp_path: Path
 # -- 12: an unparsable department file never silently drops its datasets ----------------------------------
 
 @pytest.mark.parametrize("args", [["export", "datajson", "-o", "data.json"], ["validate"], ["score"],
-                                  ["inventory", "list"], ["site", "build"], ["policy", "check"]])
+                                  ["inventory", "list"], ["policy", "check"], ["goals"], ["review", "queue"]])
 def test_unparsable_department_file_exit_3(cli, tmp_path: Path, args: list[str]) -> None:
     root = make_inventory(tmp_path, {"fire.yaml": "department: {id: fire\ndatasets: [\n"})
-    r = run(cli, root, *args, "--json") if args[0] != "site" else run(cli, root, *args)
+    r = run(cli, root, *args, "--json")
     assert r.exit_code == 3, r.stdout + r.stderr
-    if args[0] != "site":
-        env = r.json()
-        assert env["exit_code"] == 3 and "inventory/fire.yaml" in env["errors"][0]["message"]
+    env = r.json()
+    assert env["exit_code"] == 3 and "inventory/fire.yaml" in env["errors"][0]["message"]
     assert not (root / "data.json").exists()
+
+
+def test_site_shows_an_unparsable_file_and_strict_refuses(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path, {"fire.yaml": "department: {id: fire\ndatasets: [\n"})
+    r = run(cli, root, "site", "build", "--strict")
+    assert r.exit_code == 1 and "inventory/fire.yaml" in r.stderr
 
 
 def test_export_refuses_a_partial_catalog_when_an_entry_is_skipped(cli, tmp_path: Path) -> None:
@@ -309,3 +314,128 @@ def test_json_envelope_on_every_error_is_one_object(cli, tmp_path: Path) -> None
     r = run(cli, root, "inventory", "list", "--json")
     assert r.exit_code == 3
     json.loads(r.stdout)
+
+
+# -- 13: unknown filter values are usage errors with a did-you-mean ----------------------------------------
+
+@pytest.mark.parametrize("args, needle", [
+    (["--status", "aproved"], "did you mean 'approved'"),
+    (["--department", "wter"], "did you mean 'water'"),
+    (["--department", "nope"], "'nope' is not one of fire, water"),
+    (["--access-level", "publc"], "did you mean 'public'"),
+])
+def test_inventory_list_unknown_filter_exit_2(cli, tmp_path: Path, args: list[str], needle: str) -> None:
+    root = make_inventory(tmp_path)
+    r = run(cli, root, "inventory", "list", *args)
+    assert r.exit_code == 2 and needle in flat(r.stderr)
+    r = run(cli, root, "inventory", "list", *args, "--json")
+    assert r.exit_code == 2 and r.json()["errors"][0]["code"] == "usage-error"
+
+
+# -- 14: init quotes the city name --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("city", ["Kansas City: MO", "Lee's Summit #2", 'O\'Fallon "West" - [x]: {y}', "Zürich"])
+def test_init_city_names_round_trip(cli, tmp_path: Path, city: str) -> None:
+    target = tmp_path / "new"
+    r = cli(["init", str(target), "--city", city])
+    assert r.exit_code == 0, r.stderr
+    program = yaml.safe_load((target / "kcdata.yaml").read_text())["program"]
+    assert program["city"] == city and program["publisher"] == f"City of {city}"
+    assert cli(["--root", str(target), "inventory", "lint"]).exit_code == 0
+
+
+@pytest.mark.parametrize("city", ["", "   "])
+def test_init_refuses_an_empty_city(cli, tmp_path: Path, city: str) -> None:
+    r = cli(["init", str(tmp_path / "new"), "--city", city])
+    assert r.exit_code == 3 and "city name is empty" in r.stderr
+    assert not (tmp_path / "new" / "kcdata.yaml").exists()
+
+
+# -- 16, 19: Ctrl-C during publish apply: a log line, one JSON envelope, exit 130 -------------------------
+
+def test_ctrl_c_during_apply_is_logged(cli, tmp_path: Path, portal, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import kcdata.publish.run as run_mod
+    from tests.publish_helpers import make_program, portal_env, unique_id
+
+    ds = unique_id("ctrlc")
+    root = make_program(tmp_path / "p", {ds: {"n": 3}})
+
+    def interrupted(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_mod, "apply_plan", interrupted)
+    r = run(cli, root, "publish", "apply", ds, "--yes", "--json", env=portal_env(portal))
+    assert r.exit_code == 130
+    env = json.loads(r.stdout)  # exactly one envelope
+    assert env["exit_code"] == 130 and env["errors"][0]["code"] == "interrupted"
+    [line] = (root / ".kcdata/publish-log.jsonl").read_text().splitlines()
+    record = json.loads(line)
+    assert record["result"] == "interrupted" and record["datasets"][0]["id"] == ds
+
+
+# -- 19: --json always prints one envelope ------------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [
+    ["validate", "--json", "--max-errors", "many"],
+    ["validate", "--bogus-option", "--json"],
+    ["score", "--json", "--status", "aproved"],
+    ["inventory", "show", "--json"],
+])
+def test_usage_errors_print_one_envelope(cli, tmp_path: Path, args: list[str]) -> None:
+    root = make_inventory(tmp_path)
+    r = run(cli, root, *args)
+    assert r.exit_code == 2
+    env = json.loads(r.stdout)
+    assert env["exit_code"] == 2 and env["errors"][0]["code"] == "usage-error"
+
+
+def test_apply_without_yes_off_a_terminal_exit_2(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path)
+    r = run(cli, root, "publish", "apply", "--json")
+    assert r.exit_code == 2
+    assert "apply needs --yes when not on a terminal" in r.json()["errors"][0]["message"]
+
+
+# -- 20: apply without credentials says which ones before any request ---------------------------------------
+
+def test_apply_without_credentials_exit_3(cli, tmp_path: Path, portal) -> None:  # type: ignore[no-untyped-def]
+    from tests.publish_helpers import make_program, portal_env, unique_id
+
+    ds = unique_id("nocreds")
+    root = make_program(tmp_path / "p", {ds: {"n": 3}})
+    env = portal_env(portal, KCDATA_PORTAL_USERNAME="", KCDATA_PORTAL_PASSWORD="")
+    r = run(cli, root, "publish", "apply", ds, "--yes", "--json", env=env)
+    assert r.exit_code == 3
+    message = r.json()["errors"][0]["message"]
+    assert "KCDATA_PORTAL_USERNAME" in message and "KCDATA_PORTAL_PASSWORD" in message
+    assert not (root / ".kcdata/publish-log.jsonl").exists()
+
+
+def test_refused_apply_envelope_has_errors(cli, tmp_path: Path, portal) -> None:  # type: ignore[no-untyped-def]
+    from tests.publish_helpers import make_program, portal_env, unique_id
+
+    ds = unique_id("refused")
+    root = make_program(tmp_path / "p", {ds: {"n": 3, "status": "proposed"}})
+    r = run(cli, root, "publish", "apply", ds, "--yes", "--json", env=portal_env(portal))
+    assert r.exit_code == 5
+    errors = r.json()["errors"]
+    assert errors and errors[0]["dataset"] == ds and "not approved" in errors[0]["message"]
+
+
+# -- 21: multi-line review notes are block scalars ----------------------------------------------------------
+
+def test_multi_line_review_note(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path)
+    note = "Proposed after the council hearing.\n\n  - residents asked twice\nSee minutes #12: p. 4"
+    r = run(cli, root, "review", "propose", "fire-incidents", "--by", "Fire liaison", "--note", note)
+    assert r.exit_code == 0, r.stderr
+    text = (root / "inventory/fire.yaml").read_text()
+    assert "note: |-" in text
+    entry = yaml.safe_load(text)["datasets"][0]
+    assert entry["history"][-1]["note"] == note and entry["status"] == "proposed"
+    # appending to a block list that already holds a multi-line note
+    r = run(cli, root, "review", "withhold", "fire-incidents", "--by", "Committee", "--note", "line 1\nline 2")
+    assert r.exit_code == 0, r.stderr
+    entry = yaml.safe_load((root / "inventory/fire.yaml").read_text())["datasets"][0]
+    assert [h["note"] for h in entry["history"]] == [note, "line 1\nline 2"]
+    assert run(cli, root, "inventory", "lint").exit_code == 0

@@ -78,12 +78,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="kcdata", obj=app, standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+        _interrupted(app, "Aborted.")
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        if app.json_mode:
+        if app.json_mode or "--json" in (sys.argv[1:] if argv is None else argv):
             app.emit_json(data={}, errors=[{"code": "usage-error", "message": exc.format_message()}],
                           exit_code=ExitCode.USAGE)
         else:
@@ -92,8 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     except KcdataError as exc:
         _report_error(app, exc.to_dict(), exc.message, exc.hint, int(exc.exit_code))
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+        _interrupted(app, "Interrupted.")
     except BrokenPipeError:
         # `kcdata ... | head`: the reader went away; nothing useful left to say.
         sys.stderr.close()
@@ -123,6 +121,14 @@ def main(argv: list[str] | None = None) -> None:
 
 _FS_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.EISDIR,
               errno.ENOENT, errno.EEXIST, errno.ENAMETOOLONG}
+
+
+def _interrupted(app: App, message: str) -> None:
+    click.echo(message, err=True)
+    if app.json_mode:
+        app.emit_json(data={}, errors=[{"code": "interrupted", "message": message}],
+                      exit_code=ExitCode.INTERRUPTED)
+    sys.exit(ExitCode.INTERRUPTED)
 
 
 def _internal(app: App, exc: BaseException) -> None:

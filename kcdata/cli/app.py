@@ -132,6 +132,27 @@ class App:
 
 pass_app = click.make_pass_decorator(App)
 
+STATUSES = ("inventoried", "proposed", "in_review", "approved", "published", "withheld", "retired")
+
+
+class HintedChoice(click.Choice):  # type: ignore[type-arg]
+    """A choice whose usage error (exit 2) says which choice was probably meant."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            self.fail(not_one_of(str(value), [str(c) for c in self.choices]), param, ctx)
+
+
+def not_one_of(value: str, known: Sequence[str]) -> str:
+    """``'x' is not one of …`` with a did-you-mean when a known value is close."""
+    import difflib
+
+    close = difflib.get_close_matches(value.lower(), list(known), n=1, cutoff=0.6)
+    maybe = f" — did you mean '{close[0]}'?" if close else ""
+    return f"{value!r} is not one of {', '.join(known)}{maybe}"
+
 
 def json_option(func: F) -> F:
     """Add ``--json`` to a command: one JSON envelope on stdout instead of the human output."""
@@ -162,6 +183,9 @@ def check_settings(program: Program) -> None:
     settings = program.settings
     if not settings.exists:
         return
+    unknown = settings.unknown_sections()
+    if unknown:
+        raise unknown[0]
     program_settings(settings)
     load_method(settings=settings)
     load_policy_settings(settings)

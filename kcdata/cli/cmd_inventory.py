@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from kcdata.cli.app import App, json_option, pass_app
+from kcdata.cli.app import STATUSES, App, HintedChoice, json_option, not_one_of, pass_app
 from kcdata.jsonable import to_jsonable
 
 
@@ -31,8 +31,10 @@ def command() -> None:
 
 @command.command("list")
 @click.option("--department", "-d", multiple=True, help="Only this department id (repeatable).")
-@click.option("--status", "-s", multiple=True, help="Only this workflow status (repeatable).")
-@click.option("--access-level", multiple=True, help="Only this access level (repeatable).")
+@click.option("--status", "-s", multiple=True, type=HintedChoice(STATUSES),
+              help="Only this workflow status (repeatable).")
+@click.option("--access-level", multiple=True, type=HintedChoice(["public", "restricted public", "non-public"]),
+              help="Only this access level (repeatable).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
 @json_option
 @pass_app
@@ -47,6 +49,10 @@ def list_cmd(app: App, department: tuple[str, ...], status: tuple[str, ...], acc
       kcdata inventory list --access-level non-public --csv > restricted.csv
     """
     result = app.complete_program().loaded
+    known = [dep.id for dep in result.inventory.departments]
+    for dep_id in department:
+        if dep_id not in known:
+            raise click.BadParameter(not_one_of(dep_id, known), param_hint="'--department' / '-d'")
     rows = [d for d in result.inventory.datasets
             if (not department or d.department in department)
             and (not status or d.status.value in status)
@@ -171,6 +177,7 @@ def lint_cmd(app: App, as_json: bool) -> None:
     """
     from kcdata.inventory.lint import lint_inventory, sorted_problems
 
+    app.program  # noqa: B018  (reads kcdata.yaml: a mistake in it stops lint too, exit 3)
     report = lint_inventory(root=app.root)
     problems = sorted_problems(report.problems)
     exit_code = 3 if report.unparsable else 1 if report.errors else 0

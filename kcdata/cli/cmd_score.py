@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from kcdata.cli.app import App, json_option, pass_app
+from kcdata.cli.app import STATUSES, App, HintedChoice, json_option, pass_app
 from kcdata.jsonable import to_jsonable
 
 
@@ -42,8 +42,7 @@ def _demand_option(func: Any) -> Any:
 @click.group("score", invoke_without_command=True)
 @click.option("--department", "-d", multiple=True, help="Only this department id (repeatable).")
 @click.option("--status", "-s", multiple=True, help="Only this workflow status (repeatable).",
-              type=click.Choice(["inventoried", "proposed", "in_review", "approved", "published", "withheld",
-                                 "retired"]))
+              type=HintedChoice(STATUSES))
 @click.option("--top", type=click.IntRange(min=1), help="Only the N highest-ranked datasets.")
 @click.option("--top-per-department", type=click.IntRange(min=1),
               help="Only each department's N highest-ranked datasets (GovEx: top five per agency).")

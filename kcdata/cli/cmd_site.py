@@ -45,7 +45,7 @@ def build_cmd(app: App, out_dir: Path | None, strict: bool, as_json: bool) -> No
     target = out_dir if out_dir is not None else default_out_dir(root)
     refused: FindingsError | None = None
     try:
-        result = build_site(program=app.complete_program(), out_dir=target, strict=strict)
+        result = build_site(program=app.program, out_dir=target, strict=strict)
     except FindingsError as exc:
         refused = exc
     if refused is not None:

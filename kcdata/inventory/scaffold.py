@@ -85,8 +85,8 @@ SETTINGS_FILE = """\
 # and each section belongs to one stage of the pipeline (other stages add their own sections).
 
 program:
-  city: {city}
-  publisher: City of {city}
+  city: {city_yaml}
+  publisher: {publisher_yaml}
   publisher_email: opendata@example.org
   # The production portal: portal_ids recorded in the inventory belong to this domain.
   portal_domain: data.example.org
@@ -134,6 +134,9 @@ def scaffold_program(*, target: Path, force: bool = False, city: str = "Your Cit
     are left alone.
     """
     target = Path(target)
+    city = " ".join(city.split())
+    if not city:
+        raise InputError("the city name is empty", hint='Pass --city "Springfield" (any text; it is quoted for you).')
     if target.exists() and not target.is_dir():
         raise InputError(f"{target} exists and is not a folder", hint="Choose a new folder name.")
     if target.is_dir() and any(target.iterdir()) and not force:
@@ -143,7 +146,7 @@ def scaffold_program(*, target: Path, force: bool = False, city: str = "Your Cit
         "inventory/public-works.yaml": DEPARTMENT_FILE,
         "schemas/pothole-repairs.schema.json": SCHEMA_FILE,
         "data/samples/pothole-repairs.csv": DATA_FILE,
-        "kcdata.yaml": SETTINGS_FILE.format(city=city),
+        "kcdata.yaml": SETTINGS_FILE.format(city_yaml=_yaml_str(city), publisher_yaml=_yaml_str(f"City of {city}")),
         "README.md": README_FILE.format(city=city),
         ".gitignore": GITIGNORE,
     }
@@ -153,3 +156,11 @@ def scaffold_program(*, target: Path, force: bool = False, city: str = "Your Cit
         atomic_write_text(path, text)
         written.append(path)
     return tuple(written)
+
+
+def _yaml_str(text: str) -> str:
+    """``text`` as a one-line YAML scalar that reads back as exactly ``text`` (quoted when needed)."""
+    import yaml
+
+    out = yaml.safe_dump(text, default_flow_style=True, allow_unicode=True, width=10_000)
+    return out.removesuffix("\n...\n").removesuffix("\n")

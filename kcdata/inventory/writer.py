@@ -258,15 +258,22 @@ def _set_key(body: str, doc: Located, index: int, key: str, value: Any, relpath:
 def _add_history(body: str, doc: Located, index: int, record: Mapping[str, Any], relpath: str) -> str:
     keypath, entry = _entry_parts(body, doc, index, relpath)
     nl = _newline(body)
-    flow = _flow(_plain(dict(record)))
-    if flow is None:
-        raise InputError("the history record cannot be written in one line")
+    note = record.get("note")
+    multiline = isinstance(note, str) and "\n" in note
+    flow = None if multiline else _flow(_plain(dict(record)))
+    if flow is None and not multiline:
+        raise InputError("the history record cannot be written")
     history = entry.get("history")
+
+    def item(dash_col: int) -> str:
+        """The record after ``- ``: flow style on one line, or a block mapping with the note as ``|-``."""
+        return flow if flow is not None else _block_record(record, dash_col + 2, nl)
+
     child = join_path(keypath, "history")
     col = doc.value_pos[keypath].col - 1
     if "history" not in entry:
         at = _line_end(body, _content_end(body, doc, keypath, entry) - 1)
-        return body[:at] + nl + " " * col + "history:" + nl + " " * (col + 2) + "- " + flow + body[at:]
+        return body[:at] + nl + " " * col + "history:" + nl + " " * (col + 2) + "- " + item(col + 2) + body[at:]
     if not isinstance(history, list | type(None)):
         raise InputError(f"{relpath} {child}: `history` must be a list to append to it")
     vpos = doc.value_pos[child]
@@ -275,14 +282,32 @@ def _add_history(body: str, doc: Located, index: int, record: Mapping[str, Any],
         if history == [] and vpos.end > vpos.start:
             body = body[:colon + 1] + body[vpos.end:]
         at = _line_end(body, colon)
-        return body[:at] + nl + " " * (col + 2) + "- " + flow + body[at:]
+        return body[:at] + nl + " " * (col + 2) + "- " + item(col + 2) + body[at:]
     if body[vpos.start] == "[":
+        if flow is None:
+            raise InputError(f"{relpath} {child}: a multi-line note cannot go into a one-line `history: [...]`",
+                             hint="write `history:` as a block list (one `- {...}` per line), then retry")
         close = _content_end(body, doc, child, history) - 1  # the `]`
         return body[:close] + ", " + flow + body[close:]
     last = f"{child}[{len(history) - 1}]"
     dash_col = _dash_column(body, doc.value_pos[last].start)
     at = _line_end(body, _content_end(body, doc, child, history) - 1)
-    return body[:at] + nl + " " * dash_col + "- " + flow + body[at:]
+    return body[:at] + nl + " " * dash_col + "- " + item(dash_col) + body[at:]
+
+
+def _block_record(record: Mapping[str, Any], col: int, nl: str) -> str:
+    """A history record as a block mapping whose keys sit at column ``col``; a multi-line note is a
+    literal block scalar (``note: |-``) so it reads in the file as it was typed."""
+    pad = " " * col
+    lines = []
+    for key, value in record.items():
+        if isinstance(value, str) and "\n" in value:
+            lines.append(f"{pad}{key}: |-")
+            text = value.replace("\r\n", "\n")
+            lines.extend(f"{pad}  {ln}".rstrip() if ln.strip() else "" for ln in text.split("\n"))
+        else:
+            lines.append(f"{pad}{_scalar(key)}: {_scalar(_plain(value))}")
+    return nl.join(lines)[col:]
 
 
 def _as_date(key: str, value: Any) -> Any:

@@ -70,12 +70,21 @@ def load_publish_settings(root: Path | None = None, *, program: Program | None =
     return publish_settings(Program.of(program, root=root).settings)
 
 
-def connect_from_env(settings: PublishSettings) -> PortalClient:
-    """A client for ``KCDATA_PORTAL_URL`` with the ``KCDATA_PORTAL_*`` credentials (env only)."""
+def connect_from_env(settings: PublishSettings, *, write: bool = False) -> PortalClient:
+    """A client for ``KCDATA_PORTAL_URL`` with the ``KCDATA_PORTAL_*`` credentials (env only).
+
+    ``write``: the client will write, so a missing username or password is an InputError (exit 3)
+    naming the variables, before any request is made."""
     creds = portal_credentials()
     if not creds.url:
         raise InputError("KCDATA_PORTAL_URL is not set",
                          hint="export KCDATA_PORTAL_URL=https://data.kcmo.org (and the USERNAME/PASSWORD variables)")
+    missing = [name for name, value in (("KCDATA_PORTAL_USERNAME", creds.username),
+                                        ("KCDATA_PORTAL_PASSWORD", creds.password)) if not value]
+    if write and missing:
+        raise InputError(f"publishing needs portal credentials: {' and '.join(missing)} not set",
+                         hint="export them (in CI: repository secrets); nothing was sent to the portal",
+                         code="missing-credentials")
     return connect(url=creds.url, username=creds.username, password=creds.password, app_token=creds.app_token,
                    timeout=settings.timeout, retry=settings.retry_policy())
 
@@ -129,13 +138,20 @@ def apply_plan_set(*, client: PortalClient, plan: PublishPlan, program: Program 
     settings = settings or load_publish_settings(program=program)
     started_at, t0 = dt.datetime.now(dt.UTC), time.monotonic()
     write_back = settings.should_write_back() if write_back is None else write_back
-    results = []
-    for p in plan.datasets:
-        entry = plan._entries[p.id]
-        res = apply_plan(client, p, plan._desired[p.id], settings=settings, on_progress=on_progress)
-        if res.result in ("ok", "noop") and write_back and res.portal_id:
-            res = _record(program.root, client, entry, res, settings)
-        results.append(res)
+    results: list[DatasetResult] = []
+    current = None
+    try:
+        for p in plan.datasets:
+            current = p.id
+            entry = plan._entries[p.id]
+            res = apply_plan(client, p, plan._desired[p.id], settings=settings, on_progress=on_progress)
+            if res.result in ("ok", "noop") and write_back and res.portal_id:
+                res = _record(program.root, client, entry, res, settings)
+            results.append(res)
+            current = None
+    except BaseException as exc:  # Ctrl-C or a crash mid-apply: the log still says what happened
+        _log_stopped(program.root, client.domain, started_at, time.monotonic() - t0, results, current, exc)
+        raise
     outcome = _overall([r.result for r in results])
     duration = time.monotonic() - t0
     with phase("publish log", dataset="*"):
@@ -146,6 +162,23 @@ def apply_plan_set(*, client: PortalClient, plan: PublishPlan, program: Program 
         program.reload()  # the inventory changed on disk
     return ApplyResult(portal=client.domain, datasets=tuple(results), duration_s=round(duration, 3),
                        result=outcome, log_path=str(path))
+
+
+def _log_stopped(root: Path, domain: str, started: dt.datetime, duration: float, results: list[DatasetResult],
+                 current: str | None, exc: BaseException) -> None:
+    """One publish-log line for an apply that did not finish (``interrupted`` on Ctrl-C, else ``failed``)."""
+    interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
+    outcome = "interrupted" if interrupted else "failed"
+    datasets = [to_jsonable(r) for r in results]
+    if current is not None:
+        why = "interrupted (Ctrl-C) while applying" if interrupted else f"stopped by {type(exc).__name__}: {exc}"
+        datasets.append({"id": current, "result": outcome, "reason": why})
+    try:
+        record = publog.make_record(root=root, portal=domain, started=started, duration_s=duration,
+                                    result=outcome, datasets=datasets)
+        publog.append(root, record)
+    except (OSError, KcdataError) as err:  # never hide the interruption behind a logging failure
+        log.warning("the publish log could not record the %s apply: %s", outcome, err)
 
 
 def _overall(results: list[str]) -> str:
