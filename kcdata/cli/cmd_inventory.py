@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -317,6 +316,8 @@ def add_cmd(app: App, department: str | None, from_file: Path | None, yes: bool,
     interactive = sys.stdin.isatty() and not yes and not as_json
     entry, department, dep_header = collect_entry(app, root=root, department=department, from_file=from_file,
                                                   flags=flags, interactive=interactive)
+    from kcdata.cli.inventory_edit import refuse_review_fields
+
     refuse_review_fields(entry, allow_status=("inventoried", "proposed"))
     problems = [p for p in lint_entry(entry, root=root, department_id=department)
                 if p.severity.value == "error"]
@@ -342,17 +343,12 @@ def add_cmd(app: App, department: str | None, from_file: Path | None, yes: bool,
     app.finish(data=data, render=render)
 
 
-def refuse_review_fields(entry: Mapping[str, Any], *, allow_status: tuple[str, ...] = ()) -> None:
-    """``status`` (beyond ``allow_status``) and ``history`` belong to ``kcdata review``: exit 3."""
-    from kcdata.errors import InputError
 
-    if "history" in entry:
-        raise InputError("`history` is written only by `kcdata review`, nothing written",
-                         hint="remove `history` from the entry; review commands record each step",
-                         code="invalid-entry")
-    status = entry.get("status")
-    if status is not None and (not allow_status or status not in allow_status):
-        allowed = f" (a new entry is {' or '.join(allow_status)})" if allow_status else ""
-        raise InputError(f"status `{status}` is set only by `kcdata review`{allowed}, nothing written",
-                         hint="use `kcdata review propose|submit|approve …`, which records who, when and why",
-                         code="invalid-entry")
+def _register_edit_commands() -> None:
+    from kcdata.cli.inventory_edit import edit_cmd, set_cmd, unset_cmd
+
+    for cmd in (set_cmd, unset_cmd, edit_cmd):
+        command.add_command(cmd)
+
+
+_register_edit_commands()

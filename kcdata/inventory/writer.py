@@ -94,17 +94,18 @@ def append_dataset(*, root: Path, department_id: str, entry: Mapping[str, Any],
 
 
 def update_dataset(*, root: Path, dataset_id: str, set_fields: Mapping[str, Any] | None = None,
-                   append_history: Mapping[str, Any] | None = None) -> Path:
+                   append_history: Mapping[str, Any] | None = None, unset_fields: tuple[str, ...] = ()) -> Path:
     """Set top-level keys of one dataset entry and/or append a record to its ``history``.
 
     ``set_fields`` values are scalars or small mappings/lists (written in flow style); a present
     key has just its value's bytes replaced, an absent key is added at the end of the entry.
     ``append_history`` is a record with keys ``who``, ``when`` (ISO 8601 UTC; now when omitted),
-    ``from``, ``to``, ``note``. Every other byte of the file is unchanged. Returns the path written.
+    ``from``, ``to``, ``note``. ``unset_fields``: top-level keys to remove (their lines go; absent keys
+    are ignored). Every other byte of the file is unchanged. Returns the path written.
     """
     root = Path(root)
     set_fields = {k: _as_date(k, v) for k, v in (set_fields or {}).items()}
-    if "id" in set_fields or "history" in set_fields:
+    if {"id", "history"} & (set(set_fields) | set(unset_fields)):
         raise InputError("update_dataset cannot set `id` or `history` directly",
                          hint="Ids never change; use append_history= for history records.")
     record = _history_record(append_history) if append_history is not None else None
@@ -123,6 +124,9 @@ def update_dataset(*, root: Path, dataset_id: str, set_fields: Mapping[str, Any]
         for key, value in set_fields.items():
             text.body = _set_key(text.body, text.parse(), index, key, value, relpath)
             entry_expected[key] = _normalise(value)
+        for key in unset_fields:
+            text.body = _remove_key(text.body, text.parse(), index, key, relpath)
+            entry_expected.pop(key, None)
         if record is not None:
             text.body = _add_history(text.body, text.parse(), index, record, relpath)
             history = entry_expected.get("history") or []
@@ -253,6 +257,23 @@ def _set_key(body: str, doc: Located, index: int, key: str, value: Any, relpath:
     col = doc.value_pos[keypath].col - 1
     at = _line_end(body, _content_end(body, doc, keypath, entry) - 1)
     return body[:at] + _newline(body) + " " * col + f"{_scalar(key)}: {new}" + body[at:]
+
+
+def _remove_key(body: str, doc: Located, index: int, key: str, relpath: str) -> str:
+    """``body`` without the line(s) of ``key`` in entry ``index`` (unchanged when the key is absent)."""
+    keypath, entry = _entry_parts(body, doc, index, relpath)
+    if key not in entry:
+        return body
+    child = join_path(keypath, key)
+    kpos = doc.key_pos[child]
+    line_start = body.rfind("\n", 0, kpos.start)
+    if line_start < 0 or body[line_start + 1:kpos.start].strip():
+        raise InputError(f"{relpath} {child}: `{key}` starts the entry's first line; it cannot be removed",
+                         hint="edit the file by hand, or move another key first")
+    end = _line_end(body, max(kpos.end, _content_end(body, doc, child, entry[key])) - 1)
+    if line_start > 0 and body[line_start - 1] == "\r":
+        line_start -= 1
+    return body[:line_start] + body[end:]
 
 
 def _add_history(body: str, doc: Located, index: int, record: Mapping[str, Any], relpath: str) -> str:
