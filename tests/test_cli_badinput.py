@@ -439,3 +439,147 @@ def test_multi_line_review_note(cli, tmp_path: Path) -> None:
     entry = yaml.safe_load((root / "inventory/fire.yaml").read_text())["datasets"][0]
     assert [h["note"] for h in entry["history"]] == [note, "line 1\nline 2"]
     assert run(cli, root, "inventory", "lint").exit_code == 0
+
+
+# -- 22, 23, 24: data files that are not CSV text; bad dialect flags ----------------------------------------
+
+def _schema(root: Path) -> str:
+    return str(root / "schemas/water-main-breaks.schema.json")
+
+
+def test_directory_and_device_are_not_regular_files(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path)
+    for target in (str(tmp_path), "/dev/null"):
+        r = run(cli, root, "validate", target, "--schema", _schema(root))
+        assert r.exit_code == 3 and "not a regular file" in r.stderr, r.stderr
+    path = root / "inventory/water.yaml"
+    path.write_text(path.read_text().replace("data: data/samples/water-main-breaks.csv", "data: data/samples"))
+    r = run(cli, root, "validate", "--json")
+    assert r.exit_code == 3 and "not a regular file" in r.json()["errors"][0]["message"]
+
+
+def test_utf16_and_renamed_workbook_are_named(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path)
+    utf16 = tmp_path / "u16.csv"
+    utf16.write_bytes("break_id,address\n1,Main St\n".encode("utf-16"))
+    r = run(cli, root, "validate", str(utf16), "--schema", _schema(root))
+    assert r.exit_code == 3 and "UTF-16" in r.stderr and "--encoding utf-16" in flat(r.stderr)
+    r = run(cli, root, "validate", str(utf16), "--schema", _schema(root), "--encoding", "utf-16")
+    assert r.exit_code == 0, r.stderr
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["break_id", "address"])
+    xlsx = tmp_path / "renamed.csv"
+    book.save(xlsx)
+    r = run(cli, root, "validate", str(xlsx), "--schema", _schema(root))
+    assert r.exit_code == 3 and "Excel workbook" in r.stderr and "CSV UTF-8" in flat(r.stderr)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--encoding", "bogus"], "unknown encoding 'bogus'"),
+    (["--delimiter", ";;"], "must be one character"),
+    (["--quote-char", "''"], "must be one character"),
+])
+def test_bad_dialect_flags_are_usage_errors(cli, tmp_path: Path, args: list[str], needle: str) -> None:
+    root = make_inventory(tmp_path)
+    r = run(cli, root, "validate", "water-main-breaks", *args)
+    assert r.exit_code == 2 and needle in flat(r.stderr)
+
+
+def test_tab_delimiter_flag_is_accepted(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path)
+    (root / "data/samples/water-main-breaks.csv").write_text("break_id\taddress\n1\tMain St\n")
+    r = run(cli, root, "validate", "water-main-breaks", "--delimiter", "\\t")
+    assert r.exit_code == 0, r.stderr
+
+
+# -- 25: a mangled portal URL is shown as given -------------------------------------------------------------
+
+@pytest.mark.parametrize("url", ["htp:/data.kcmo.org", "data.kcmo.org", "http://127.0.0.1:99999", "http://[::1",
+                                 "https://exa mple.org"])
+def test_mangled_portal_url_shown_as_given(cli, tmp_path: Path, url: str) -> None:
+    root = make_inventory(tmp_path)
+    r = run(cli, root, "publish", "plan", env={"KCDATA_PORTAL_URL": url})
+    assert r.exit_code == 3, r.stderr
+    assert f"'{url}'" in r.stderr and "unexpected error" not in r.stderr
+
+
+def test_portal_url_password_is_not_shown(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path)
+    r = run(cli, root, "publish", "plan", env={"KCDATA_PORTAL_URL": "https://me:s3cret@x.org:port"})
+    assert r.exit_code == 3 and "s3cret" not in r.stderr
+
+
+# -- 27, 28: finding the program folder -----------------------------------------------------------------------
+
+def test_program_root_found_by_walking_up(cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    root = make_inventory(tmp_path / "program")
+    monkeypatch.delenv("KCDATA_ROOT", raising=False)
+    monkeypatch.chdir(root / "data" / "samples")
+    r = cli(["inventory", "list", "--json"])
+    assert r.exit_code == 0, r.stderr
+    assert "water-main-breaks" in [d["id"] for d in r.json()["data"]["datasets"]]
+
+
+def test_root_after_the_command_gets_a_hint(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path)
+    r = cli(["validate", "--root", str(root)])
+    assert r.exit_code == 2 and "global option" in flat(r.stderr) and "kcdata --root DIR validate" in flat(r.stderr)
+
+
+# -- 29: a huge department file's hint does not suggest a second file for one department --------------------
+
+def test_huge_department_file_hint(cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import kcdata.inventory.yamlpos as yamlpos
+
+    monkeypatch.setattr(yamlpos, "MAX_FILE_BYTES", 2048)
+    root = make_inventory(tmp_path)
+    path = root / "inventory/water.yaml"
+    path.write_text(path.read_text() + "# " + "x" * 4000 + "\n")
+    r = run(cli, root, "inventory", "lint")
+    assert r.exit_code == 3
+    text = flat(r.stdout + r.stderr)
+    assert "over the" in text and "Split" not in text and "several files" not in text
+
+
+# -- 30: ids from accented titles -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("title, slug", [("Árboles Plantados", "arboles-plantados"),
+                                         ("Straße & Brücke", "strasse-and-brucke"),
+                                         ("Café Inspections 2026", "cafe-inspections-2026")])
+def test_ids_transliterate_accents(title: str, slug: str) -> None:
+    from kcdata.inventory.entry import slugify
+
+    assert slugify(title) == slug
+
+
+# -- 31: history of an approved dataset names the publish step ----------------------------------------------
+
+def test_history_of_approved_says_next_publish(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path)
+    r = run(cli, root, "review", "history", "water-main-breaks")
+    assert r.exit_code == 0 and "next: publish" in flat(r.stdout)
+    assert "kcdata publish apply water-main-breaks" in flat(r.stdout)
+    assert run(cli, root, "review", "history", "water-main-breaks", "--json").json()["data"]["next"][0] == "publish"
+
+
+# -- 32: -q silences warnings ---------------------------------------------------------------------------------
+
+def test_quiet_silences_warnings(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path)
+    demand = tmp_path / "demand.csv"
+    demand.write_text("id,views,downloads\nwater-main-break,10,2\n")
+    assert "warning" in run(cli, root, "score", "--demand", str(demand)).stderr
+    r = cli(["--root", str(root), "-q", "score", "--demand", str(demand)])
+    assert r.exit_code == 0 and "warning" not in r.stderr
+
+
+# -- 33: a long row is validated, as the docs now say ----------------------------------------------------------
+
+def test_long_row_is_validated_like_frictionless(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path)
+    (root / "data/samples/water-main-breaks.csv").write_text("break_id,address\n1," + "x" * 3_000_000 + "\n2,y\n")
+    fast = run(cli, root, "validate", "water-main-breaks", "--json", "--no-cache").json()["data"]["datasets"][0]
+    ref = run(cli, root, "validate", "water-main-breaks", "--json", "--no-cache", "--engine", "frictionless")
+    assert fast["valid"] is ref.json()["data"]["datasets"][0]["valid"] is True and fast["rows"] == 2

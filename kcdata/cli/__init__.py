@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
+        _global_option_hint(exc)
         if app.json_mode or "--json" in (sys.argv[1:] if argv is None else argv):
             app.emit_json(data={}, errors=[{"code": "usage-error", "message": exc.format_message()}],
                           exit_code=ExitCode.USAGE)
@@ -121,6 +122,17 @@ def main(argv: list[str] | None = None) -> None:
 
 _FS_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.EISDIR,
               errno.ENOENT, errno.EEXIST, errno.ENAMETOOLONG}
+
+
+GLOBAL_OPTIONS = ("--root", "-q", "--quiet", "-v", "--verbose", "--debug", "--no-color")
+
+
+def _global_option_hint(exc: click.ClickException) -> None:
+    """``kcdata validate --root DIR``: say that global options go before the command."""
+    name = getattr(exc, "option_name", None)
+    if isinstance(exc, click.NoSuchOption) and name in GLOBAL_OPTIONS:
+        exc.message = (f"{exc.message.rstrip('.')}: {name} is a global option, so it goes before the command "  # type: ignore[misc]
+                       f"(e.g. kcdata {name}{' DIR' if name == '--root' else ''} validate)")
 
 
 def _interrupted(app: App, message: str) -> None:

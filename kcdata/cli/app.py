@@ -46,7 +46,8 @@ class App:
         self.root_flag, self.quiet, self.verbose, self.debug, self.color = root, quiet, verbose, debug, color
         import logging
 
-        level = logging.DEBUG if verbose >= 2 else logging.INFO if verbose == 1 else logging.WARNING
+        level = logging.DEBUG if verbose >= 2 else logging.INFO if verbose == 1 else \
+            logging.ERROR if quiet else logging.WARNING
         logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
     @property
@@ -100,7 +101,8 @@ class App:
             self.err.print(message, style="dim")
 
     def warn(self, message: str) -> None:
-        self.err.print(f"warning: {message}", style="yellow")
+        if not self.quiet:  # -q: only results and errors
+            self.err.print(f"warning: {message}", style="yellow")
 
     def error(self, message: str, *, hint: str | None = None) -> None:
         self.err.print(f"error: {message}", style="bold red")

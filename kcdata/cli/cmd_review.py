@@ -188,16 +188,20 @@ def history_cmd(app: App, dataset_id: str, as_json: bool) -> None:
     records = [{"who": h.by, "when": h.at, "from": h.from_status, "to": h.to_status, "note": h.note}
                for h in d.history]
     allowed = list(allowed_actions(d.status))
-    data = {"id": d.id, "status": d.status.value, "allowed": allowed, "history": records}
+    # an approved dataset moves on by being published (kcdata publish apply), as approve says
+    steps = (["publish"] if d.status.value == "approved" else []) + allowed
+    data = {"id": d.id, "status": d.status.value, "allowed": allowed, "next": steps, "history": records}
 
     def render() -> None:
         from rich.table import Table
 
-        table = Table(title=f"{d.id} — now {d.status.value}; next: {', '.join(allowed) or 'nothing'}")
+        table = Table(title=f"{d.id} — now {d.status.value}; next: {', '.join(steps) or 'nothing'}")
         for col in ("when", "who", "from", "to", "note"):
             table.add_column(col)
         for r in records:
             table.add_row(*(str(r[k] or "") for k in ("when", "who", "from", "to", "note")))
+        if "publish" in steps:
+            table.caption = f"publish it with: kcdata publish apply {d.id}"
         app.out.print(table)
 
     app.finish(data=data, render=render)

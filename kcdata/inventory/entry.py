@@ -91,8 +91,18 @@ def spec_for(keypath: str) -> FieldSpec | None:
 
 
 def slugify(text: str) -> str:
-    """A lowercase slug for a title: ``Water Main Breaks`` -> ``water-main-breaks``."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].strip("-")
+    """A lowercase slug for a title: ``Water Main Breaks`` -> ``water-main-breaks``; letters with accents are
+    transliterated (``Árboles Plantados`` -> ``arboles-plantados``), not dropped."""
+    import unicodedata
+
+    text = text.translate(_TRANSLIT)
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-")
+
+
+# letters NFKD does not decompose into a base letter
+_TRANSLIT = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE", "ł": "l",
+                           "Ł": "L", "đ": "d", "Đ": "D", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "&": " and "})
 
 
 def parse_value(spec: FieldSpec, text: str) -> Any:

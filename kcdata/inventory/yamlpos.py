@@ -276,7 +276,8 @@ def load_located(data: bytes, *, path: str, positions: bool = True, position_dep
         col = MAX_FILE_BYTES - (data.rfind(b"\n", 0, MAX_FILE_BYTES) + 1) + 1
         raise YamlProblem(path, f"file is {len(data) / 1e6:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MB limit "
                                 "for an inventory file (reached here)", line=line, col=col,
-                          hint="Is this the right file? Split a very large department into several files.")
+                          hint="Is this the right file? A department's inventory file lists its datasets' "
+                               "metadata (a few hundred KB at most): check that no data was pasted into it.")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -40,10 +40,14 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
         raise InputError(f"unknown engine '{engine}'", hint=f"use one of: {', '.join(ENGINES)}")
     data = Path(data)
     loaded = load_schema(schema)
+    if data.exists() and not data.is_file():
+        raise InputError(f"{data}: not a regular file (a folder or a device)",
+                         hint="point the dataset's `data:` entry (or FILE) at the CSV file itself", code="bad-input")
     if not data.is_file():
         raise InputError(f"{data}: data file not found", hint="check the path, or the dataset's `data:` entry",
                          code="missing-file")
     dia = _dialect(loaded.dialect, dialect or {})
+    _refuse_known_formats(data, dia.encoding)
     if data.suffix.lower() == ".tsv" and "delimiter" not in (dialect or {}) and dia.delimiter == ",":
         dia = dataclasses.replace(dia, delimiter="\t")  # what frictionless assumes for .tsv
     started = time.perf_counter()
@@ -78,6 +82,23 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
                        warnings=missing_descriptions(loaded.descriptor), engine_reason=reason,
                        data_sha256=result.data_sha256 or data_sha256 or _sha(data), schema_sha256=loaded.sha256,
                        seconds=round(seconds, 3))
+
+
+def _refuse_known_formats(data: Path, encoding: str | None) -> None:
+    """Name a UTF-16 file or an Excel workbook (renamed .csv) and its fix, instead of "binary file"."""
+    try:
+        with data.open("rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return  # the engine reports it
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") and not (encoding or "").lower().replace("_", "-").startswith("utf-16"):
+        raise InputError(f"{data}: the file is UTF-16 text", code="bad-input",
+                         hint="pass --encoding utf-16 (or set the schema's dialect encoding), or save it as UTF-8")
+    if data.suffix.lower() not in (".csv", ".tsv", ".txt"):
+        return
+    if head[:4] == b"PK\x03\x04" or head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise InputError(f"{data}: this is an Excel workbook (or another zip file), not CSV text", code="bad-input",
+                         hint="open it in Excel and save as CSV UTF-8 (comma delimited)")
 
 
 def _dialect(base: Dialect, override: Mapping[str, Any]) -> Dialect:
