@@ -583,3 +583,35 @@ def test_long_row_is_validated_like_frictionless(cli, tmp_path: Path) -> None:
     fast = run(cli, root, "validate", "water-main-breaks", "--json", "--no-cache").json()["data"]["datasets"][0]
     ref = run(cli, root, "validate", "water-main-breaks", "--json", "--no-cache", "--engine", "frictionless")
     assert fast["valid"] is ref.json()["data"]["datasets"][0]["valid"] is True and fast["rows"] == 2
+
+
+# -- 34: retiring a published dataset makes its portal view private, deleting nothing ----------------------
+
+def test_retired_dataset_is_made_private_not_deleted(cli, tmp_path: Path, portal) -> None:  # type: ignore[no-untyped-def]
+    from kcdata.publish.client import connect
+    from tests.publish_helpers import make_program, portal_env, unique_id
+
+    ds = unique_id("retire")
+    root = make_program(tmp_path / "p", {ds: {"n": 5}}, portal_domain=portal.domain)
+    env = portal_env(portal)
+    r = run(cli, root, "publish", "apply", "--yes", "--json", env=env)
+    assert r.exit_code == 0, r.stdout + r.stderr
+    portal_id = r.json()["data"]["datasets"][0]["portal_id"]
+    r = run(cli, root, "review", "retire", ds, "--by", "Committee", "--note", "replaced by a new dataset")
+    assert r.exit_code == 0, r.stderr
+    plan = run(cli, root, "publish", "plan", "--json", env=env)
+    assert plan.exit_code == 1, plan.stdout  # a change is pending
+    [p] = plan.json()["data"]["datasets"]
+    assert p["id"] == ds and p["action"] == "make-private" and p["portal_id"] == portal_id
+    assert p["metadata_changes"] == [{"field": "visibility", "old": "public", "new": "private"}]
+    r = run(cli, root, "publish", "apply", "--yes", "--json", env=env)
+    assert r.exit_code == 0, r.stdout
+    assert r.json()["data"]["datasets"][0]["result"] == "ok"
+    client = connect(url=portal.url, username=portal.username, password=portal.password, app_token=None)
+    view = client.get_view(portal_id)
+    assert view is not None and not any("public" in (g.get("flags") or []) for g in view.get("grants") or [])
+    assert client.count_rows(portal_id) == 5  # nothing deleted
+    entry = yaml.safe_load((root / "inventory/water.yaml").read_text())["datasets"][0]
+    assert entry["status"] == "retired"  # not marked published again
+    again = run(cli, root, "publish", "plan", "--json", env=env).json()["data"]["datasets"][0]
+    assert again["action"] == "noop"

@@ -24,9 +24,9 @@ from kcdata.program import Program
 from kcdata.publish import log as publog
 from kcdata.publish.apply import DatasetResult, Progress, apply_plan
 from kcdata.publish.client import PortalClient, connect
-from kcdata.publish.observe import CANDIDATE_STATUSES, observe_dataset
+from kcdata.publish.observe import CANDIDATE_STATUSES, find_view, observe_dataset
 from kcdata.publish.phases import phase
-from kcdata.publish.plan import Action, DatasetPlan, Desired, PlanOptions, compute_plan
+from kcdata.publish.plan import Action, DatasetPlan, Desired, PlanOptions, compute_plan, retire_plan
 from kcdata.publish.settings import PublishSettings, publish_settings
 from kcdata.review.actions import mark_published
 
@@ -45,7 +45,7 @@ class PublishPlan:
 
     @property
     def changes(self) -> bool:
-        return any(p.action in (Action.CREATE, Action.UPDATE) for p in self.datasets)
+        return any(p.action in (Action.CREATE, Action.UPDATE, Action.MAKE_PRIVATE) for p in self.datasets)
 
     @property
     def refused(self) -> bool:
@@ -96,10 +96,18 @@ def select(inventory: Inventory, *, ids: list[str] | tuple[str, ...], changed: s
     if ids:
         picked = [(inventory.get(i), True) for i in dict.fromkeys(ids)]
     else:
-        picked = [(d, False) for d in inventory.datasets if d.status in CANDIDATE_STATUSES]
+        # a retired dataset that was published is selected too: its portal view is made private
+        picked = [(d, False) for d in inventory.datasets if d.status in CANDIDATE_STATUSES
+                  or (d.status is Status.RETIRED and _was_published(d))]
     if changed is not None:
         picked = [(d, n) for d, n in picked if d.id in changed]
     return picked
+
+
+def _was_published(dataset: Dataset) -> bool:
+    """A recorded portal id, or a history step out of ``published`` (CI runs do not record ids)."""
+    return bool(dataset.portal_id) or any(str(getattr(h.from_status, "value", h.from_status)) == "published"
+                                          for h in dataset.history)
 
 
 def make_plan(*, client: PortalClient, program: Program | None = None, root: Path | None = None,
@@ -119,6 +127,14 @@ def make_plan(*, client: PortalClient, program: Program | None = None, root: Pat
     plans, desired_by_id, entries = [], {}, {}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcdata-plan") as pool:
         for ds, named in select(inventory, ids=ids, changed=changed):
+            if ds.status is Status.RETIRED:
+                with phase("retired: portal view", dataset=ds.id):
+                    view, identity, refusals = find_view(client, ds, production_domain=settings.portal_domain)
+                plans.append(retire_plan(dataset_id=ds.id, title=ds.title, view=view, identity=identity,
+                                         refusals=refusals))
+                desired_by_id[ds.id] = Desired(id=ds.id, title=ds.title, metadata={}, mapping=None, rows=None)
+                entries[ds.id] = ds
+                continue
             desired, remote = observe_dataset(program, client, ds, named=named,
                                               production_domain=settings.portal_domain, pool=pool)
             with phase("diff", dataset=ds.id):
@@ -145,7 +161,7 @@ def apply_plan_set(*, client: PortalClient, plan: PublishPlan, program: Program 
             current = p.id
             entry = plan._entries[p.id]
             res = apply_plan(client, p, plan._desired[p.id], settings=settings, on_progress=on_progress)
-            if res.result in ("ok", "noop") and write_back and res.portal_id:
+            if res.result in ("ok", "noop") and write_back and res.portal_id and entry.status is not Status.RETIRED:
                 res = _record(program.root, client, entry, res, settings)
             results.append(res)
             current = None
