@@ -188,6 +188,14 @@ def test_bad_demand_file_exit_3(cli, tmp_path: Path, content: bytes, needle: str
     assert needle in flat(r.stderr)
 
 
+def test_demand_json_with_a_huge_number_exit_3(cli, tmp_path: Path) -> None:
+    root = make_inventory(tmp_path)
+    demand = tmp_path / "demand.json"
+    demand.write_text('{"water-main-breaks": {"views": ' + "9" * 5000 + "}}")
+    r = run(cli, root, "score", "--demand", str(demand))
+    assert r.exit_code == 3 and "unexpected error" not in r.stderr
+
+
 def test_demand_unknown_id_warns_with_did_you_mean(cli, tmp_path: Path) -> None:
     root = make_inventory(tmp_path)
     demand = tmp_path / "demand.csv"
@@ -241,7 +249,7 @@ def test_merge_workflow_lints_before_publishing() -> None:
 # -- 10, 11, 32: kcdata.yaml mistakes stop every command ---------------------------------------------------
 
 EVERY = [["inventory", "list"], ["inventory", "lint"], ["validate"], ["score"], ["policy", "check"],
-         ["export", "datajson"], ["site", "build"], ["review", "queue"], ["goals"]]
+         ["export", "datajson"], ["site", "build"], ["review", "queue"], ["goals"], ["publish", "plan"]]
 
 
 @pytest.mark.parametrize("args", EVERY)

@@ -76,6 +76,8 @@ def load_demand(path: Path) -> dict[str, Demand]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{exc.lineno}:{exc.colno}: malformed JSON: {exc.msg}") from exc
+        except ValueError as exc:  # e.g. a number of more than 4300 digits
+            raise InputError(f"{path}: cannot read the JSON: {exc}", hint=_DEMAND_HINT) from None
         if not isinstance(data, Mapping):
             raise InputError(f"{path}: expected an object {{dataset id: {{views, downloads}}}}")
         rows = [{"id": k, **(v if isinstance(v, Mapping) else {})} for k, v in data.items()]
