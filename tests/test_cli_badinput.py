@@ -621,5 +621,6 @@ def test_retired_dataset_is_made_private_not_deleted(cli, tmp_path: Path, portal
     assert client.count_rows(portal_id) == 5  # nothing deleted
     entry = yaml.safe_load((root / "inventory/water.yaml").read_text())["datasets"][0]
     assert entry["status"] == "retired"  # not marked published again
-    again = run(cli, root, "publish", "plan", "--json", env=env).json()["data"]["datasets"][0]
-    assert again["action"] == "noop"
+    assert run(cli, root, "publish", "plan", "--json", env=env).json()["data"]["datasets"] == []  # done
+    again = run(cli, root, "publish", "plan", ds, "--json", env=env).json()["data"]["datasets"][0]
+    assert again["action"] == "noop" and "already private" in again["reason"]

@@ -130,8 +130,11 @@ def make_plan(*, client: PortalClient, program: Program | None = None, root: Pat
             if ds.status is Status.RETIRED:
                 with phase("retired: portal view", dataset=ds.id):
                     view, identity, refusals = find_view(client, ds, production_domain=settings.portal_domain)
-                plans.append(retire_plan(dataset_id=ds.id, title=ds.title, view=view, identity=identity,
-                                         refusals=refusals))
+                retired = retire_plan(dataset_id=ds.id, title=ds.title, view=view, identity=identity,
+                                      refusals=refusals)
+                if retired.action is Action.NOOP and not named:
+                    continue  # already private, or not on this portal: nothing to say on every run
+                plans.append(retired)
                 desired_by_id[ds.id] = Desired(id=ds.id, title=ds.title, metadata={}, mapping=None, rows=None)
                 entries[ds.id] = ds
                 continue
