@@ -624,3 +624,36 @@ def test_retired_dataset_is_made_private_not_deleted(cli, tmp_path: Path, portal
     assert run(cli, root, "publish", "plan", "--json", env=env).json()["data"]["datasets"] == []  # done
     again = run(cli, root, "publish", "plan", ds, "--json", env=env).json()["data"]["datasets"][0]
     assert again["action"] == "noop" and "already private" in again["reason"]
+
+
+def test_real_ctrl_c_mid_apply_is_logged(tmp_path: Path, portal) -> None:  # type: ignore[no-untyped-def]
+    """SIGINT to a real `kcdata publish apply` while rows are uploading: exit 130 and one log line."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO, subprocess_env
+    from tests.publish_helpers import make_program, portal_env, unique_id
+
+    ds = unique_id("sigint")
+    root = make_program(tmp_path / "p", {ds: {"n": 20000}}, portal_domain=portal.domain,
+                        publish={"chunk_size": 50, "parallel_uploads": 1})
+    proc = subprocess.Popen([sys.executable, "-m", "kcdata", "--root", str(root), "publish", "apply", "--yes"],
+                            cwd=REPO, env=subprocess_env(**portal_env(portal)), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    client = portal.client()
+    deadline = time.monotonic() + 60
+    from kcdata.publish.client import connect
+
+    finder = connect(url=portal.url, username=portal.username, password=portal.password, app_token=None)
+    while time.monotonic() < deadline and proc.poll() is None:
+        view = finder.find_by_inventory_id(ds)
+        if view and int(client.get(view["id"], select="count(*) AS n")[0]["n"]) >= 200:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    lines = (root / ".kcdata/publish-log.jsonl").read_text().splitlines()
+    assert [json.loads(line)["result"] for line in lines] == ["interrupted"]
