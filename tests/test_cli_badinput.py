@@ -657,3 +657,17 @@ def test_real_ctrl_c_mid_apply_is_logged(tmp_path: Path, portal) -> None:  # typ
     assert proc.returncode == 130, err
     lines = (root / ".kcdata/publish-log.jsonl").read_text().splitlines()
     assert [json.loads(line)["result"] for line in lines] == ["interrupted"]
+
+
+def test_hand_approved_entry_without_history_is_refused(cli, tmp_path: Path, portal) -> None:  # type: ignore[no-untyped-def]
+    """Item 8's other road: status hand-edited to approved, no recorded approval -> publish refuses it."""
+    from tests.publish_helpers import make_program, portal_env, unique_id
+
+    ds = unique_id("handapproved")
+    root = make_program(tmp_path / "p", {ds: {"n": 3}})
+    path = root / "inventory/water.yaml"
+    text = path.read_text()
+    path.write_text(text[:text.index("    history:")] + "    history: []\n")
+    r = run(cli, root, "publish", "apply", ds, "--yes", "--json", env=portal_env(portal))
+    assert r.exit_code == 5, r.stdout + r.stderr
+    assert "no approval is recorded" in r.json()["errors"][0]["message"]

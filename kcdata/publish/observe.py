@@ -38,6 +38,10 @@ def gate_refusals(dataset: Dataset, *, named: bool) -> list[str]:
     out = []
     if dataset.status not in CANDIDATE_STATUSES:
         out.append(f"status is {dataset.status.value}, not approved" + ("" if named else " or published"))
+    if dataset.status is Status.APPROVED and not any(
+            str(getattr(h.to_status, "value", h.to_status)) == Status.APPROVED.value for h in dataset.history):
+        out.append("status is approved but no approval is recorded in `history`: approve it with "
+                   "`kcdata review approve`, which runs the gate and records who and when")
     if dataset.access_level is not AccessLevel.PUBLIC:
         out.append(f"access_level is {dataset.access_level.value}: only public datasets are published")
     if dataset.classification is not Classification.PUBLIC:
