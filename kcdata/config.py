@@ -24,9 +24,17 @@ STATE_DIR = ".kcdata"  # local caches and logs (validation cache, publish log); 
 
 
 def resolve_root(flag: str | os.PathLike[str] | None = None) -> Path:
-    """The program folder (holding inventory/, schemas/, kcdata.yaml)."""
-    value = flag or os.environ.get(ENV_ROOT) or os.getcwd()
-    return Path(value).expanduser().resolve()
+    """The program folder (holding inventory/, schemas/, kcdata.yaml): ``--root``, else ``$KCDATA_ROOT``,
+    else the nearest folder at or above the current one that holds ``kcdata.yaml`` or ``inventory/``
+    (as git finds its repository), else the current folder."""
+    value = flag or os.environ.get(ENV_ROOT)
+    if value:
+        return Path(value).expanduser().resolve()
+    here = Path(os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "kcdata.yaml").is_file() or (folder / INVENTORY_DIR).is_dir():
+            return folder
+    return here
 
 
 def load_settings(root: Path) -> Settings:

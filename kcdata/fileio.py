@@ -6,6 +6,7 @@ A reader never sees a half-written file, and a failure leaves the old file untou
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import shutil
@@ -13,10 +14,17 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from kcdata.errors import InputError
+
 
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` atomically, keeping the file's permissions when it exists."""
     path = Path(path)
+    with not_writable(path):
+        _atomic_write(path, data, mode)
+
+
+def _atomic_write(path: Path, data: bytes, mode: int | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if mode is None:
         try:
@@ -72,11 +80,36 @@ def exclusive_lock(path: Path) -> Iterator[None]:
     leaves a stale lock behind.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    with not_writable(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+@contextlib.contextmanager
+def not_writable(path: Path) -> Iterator[None]:
+    """Turn a failed write under ``path`` (permissions, a read-only disk, a file where a folder
+    should be) into the exit-3 message "folder not writable: …" naming the folder."""
+    try:
+        yield
+    except (PermissionError, NotADirectoryError, FileExistsError, IsADirectoryError) as exc:
+        raise _unwritable(Path(path), exc) from None
+    except OSError as exc:
+        if exc.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.ENOTDIR):
+            raise _unwritable(Path(path), exc) from None
+        raise
+
+
+def _unwritable(path: Path, exc: OSError) -> InputError:
+    folder = path.parent
+    why = exc.strerror or type(exc).__name__
+    if isinstance(exc, (NotADirectoryError, FileExistsError)) or exc.errno == errno.ENOTDIR:
+        why = f"{exc.filename or folder} is a file, not a folder"
+    return InputError(f"folder not writable: {folder} (cannot write {path.name}: {why})", code="not-writable",
+                      hint="check the folder's permissions (or choose another output path)",
+                      details={"path": str(path)})

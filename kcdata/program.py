@@ -70,6 +70,21 @@ class Program:
     def problems(self) -> tuple[Problem, ...]:
         return self.loaded.problems
 
+    def require_complete(self, *, entries: bool = False) -> None:
+        """Exit 3 when an inventory file could not be read (``entries``: also when an entry was skipped),
+        so a command never reports on, exports or publishes an inventory with datasets missing."""
+        bad = [p for p in self.problems if entries or p.code in ("yaml-error", "not-a-mapping")
+               or (p.code == "wrong-type" and p.keypath == "datasets")]
+        if not bad:
+            return
+        files = sorted({p.file for p in bad})
+        what = "has entries that cannot be read" if entries else "cannot be read"
+        raise InputError(f"{', '.join(files)} {what}, so datasets would be missing: {bad[0]}"
+                         + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""),
+                         hint="fix them first; `kcdata inventory lint` lists every problem",
+                         code="incomplete-inventory",
+                         details={"problems": [str(p) for p in bad], "files": files})
+
     def dataset(self, dataset_id: str) -> Dataset:
         """The inventory entry (unknown ids: :class:`NotFoundError` with a did-you-mean)."""
         return self.inventory.get(dataset_id)

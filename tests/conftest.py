@@ -44,8 +44,17 @@ class Result:
         return json.loads(self.stdout)
 
 
-def run_cli(args: list[str], *, input: str | None = None, env: dict[str, str] | None = None) -> Result:
-    """Run ``kcdata ARGS`` in-process exactly as the entry point does (errors translated by main)."""
+class _TtyInput(io.StringIO):
+    """Typed answers on stdin that say they come from a terminal (for confirmation prompts)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def run_cli(args: list[str], *, input: str | None = None, env: dict[str, str] | None = None,
+            tty: bool = False) -> Result:
+    """Run ``kcdata ARGS`` in-process exactly as the entry point does (errors translated by main).
+    ``tty``: stdin claims to be a terminal (``input`` is what the user types)."""
     from kcdata.cli import main
 
     code = 0
@@ -56,7 +65,7 @@ def run_cli(args: list[str], *, input: str | None = None, env: dict[str, str] | 
         old_env[k] = os.environ.get(k)
         os.environ[k] = v
     old_stdin = sys.stdin
-    sys.stdin = io.StringIO(input or "")
+    sys.stdin = (_TtyInput if tty else io.StringIO)(input or "")
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:

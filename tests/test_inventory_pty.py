@@ -38,22 +38,21 @@ def test_interactive_add_prompts_defaults_choices_and_reasks(tmp_path):
         child.sendline("public")
         child.expect(r"Classification \(public, sensitive, protected\) \[public\]: ")
         child.sendline("")
-        child.expect(r"Status \(inventoried, proposed, in_review, approved, published, withheld, retired\) "
-                     r"\[inventoried\]: ")
+        child.expect(r"Status \(inventoried, proposed\) \[inventoried\]: ")  # later states: kcdata review
         child.sendline("")
         child.expect(r"Contains personal information\? \[no\]: ")
         child.sendline("")
         child.expect(r"Keywords \(comma-separated\): ")
         child.sendline("water, lab")
-        child.expect(r"Theme \(portal category\): ")
-        child.sendline("")
-        child.expect(r"License URL \[https://creativecommons.org/publicdomain/zero/1.0/\]: ")
-        child.sendline("")
-        child.expect(r"Update frequency .* \[irregular\]: ")
-        child.sendline("weekly")
+        child.expect(r"Theme \(portal category\) \[in use: Infrastructure\]: ")
+        child.sendline("infrastructure")  # any case: the theme in use is written
+        child.expect(r"License \(URL, or cc0, cc-by, .*\) \[https://creativecommons.org/publicdomain/zero/1.0/\]: ")
+        child.sendline("CC-BY")  # a word form: its URL is written
+        child.expect(r"Update frequency .*not known\): ")
+        child.sendline("fortnightly")
         child.expect("not an ISO 8601 repeating duration")
-        child.expect(r"Update frequency .* \[irregular\]: ")
-        child.sendline("R/P1W")
+        child.expect(r"Update frequency .*not known\): ")
+        child.sendline("Weekly")  # a word form: R/P1W is written
         for label in ("Source system", "Methodology"):
             child.expect(label + ": ")
             child.sendline("")
@@ -67,9 +66,9 @@ def test_interactive_add_prompts_defaults_choices_and_reasks(tmp_path):
         child.expect("did you mean 'infrastructure-accessibility'")
         child.expect("KCStat goal ids")
         child.sendline("infrastructure-accessibility")
-        child.expect(r"Public value \(high, medium, low\) \[medium\]: ")
-        child.sendline("high")
-        child.expect(r"Requests in the last 12 months \[0\]: ")
+        child.expect(r"Public value \(Enter: not judged yet\) \(high, medium, low\): ")
+        child.sendline("High")
+        child.expect(r"Requests in the last 12 months \(Enter: not known\): ")
         child.sendline("7")
         child.expect(r"Target release date \(YYYY-MM-DD\): ")
         child.sendline("2027-02-30")
@@ -91,7 +90,8 @@ def test_interactive_add_prompts_defaults_choices_and_reasks(tmp_path):
     entry = yaml.safe_load(after)["datasets"][-1]
     assert entry["id"] == "water-quality-tests" and entry["contact"]["name"] == "Water Open Data Liaison"
     assert entry["accrual_periodicity"] == "R/P1W" and entry["kcstat_goals"] == ["infrastructure-accessibility"]
-    assert entry["requests"] == 7 and str(entry["target_release"]) == "2027-01-15"
+    assert entry["requests"] == 7 and str(entry["target_release"]) == "2027-01-15" and entry["value"] == "high"
+    assert entry["theme"] == "Infrastructure" and entry["license"] == "https://creativecommons.org/licenses/by/4.0/"
     assert entry["data"] == "data/samples/water-main-breaks.csv"
     assert lint_inventory(root=root).problems == ()
 
@@ -127,7 +127,7 @@ def test_interactive_add_asks_rights_when_withheld(tmp_path):
                                            "-d", "fire", "--title", "Arson Investigations", "--description", "d",
                                            "--contact-name", "Fire", "--contact-email", "fire@example.org",
                                            "--access-level", "non-public", "--classification", "protected",
-                                           "--no-pii", "--status", "withheld"],
+                                           "--no-pii", "--status", "inventoried"],
                           env=subprocess_env(NO_COLOR="1"), encoding="utf-8", timeout=20, dimensions=(50, 200))
     try:
         child.expect(r"\[arson-investigations\]: ")
@@ -145,3 +145,50 @@ def test_interactive_add_asks_rights_when_withheld(tmp_path):
     finally:
         child.close()
     assert lint_inventory(root=root).problems == ()
+
+
+def test_interactive_add_enter_means_not_known(tmp_path):
+    """Enter at value, update frequency and requests writes nothing (not a default worth score points)."""
+    root = make_inventory(tmp_path)
+    child = pexpect.spawn(sys.executable, ["-m", "kcdata", "--root", str(root), "--no-color", "inventory", "add",
+                                           "-d", "fire", "--title", "Hydrant Inspections", "--description", "d",
+                                           "--contact-name", "Fire", "--access-level", "public"],
+                          env=subprocess_env(NO_COLOR="1"), encoding="utf-8", timeout=20, dimensions=(50, 200))
+    try:
+        while child.expect([r"\[Y/n\]: ", r": "]) == 1:
+            child.sendline("")
+        child.sendline("y")
+        child.expect("added hydrant-inspections")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    entry = yaml.safe_load((root / "inventory/fire.yaml").read_text())["datasets"][-1]
+    assert entry["id"] == "hydrant-inspections"
+    assert "value" not in entry and "requests" not in entry and "accrual_periodicity" not in entry
+
+
+def test_interactive_add_new_department_asks_for_its_liaison(tmp_path):
+    root = make_inventory(tmp_path)
+    child = pexpect.spawn(sys.executable, ["-m", "kcdata", "--root", str(root), "--no-color", "inventory", "add",
+                                           "-d", "parks", "--title", "Trees", "--description", "d",
+                                           "--contact-name", "Parks", "--access-level", "public"],
+                          env=subprocess_env(NO_COLOR="1"), encoding="utf-8", timeout=20, dimensions=(50, 200))
+    try:
+        child.expect(r"Department name \[Parks\]: ")
+        child.sendline("Parks and Recreation")
+        child.expect(r"Liaison name \(a person or role\): ")
+        child.sendline("Parks Data Liaison")
+        child.expect(r"Liaison email: ")
+        child.sendline("not-an-email")
+        child.expect("is not an email address")
+        child.expect(r"Liaison email: ")
+        child.sendline("parks-data@example.org")
+        while child.expect([r"\[Y/n\]: ", r": "]) == 1:
+            child.sendline("")
+        child.sendline("y")
+        child.expect("added trees")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    doc = yaml.safe_load((root / "inventory/parks.yaml").read_text())
+    assert doc["department"]["liaison"] == {"name": "Parks Data Liaison", "email": "parks-data@example.org"}

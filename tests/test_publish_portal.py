@@ -358,7 +358,7 @@ def test_exit_codes_for_bad_input_and_unreachable_portal(program: tuple[Path, st
 def test_confirmation_markdown_and_json_equals_library(program: tuple[Path, str], portal: Any) -> None:
     root, ds = program
     env = portal_env(portal)
-    declined = run_cli(["--root", str(root), "publish", "apply", ds], input="n\n", env=env)
+    declined = run_cli(["--root", str(root), "publish", "apply", ds], input="n\n", env=env, tty=True)
     assert declined.exit_code == 130 and view_for(portal, ds) is None
     md = publish(root, portal, "plan", "--markdown")
     assert md.exit_code == 1 and f"| `{ds}` | **create** |" in md.stdout
@@ -381,7 +381,7 @@ def test_confirmation_markdown_and_json_equals_library(program: tuple[Path, str]
                 os.environ[k] = v
     cli_json = publish(root, portal, "plan", ds, "--json").json()["data"]["datasets"]
     assert cli_json == [json.loads(json.dumps(plan_json(p))) for p in lib.datasets]
-    accepted = run_cli(["--root", str(root), "publish", "apply", ds], input="y\n", env=env)
+    accepted = run_cli(["--root", str(root), "publish", "apply", ds], input="y\n", env=env, tty=True)
     assert accepted.exit_code == 0 and view_for(portal, ds) is not None
 
 

@@ -8,6 +8,7 @@ bodies. Every error is translated to the user here, in :func:`main`, and nowhere
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
@@ -105,12 +106,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="kcdata", obj=app, standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+        _interrupted(app, "Aborted.")
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        if app.json_mode:
+        _global_option_hint(exc)
+        if app.json_mode or "--json" in (sys.argv[1:] if argv is None else argv):
             app.emit_json(data={}, errors=[{"code": "usage-error", "message": exc.format_message()}],
                           exit_code=ExitCode.USAGE)
         else:
@@ -119,22 +120,61 @@ def main(argv: list[str] | None = None) -> None:
     except KcdataError as exc:
         _report_error(app, exc.to_dict(), exc.message, exc.hint, int(exc.exit_code))
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+        _interrupted(app, "Interrupted.")
     except BrokenPipeError:
         # `kcdata ... | head`: the reader went away; nothing useful left to say.
         sys.stderr.close()
         sys.exit(ExitCode.OK)
     except SystemExit:
         raise
+    except OSError as exc:
+        if app.debug or exc.errno not in _FS_ERRNOS:
+            if app.debug:
+                raise
+            _internal(app, exc)
+        where = exc.filename or "a file"
+        message = f"cannot use {where}: {exc.strerror or exc}"
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            message = f"folder not writable: {Path(str(where)).parent} ({exc.strerror})"
+        elif exc.errno in (errno.ENOTDIR, errno.EEXIST):
+            message = f"cannot write {where}: a file is in the way where a folder should be"
+        _report_error(app, {"code": "not-writable" if "writable" in message else "bad-input", "message": message},
+                      message, "check the path and its permissions", int(ExitCode.BAD_INPUT))
     except Exception as exc:  # the last line of defence: never show a traceback by default
         if app.debug:
             raise
-        message = f"unexpected error: {type(exc).__name__}: {exc}"
-        _report_error(app, {"code": "internal-error", "message": message}, message,
-                      "re-run with --debug for the traceback, and please report it", 70)
+        _internal(app, exc)
     else:
         sys.exit(ExitCode.OK)
+
+
+_FS_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.EISDIR,
+              errno.ENOENT, errno.EEXIST, errno.ENAMETOOLONG}
+
+
+GLOBAL_OPTIONS = ("--root", "-q", "--quiet", "-v", "--verbose", "--debug", "--no-color")
+
+
+def _global_option_hint(exc: click.ClickException) -> None:
+    """``kcdata validate --root DIR``: say that global options go before the command."""
+    name = getattr(exc, "option_name", None)
+    if isinstance(exc, click.NoSuchOption) and name in GLOBAL_OPTIONS:
+        exc.message = (f"{exc.message.rstrip('.')}: {name} is a global option, so it goes before the command "  # type: ignore[misc]
+                       f"(e.g. kcdata {name}{' DIR' if name == '--root' else ''} validate)")
+
+
+def _interrupted(app: App, message: str) -> None:
+    click.echo(message, err=True)
+    if app.json_mode:
+        app.emit_json(data={}, errors=[{"code": "interrupted", "message": message}],
+                      exit_code=ExitCode.INTERRUPTED)
+    sys.exit(ExitCode.INTERRUPTED)
+
+
+def _internal(app: App, exc: BaseException) -> None:
+    message = f"unexpected error: {type(exc).__name__}: {exc}"
+    _report_error(app, {"code": "internal-error", "message": message}, message,
+                  "re-run with --debug for the traceback, and please report it", 70)
 
 
 def _report_error(app: App, payload: dict[str, Any], message: str, hint: str | None, code: int) -> None:

@@ -39,7 +39,8 @@ def _read_entry_file(path: Path) -> dict[str, Any]:
     return dict(value)
 
 
-def _departments(root: Path) -> dict[str, Mapping[str, Any]]:
+def _departments(root: Path, themes: set[str] | None = None) -> dict[str, Mapping[str, Any]]:
+    """Department headers by file stem; ``themes`` collects the themes the inventory already uses."""
     from kcdata.inventory.load import inventory_files
     from kcdata.inventory.yamlpos import YamlProblem, load_located
 
@@ -51,6 +52,9 @@ def _departments(root: Path) -> dict[str, Mapping[str, Any]]:
             continue
         dep = data.get("department") if isinstance(data, dict) else None
         out[path.stem] = dep if isinstance(dep, dict) else {}
+        entries = data.get("datasets") if isinstance(data, dict) else None
+        if themes is not None and isinstance(entries, list):
+            themes.update(str(e["theme"]) for e in entries if isinstance(e, dict) and e.get("theme"))
     return out
 
 
@@ -89,7 +93,8 @@ def collect_entry(app: App, *, root: Path, department: str | None, from_file: Pa
         goals = goal_ids(load_settings(root))
     except InputError:
         goals = None
-    deps = _departments(root)
+    themes: set[str] = set()
+    deps = _departments(root, themes)
     if department is None:
         if not interactive:
             raise InputError("--department is required", hint="Pass --department D (the file inventory/D.yaml).")
@@ -111,6 +116,7 @@ def collect_entry(app: App, *, root: Path, department: str | None, from_file: Pa
             app.err.print(f"inventory/{department}.yaml is new: it will be created")
             header["name"] = _ask(app, "Department name", default=header["name"],
                                   check=lambda t: t.strip() or _raise("the name is required"))
+            header["liaison"] = _ask_liaison(app)
     liaison = deps.get(department, {}).get("liaison") if department in deps else None
     if not interactive:
         entry.setdefault("status", "inventoried")
@@ -127,9 +133,13 @@ def collect_entry(app: App, *, root: Path, department: str | None, from_file: Pa
         label = spec.label + (f" ({', '.join(spec.choices)})" if spec.choices else "")
         if spec.name == "kcstat_goals" and goals:
             label += f" [known: {', '.join(goals)}]"
+        if spec.name == "theme" and themes:
+            label += f" [in use: {', '.join(sorted(themes))}]"
 
         def check(text: str, spec: Any = spec) -> Any:
             value = parse_value(spec, text)
+            if spec.name == "theme" and isinstance(value, str):
+                value = next((t for t in themes if t.lower() == value.lower()), value)
             problem = field_problem(spec.name, value, entry=entry, goals=goals)
             if problem:
                 raise ValueError(problem)
@@ -160,6 +170,21 @@ def _fix_remaining(app: App, entry: dict[str, Any], *, root: Path, department: s
             app.err.print(f"  {problem.keypath}: {problem.message}", style="red")
             set_field(entry, spec.name, _ask(app, spec.label, default=get_field(entry, spec.name),
                                              check=lambda text, spec=spec: parse_value(spec, text)))
+
+
+def _ask_liaison(app: App) -> dict[str, str]:
+    """The new department's open-data liaison (the ordinance names one per department)."""
+    import re
+
+    def check_email(text: str) -> str:
+        if text.strip() and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text.strip()):
+            raise ValueError(f"'{text.strip()}' is not an email address")
+        return text.strip()
+
+    app.err.print("every department names an open-data liaison")
+    name = _ask(app, "Liaison name (a person or role)", check=lambda t: t.strip() or _raise("the name is required"))
+    email = _ask(app, "Liaison email", check=check_email)
+    return {"name": name, "email": email} if email else {"name": name}
 
 
 def _raise(message: str) -> Any:

@@ -46,7 +46,8 @@ class App:
         self.root_flag, self.quiet, self.verbose, self.debug, self.color = root, quiet, verbose, debug, color
         import logging
 
-        level = logging.DEBUG if verbose >= 2 else logging.INFO if verbose == 1 else logging.WARNING
+        level = logging.DEBUG if verbose >= 2 else logging.INFO if verbose == 1 else \
+            logging.ERROR if quiet else logging.WARNING
         logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
     @property
@@ -61,8 +62,17 @@ class App:
         if self._program is None:
             from kcdata.program import Program
 
-            self._program = Program(self.root)
+            program = Program(self.root)
+            check_settings(program)
+            self._program = program
         return self._program
+
+    def complete_program(self, *, entries: bool = False) -> Program:
+        """:attr:`program`, refusing (exit 3) when an inventory file could not be read: a report, export
+        or publish must never silently leave out a department's datasets."""
+        program = self.program
+        program.require_complete(entries=entries)
+        return program
 
     # -- consoles (rich is imported only when something is rendered) --------------------------
     @property
@@ -91,7 +101,8 @@ class App:
             self.err.print(message, style="dim")
 
     def warn(self, message: str) -> None:
-        self.err.print(f"warning: {message}", style="yellow")
+        if not self.quiet:  # -q: only results and errors
+            self.err.print(f"warning: {message}", style="yellow")
 
     def error(self, message: str, *, hint: str | None = None) -> None:
         self.err.print(f"error: {message}", style="bold red")
@@ -123,6 +134,27 @@ class App:
 
 pass_app = click.make_pass_decorator(App)
 
+STATUSES = ("inventoried", "proposed", "in_review", "approved", "published", "withheld", "retired")
+
+
+class HintedChoice(click.Choice):  # type: ignore[type-arg]
+    """A choice whose usage error (exit 2) says which choice was probably meant."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            self.fail(not_one_of(str(value), [str(c) for c in self.choices]), param, ctx)
+
+
+def not_one_of(value: str, known: Sequence[str]) -> str:
+    """``'x' is not one of …`` with a did-you-mean when a known value is close."""
+    import difflib
+
+    close = difflib.get_close_matches(value.lower(), list(known), n=1, cutoff=0.6)
+    maybe = f" — did you mean '{close[0]}'?" if close else ""
+    return f"{value!r} is not one of {', '.join(known)}{maybe}"
+
 
 def json_option(func: F) -> F:
     """Add ``--json`` to a command: one JSON envelope on stdout instead of the human output."""
@@ -138,3 +170,27 @@ def json_option(func: F) -> F:
 
     return click.option("--json", "as_json", is_flag=True, is_eager=True, callback=_callback,
                         help="Print one JSON object on stdout (the documented envelope).")(func)
+
+
+def check_settings(program: Program) -> None:
+    """Read every section of ``kcdata.yaml`` now, so a mistake in it (a duplicate or unknown section, an
+    unknown key, a wrong value) stops every command with exit 3, not only the command that reads it."""
+    from kcdata.policy.goals import load_goals
+    from kcdata.policy.settings import load_policy_settings
+    from kcdata.publish.settings import publish_settings
+    from kcdata.score.method import load_method
+    from kcdata.settings import program_settings
+    from kcdata.site.settings import site_settings
+
+    settings = program.settings
+    if not settings.exists:
+        return
+    unknown = settings.unknown_sections()
+    if unknown:
+        raise unknown[0]
+    program_settings(settings)
+    load_method(settings=settings)
+    load_policy_settings(settings)
+    load_goals(settings)
+    publish_settings(settings)
+    site_settings(settings)

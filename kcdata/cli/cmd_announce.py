@@ -43,7 +43,7 @@ def command(app: App, since: dt.datetime | None, fmt: str, out_dir: Path | None,
 
     now = dt.datetime.now(dt.UTC)
     since_date = since.date() if since else now.date() - dt.timedelta(days=DEFAULT_DAYS)
-    loaded = app.program.loaded
+    loaded = app.complete_program().loaded
     site = site_settings(app.program.settings)
     result = announcements(inventory=loaded.inventory, settings=site, since=since_date)
     # Outside the site there is no index.html next to the feed: link the catalog only when it is hosted.

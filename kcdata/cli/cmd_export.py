@@ -43,7 +43,7 @@ def datajson_cmd(app: App, output: Path | None, as_json: bool) -> None:
     from kcdata.export.datajson import export_program, render_catalog
     from kcdata.fileio import atomic_write_text
 
-    program = app.program
+    program = app.complete_program(entries=True)
     for p in program.problems:
         app.warn(str(p))
     result = export_program(program)

@@ -44,7 +44,7 @@ def command(app: App, dataset_ids: tuple[str, ...], grace: str | None, timeout: 
     from kcdata.policy.settings import load_policy_settings, parse_grace
 
     now = _when(at)
-    program = app.program
+    program = app.complete_program()
     settings = load_policy_settings(program.settings)
     allowance = settings.freshness_grace if grace is None else parse_grace(_number_or_text(grace))
     inventory = program.inventory

@@ -31,7 +31,7 @@ def command(app: App, as_json: bool) -> None:
     from kcdata.policy.goals import goals_report, load_goals
     from kcdata.policy.inputs import load_scores
 
-    program = app.program
+    program = app.complete_program()
     goals = load_goals(program.settings)
     inventory = program.inventory
     try:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from kcdata.cli import complete
-from kcdata.cli.app import App, json_option, pass_app
+from kcdata.cli.app import STATUSES, App, HintedChoice, json_option, not_one_of, pass_app
 from kcdata.jsonable import to_jsonable
 
 
@@ -32,9 +32,10 @@ def command() -> None:
 @command.command("list")
 @click.option("--department", "-d", multiple=True, shell_complete=complete.department_ids,
               help="Only this department id (repeatable).")
-@click.option("--status", "-s", multiple=True, shell_complete=complete.statuses,
+@click.option("--status", "-s", multiple=True, type=HintedChoice(STATUSES),
               help="Only this workflow status (repeatable).")
-@click.option("--access-level", multiple=True, help="Only this access level (repeatable).")
+@click.option("--access-level", multiple=True, type=HintedChoice(["public", "restricted public", "non-public"]),
+              help="Only this access level (repeatable).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
 @json_option
 @pass_app
@@ -48,7 +49,11 @@ def list_cmd(app: App, department: tuple[str, ...], status: tuple[str, ...], acc
       kcdata inventory list --department water --status approved --json
       kcdata inventory list --access-level non-public --csv > restricted.csv
     """
-    result = app.program.loaded
+    result = app.complete_program().loaded
+    known = [dep.id for dep in result.inventory.departments]
+    for dep_id in department:
+        if dep_id not in known:
+            raise click.BadParameter(not_one_of(dep_id, known), param_hint="'--department' / '-d'")
     rows = [d for d in result.inventory.datasets
             if (not department or d.department in department)
             and (not status or d.status.value in status)
@@ -173,6 +178,7 @@ def lint_cmd(app: App, as_json: bool) -> None:
     """
     from kcdata.inventory.lint import lint_inventory, sorted_problems
 
+    app.program  # noqa: B018  (reads kcdata.yaml: a mistake in it stops lint too, exit 3)
     report = lint_inventory(root=app.root)
     problems = sorted_problems(report.problems)
     exit_code = 3 if report.unparsable else 1 if report.errors else 0
@@ -231,7 +237,7 @@ def export_cmd(app: App, fmt: str, public: bool, output: Path | None) -> None:
 
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx needs -o FILE (a workbook is not written to a terminal)")
-    result = app.program.loaded
+    result = app.complete_program().loaded
     for p in result.problems:
         app.warn(str(p))
     rows = export_rows(result.inventory, public=public)
@@ -283,8 +289,8 @@ def export_cmd(app: App, fmt: str, public: bool, output: Path | None) -> None:
 @click.option("--goal", "goals", multiple=True, help="KCStat goal id (repeatable).")
 @click.option("--value", type=click.Choice(["high", "medium", "low"]), default=None)
 @click.option("--requests", type=click.IntRange(min=0), default=None)
-@click.option("--status", type=click.Choice(["inventoried", "proposed", "in_review", "approved", "published",
-                                             "withheld", "retired"]), default=None)
+@click.option("--status", type=click.Choice(["inventoried", "proposed"]), default=None,
+              help="inventoried (default) or proposed; later states come only through `kcdata review`.")
 @click.option("--target-release", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
 @json_option
 @pass_app
@@ -313,6 +319,9 @@ def add_cmd(app: App, department: str | None, from_file: Path | None, yes: bool,
     interactive = sys.stdin.isatty() and not yes and not as_json
     entry, department, dep_header = collect_entry(app, root=root, department=department, from_file=from_file,
                                                   flags=flags, interactive=interactive)
+    from kcdata.cli.inventory_edit import refuse_review_fields
+
+    refuse_review_fields(entry, allow_status=("inventoried", "proposed"))
     problems = [p for p in lint_entry(entry, root=root, department_id=department)
                 if p.severity.value == "error"]
     if problems:
@@ -344,3 +353,12 @@ def _register_import() -> None:
 
 
 _register_import()
+
+def _register_edit_commands() -> None:
+    from kcdata.cli.inventory_edit import edit_cmd, set_cmd, unset_cmd
+
+    for cmd in (set_cmd, unset_cmd, edit_cmd):
+        command.add_command(cmd)
+
+
+_register_edit_commands()

@@ -62,8 +62,8 @@ def check_cmd(app: App, rule_ids: tuple[str, ...], today: Any, use_portal: bool,
             production = load_publish_settings(program=app.program).portal_domain
             portal_view = stack.enter_context(portal_views(url=creds.url, app_token=creds.app_token,
                                                            production_domain=production))
-        report = check_program(program=app.program, rule_ids=rule_ids or None, today=today.date() if today else None,
-                               portal_view=portal_view)
+        report = check_program(program=app.complete_program(), rule_ids=rule_ids or None,
+                               today=today.date() if today else None, portal_view=portal_view)
     app.finish(data=report_json(report), render=lambda: render(app, report), exit_code=1 if report.failed else 0)
 
 

@@ -103,15 +103,16 @@ def _options(app: App, *, allow_schema_change: bool = False, force: bool = False
     from kcdata.publish.plan import PlanOptions
     from kcdata.publish.run import load_publish_settings
 
-    settings = load_publish_settings(program=app.program)
+    settings = load_publish_settings(program=app.complete_program())
     return settings, PlanOptions(allow_schema_change=allow_schema_change, force=force, replace=replace,
                                  max_delete_share=settings.max_delete_share)
 
 
-def _build_plan(app: App, ids: tuple[str, ...], changed_since: str | None, settings: Any, options: Any) -> Any:
+def _build_plan(app: App, ids: tuple[str, ...], changed_since: str | None, settings: Any, options: Any,
+                *, write: bool = False) -> Any:
     from kcdata.publish.run import connect_from_env, make_plan
 
-    client = connect_from_env(settings)
+    client = connect_from_env(settings, write=write)
     app.info(f"planning against {client.domain} ...")
     with _plan_status(app):
         plan = make_plan(program=app.program, client=client, ids=ids, changed_since=changed_since, options=options,
@@ -170,7 +171,9 @@ def plan_cmd(app: App, ids: tuple[str, ...], changed_since: str | None, allow_sc
         else:
             _render_plan(app, plan)
 
-    app.finish(data=_plan_data(plan), render=render, exit_code=_plan_exit(plan))
+    errors = [{"code": "publish-refused", "dataset": p.id, "message": p.reason or "refused"}
+              for p in plan.datasets if p.action.value == "refused"]
+    app.finish(data=_plan_data(plan), render=render, errors=errors, exit_code=_plan_exit(plan))
 
 
 def _result_json(plan: DatasetPlan, res: DatasetResult) -> dict[str, Any]:
@@ -210,8 +213,10 @@ def apply_cmd(app: App, ids: tuple[str, ...], changed_since: str | None, yes: bo
     """
     from kcdata.publish.run import apply_plan_set
 
+    if not yes and not sys.stdin.isatty():
+        raise click.UsageError("apply needs --yes when not on a terminal (nobody can confirm the plan)")
     settings, options = _options(app, allow_schema_change=allow_schema_change, force=force, replace=replace)
-    client, plan = _build_plan(app, ids, changed_since, settings, options)
+    client, plan = _build_plan(app, ids, changed_since, settings, options, write=True)
     try:
         if not as_json or not yes:
             _render_plan(app, plan, err=True)
@@ -242,7 +247,11 @@ def apply_cmd(app: App, ids: tuple[str, ...], changed_since: str | None, yes: bo
                           f"{r.duration_s:.1f}", r.reason or "")
         app.out.print(table)
 
-    app.finish(data=data, render=render, exit_code=0 if result.ok else int(ExitCode.REFUSED))
+    errors = [{"code": f"publish-{r.result}", "dataset": r.id, "message": r.reason or by_id[r.id].reason or r.result}
+              for r in result.datasets if r.result not in ("ok", "noop")]
+    if not result.ok and not errors:
+        errors = [{"code": f"publish-{result.result}", "message": f"publish apply ended {result.result}"}]
+    app.finish(data=data, render=render, errors=errors, exit_code=0 if result.ok else int(ExitCode.REFUSED))
 
 
 class _progress:

@@ -115,6 +115,7 @@ def queue_cmd(app: App, as_json: bool) -> None:
     """
     from kcdata.review import load_queue
 
+    app.complete_program()
     items = load_queue(root=app.root)
     data = {"datasets": to_jsonable(items), "count": len(items)}
 
@@ -155,6 +156,7 @@ def agenda_cmd(app: App, output: Path | None, top_per_department: int, as_json: 
     """
     from kcdata.review import make_agenda, write_agenda
 
+    app.complete_program()
     text = make_agenda(root=app.root, top_per_department=top_per_department)
     if output is not None:
         write_agenda(output, text)
@@ -187,16 +189,20 @@ def history_cmd(app: App, dataset_id: str, as_json: bool) -> None:
     records = [{"who": h.by, "when": h.at, "from": h.from_status, "to": h.to_status, "note": h.note}
                for h in d.history]
     allowed = list(allowed_actions(d.status))
-    data = {"id": d.id, "status": d.status.value, "allowed": allowed, "history": records}
+    # an approved dataset moves on by being published (kcdata publish apply), as approve says
+    steps = (["publish"] if d.status.value == "approved" else []) + allowed
+    data = {"id": d.id, "status": d.status.value, "allowed": allowed, "next": steps, "history": records}
 
     def render() -> None:
         from rich.table import Table
 
-        table = Table(title=f"{d.id} — now {d.status.value}; next: {', '.join(allowed) or 'nothing'}")
+        table = Table(title=f"{d.id} — now {d.status.value}; next: {', '.join(steps) or 'nothing'}")
         for col in ("when", "who", "from", "to", "note"):
             table.add_column(col)
         for r in records:
             table.add_row(*(str(r[k] or "") for k in ("when", "who", "from", "to", "note")))
+        if "publish" in steps:
+            table.caption = f"publish it with: kcdata publish apply {d.id}"
         app.out.print(table)
 
     app.finish(data=data, render=render)

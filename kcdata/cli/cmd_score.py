@@ -8,17 +8,24 @@ from typing import Any
 import click
 
 from kcdata.cli import complete
-from kcdata.cli.app import App, json_option, pass_app
+from kcdata.cli.app import STATUSES, App, HintedChoice, json_option, pass_app
 from kcdata.jsonable import to_jsonable
 
 
-def compute_ranking(root: Path, demand_file: Path | None = None) -> tuple[Any, Any, Any]:
-    """Load inventory, method, cached validations and demand; return ``(load_result, method, ranking)``."""
+def compute_ranking(root: Path, demand_file: Path | None = None,
+                    warn: Any = None) -> tuple[Any, Any, Any]:
+    """Load inventory, method, cached validations and demand; return ``(load_result, method, ranking)``.
+
+    ``warn(message)`` is told of demand rows naming ids the inventory does not have."""
     from kcdata.program import Program
-    from kcdata.score.inputs import load_demand, rank_program
+    from kcdata.score.inputs import load_demand, rank_program, unknown_demand_ids
 
     program = Program(root)
     demand = load_demand(demand_file) if demand_file else None
+    if demand and warn is not None:
+        for ident, close in unknown_demand_ids(demand, program.inventory):
+            maybe = f" (did you mean {' or '.join(close)}?)" if close else ""
+            warn(f"{demand_file}: id '{ident}' is not in the inventory; its row is ignored{maybe}")
     method, ranking = rank_program(program, demand=demand)
     return program.loaded, method, ranking
 
@@ -37,8 +44,7 @@ def _demand_option(func: Any) -> Any:
 @click.option("--department", "-d", multiple=True, shell_complete=complete.department_ids,
               help="Only this department id (repeatable).")
 @click.option("--status", "-s", multiple=True, help="Only this workflow status (repeatable).",
-              type=click.Choice(["inventoried", "proposed", "in_review", "approved", "published", "withheld",
-                                 "retired"]))
+              type=HintedChoice(STATUSES))
 @click.option("--top", type=click.IntRange(min=1), help="Only the N highest-ranked datasets.")
 @click.option("--top-per-department", type=click.IntRange(min=1),
               help="Only each department's N highest-ranked datasets (GovEx: top five per agency).")
@@ -64,7 +70,8 @@ def command(ctx: click.Context, app: App, department: tuple[str, ...], status: t
     """
     if ctx.invoked_subcommand is not None:
         return
-    result, method, ranking = compute_ranking(app.root, demand_file)
+    app.complete_program()
+    result, method, ranking = compute_ranking(app.root, demand_file, warn=app.warn)
     if department:
         for dep in department:
             result.inventory.department(dep)  # unknown department: did-you-mean, exit 3
@@ -123,7 +130,7 @@ def explain_cmd(app: App, dataset_id: str, demand_file: Path | None, as_json: bo
     """
     from kcdata.score import explain
 
-    _result, method, ranking = compute_ranking(app.root, demand_file)
+    _result, method, ranking = compute_ranking(app.root, demand_file, warn=app.warn)
     ex = explain(ranking=ranking, dataset_id=dataset_id)
     data = {"method": method_json(method), "explanation": to_jsonable(ex)}
 

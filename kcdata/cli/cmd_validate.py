@@ -20,9 +20,12 @@ from kcdata.cli.app import App, json_option, pass_app
 @click.option("--engine", type=click.Choice(["auto", "fast", "frictionless"]), default="auto", show_default=True,
               help="auto: fast engine, frictionless where the fast one cannot promise the same answer.")
 @click.option("--no-cache", is_flag=True, help="Re-validate even when data and schema are unchanged.")
-@click.option("--delimiter", help="CSV delimiter (overrides the schema's dialect).")
-@click.option("--encoding", help="File encoding (overrides the schema's dialect).")
-@click.option("--quote-char", help="CSV quote character (overrides the schema's dialect).")
+@click.option("--delimiter", callback=lambda c, p, v: _one_char(v, "delimiter"),
+              help="CSV delimiter, one character (\\t for tab; overrides the schema's dialect).")
+@click.option("--encoding", callback=lambda c, p, v: _encoding(v),
+              help="File encoding, e.g. utf-8, utf-16, cp1252 (overrides the schema's dialect).")
+@click.option("--quote-char", callback=lambda c, p, v: _one_char(v, "quote character"),
+              help="CSV quote character (overrides the schema's dialect).")
 @click.option("--changed-files", is_flag=True,
               help="TARGETS are changed files (as pre-commit passes them): validate the datasets whose data "
                    "file, schema or department file is among them.")
@@ -62,7 +65,7 @@ def command(app: App, targets: tuple[str, ...], schema_path: Path | None, max_er
                                     on_progress=lambda r, b: progress.update(targets[0], r, b), dialect=dialect)
             run = ValidationRun(datasets=(report,))
         else:
-            inventory = app.program.inventory
+            inventory = (app.program if targets else app.complete_program()).inventory
             ids: list[str] | None = list(targets) or None
             if changed_files:
                 from kcdata.inventory.touched import datasets_touched
@@ -83,6 +86,27 @@ def command(app: App, targets: tuple[str, ...], schema_path: Path | None, max_er
                 for r in run.datasets if r.bad_input for e in r.errors]
     exit_code = 3 if run.bad_input else 0 if run.valid else 1
     app.finish(data=data, render=lambda: _render(app, run), errors=problems, exit_code=exit_code)
+
+
+def _one_char(value: str | None, what: str) -> str | None:
+    """A usage error (exit 2) unless ``value`` is one character (``\\t`` is a tab)."""
+    if value is None:
+        return None
+    if len(value.replace("\\t", "\t")) != 1:
+        raise click.BadParameter(f"{value!r}: the {what} must be one character (e.g. ';' or \\t for tab)")
+    return value
+
+
+def _encoding(value: str | None) -> str | None:
+    import codecs
+
+    if value is None:
+        return None
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise click.BadParameter(f"unknown encoding {value!r} (e.g. utf-8, utf-16, cp1252, latin-1)") from None
+    return value
 
 
 def _report_json(report: Any) -> dict[str, Any]:

@@ -12,9 +12,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kcdata.inventory.model import AccessLevel, Classification, Status, Value
+from kcdata.inventory.model import AccessLevel, Classification, Value
 
 CC0 = "https://creativecommons.org/publicdomain/zero/1.0/"
+# Word forms a liaison types, and what the inventory format stores for them.
+PERIODICITY_WORDS = {"hourly": "R/PT1H", "daily": "R/P1D", "weekly": "R/P1W", "biweekly": "R/P2W",
+                     "monthly": "R/P1M", "quarterly": "R/P3M", "semiannually": "R/P6M", "annually": "R/P1Y",
+                     "annual": "R/P1Y", "yearly": "R/P1Y", "irregular": "irregular"}
+LICENSE_WORDS = {"cc0": CC0, "cc-0": CC0, "public domain": CC0,
+                 "cc-by": "https://creativecommons.org/licenses/by/4.0/",
+                 "cc-by-sa": "https://creativecommons.org/licenses/by-sa/4.0/",
+                 "pddl": "https://opendatacommons.org/licenses/pddl/1-0/",
+                 "odc-by": "https://opendatacommons.org/licenses/by/1-0/",
+                 "odbl": "https://opendatacommons.org/licenses/odbl/1-0/"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,24 +59,25 @@ FIELDS: tuple[FieldSpec, ...] = (
               default="public", required=lambda e: True),
     FieldSpec(name="classification", label="Classification", kind="choice", choices=tuple(Classification),
               default="public"),
-    FieldSpec(name="status", label="Status", kind="choice", choices=tuple(Status), default="inventoried",
-              required=lambda e: True),
+    FieldSpec(name="status", label="Status", kind="choice", choices=("inventoried", "proposed"),
+              default="inventoried", required=lambda e: True),
     FieldSpec(name="contains_pii", label="Contains personal information?", kind="bool", default=False),
     FieldSpec(name="rights", label="Justification for restricting it (rights)", required=_needs_rights,
               ask=_needs_rights),
     FieldSpec(name="keywords", label="Keywords (comma-separated)", kind="list", required=_release),
     FieldSpec(name="theme", label="Theme (portal category)", required=_release),
-    FieldSpec(name="license", label="License URL", default=CC0, required=_release),
-    FieldSpec(name="accrual_periodicity", label="Update frequency (R/P1D, R/P1W, R/P1M, R/P1Y or irregular)",
-              default="irregular", required=_release),
+    FieldSpec(name="license", label="License (URL, or cc0, cc-by, cc-by-sa, pddl, odc-by, odbl)", default=CC0,
+              required=_release),
+    FieldSpec(name="accrual_periodicity", label="Update frequency (daily, weekly, monthly, quarterly, yearly, "
+              "irregular or R/P1D ...; Enter: not known)", required=_release),
     FieldSpec(name="source_system", label="Source system"),
     FieldSpec(name="methodology", label="Methodology"),
     FieldSpec(name="data", label="Data file (path or URL)", required=_release),
     FieldSpec(name="schema", label="Table Schema path", required=_release),
     FieldSpec(name="row_identifier", label="Row identifier (schema field)", required=_release),
     FieldSpec(name="kcstat_goals", label="KCStat goal ids (comma-separated)", kind="list"),
-    FieldSpec(name="value", label="Public value", kind="choice", choices=tuple(Value), default="medium"),
-    FieldSpec(name="requests", label="Requests in the last 12 months", kind="int", default=0),
+    FieldSpec(name="value", label="Public value (Enter: not judged yet)", kind="choice", choices=tuple(Value)),
+    FieldSpec(name="requests", label="Requests in the last 12 months (Enter: not known)", kind="int"),
     FieldSpec(name="target_release", label="Target release date (YYYY-MM-DD)", kind="date"),
 )
 
@@ -80,8 +91,18 @@ def spec_for(keypath: str) -> FieldSpec | None:
 
 
 def slugify(text: str) -> str:
-    """A lowercase slug for a title: ``Water Main Breaks`` -> ``water-main-breaks``."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].strip("-")
+    """A lowercase slug for a title: ``Water Main Breaks`` -> ``water-main-breaks``; letters with accents are
+    transliterated (``Árboles Plantados`` -> ``arboles-plantados``), not dropped."""
+    import unicodedata
+
+    text = text.translate(_TRANSLIT)
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-")
+
+
+# letters NFKD does not decompose into a base letter
+_TRANSLIT = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE", "ł": "l",
+                           "Ł": "L", "đ": "d", "Đ": "D", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "&": " and "})
 
 
 def parse_value(spec: FieldSpec, text: str) -> Any:
@@ -90,9 +111,14 @@ def parse_value(spec: FieldSpec, text: str) -> Any:
     if text == "":
         return None
     if spec.kind == "choice":
-        if text not in spec.choices:
+        by_lower = {str(c).lower(): str(c) for c in spec.choices}
+        if text.lower() not in by_lower:
             raise ValueError(f"'{text}' is not one of: {', '.join(spec.choices)}")
-        return text
+        return by_lower[text.lower()]
+    if spec.name == "accrual_periodicity":
+        return PERIODICITY_WORDS.get(text.lower(), text.upper() if text.upper().startswith("R/P") else text)
+    if spec.name == "license":
+        return LICENSE_WORDS.get(text.lower().replace("_", "-").replace(" 4.0", ""), text)
     if spec.kind == "bool":
         low = text.lower()
         if low in ("y", "yes", "true"):

@@ -6,7 +6,6 @@ first file a new liaison opens is also the documentation.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from kcdata import __version__
@@ -174,8 +173,9 @@ def scaffold_program(*, target: Path, force: bool = False, city: str = "Your Cit
     are left alone.
     """
     target = Path(target)
-    if not city.strip():
-        raise InputError("the city name is empty", hint="Give the city's name, e.g. --city \"Kansas City, MO\".")
+    city = " ".join(city.split())
+    if not city:
+        raise InputError("the city name is empty", hint='Pass --city "Springfield" (any text; it is quoted for you).')
     if target.exists() and not target.is_dir():
         raise InputError(f"{target} exists and is not a folder", hint="Choose a new folder name.")
     if target.is_dir() and any(target.iterdir()) and not force:
@@ -185,10 +185,8 @@ def scaffold_program(*, target: Path, force: bool = False, city: str = "Your Cit
         "inventory/public-works.yaml": DEPARTMENT_FILE,
         "schemas/pothole-repairs.schema.json": SCHEMA_FILE,
         "data/samples/pothole-repairs.csv": DATA_FILE,
-        # json.dumps gives a double-quoted YAML scalar: "Kansas City: MO", "Lee's Summit #2" stay whole.
-        "kcdata.yaml": SETTINGS_FILE.format(city_yaml=json.dumps(city.strip(), ensure_ascii=False),
-                                            publisher_yaml=json.dumps(f"City of {city.strip()}", ensure_ascii=False)),
-        "README.md": README_FILE.format(city=city.strip(), repository=REPOSITORY),
+        "kcdata.yaml": SETTINGS_FILE.format(city_yaml=_yaml_str(city), publisher_yaml=_yaml_str(f"City of {city}")),
+        "README.md": README_FILE.format(city=city, repository=REPOSITORY),
         ".gitignore": GITIGNORE,
         ".pre-commit-config.yaml": PRE_COMMIT_CONFIG.format(repository=REPOSITORY, version=__version__),
         **{f".github/workflows/{name}.yml": workflow_text(action=f"{ACTION}@v{__version__}", name=name)
@@ -200,3 +198,11 @@ def scaffold_program(*, target: Path, force: bool = False, city: str = "Your Cit
         atomic_write_text(path, text)
         written.append(path)
     return tuple(written)
+
+
+def _yaml_str(text: str) -> str:
+    """``text`` as a one-line YAML scalar that reads back as exactly ``text`` (quoted when needed)."""
+    import yaml
+
+    out = yaml.safe_dump(text, default_flow_style=True, allow_unicode=True, width=10_000)
+    return out.removesuffix("\n...\n").removesuffix("\n")

@@ -94,17 +94,18 @@ def append_dataset(*, root: Path, department_id: str, entry: Mapping[str, Any],
 
 
 def update_dataset(*, root: Path, dataset_id: str, set_fields: Mapping[str, Any] | None = None,
-                   append_history: Mapping[str, Any] | None = None) -> Path:
+                   append_history: Mapping[str, Any] | None = None, unset_fields: tuple[str, ...] = ()) -> Path:
     """Set top-level keys of one dataset entry and/or append a record to its ``history``.
 
     ``set_fields`` values are scalars or small mappings/lists (written in flow style); a present
     key has just its value's bytes replaced, an absent key is added at the end of the entry.
     ``append_history`` is a record with keys ``who``, ``when`` (ISO 8601 UTC; now when omitted),
-    ``from``, ``to``, ``note``. Every other byte of the file is unchanged. Returns the path written.
+    ``from``, ``to``, ``note``. ``unset_fields``: top-level keys to remove (their lines go; absent keys
+    are ignored). Every other byte of the file is unchanged. Returns the path written.
     """
     root = Path(root)
     set_fields = {k: _as_date(k, v) for k, v in (set_fields or {}).items()}
-    if "id" in set_fields or "history" in set_fields:
+    if {"id", "history"} & (set(set_fields) | set(unset_fields)):
         raise InputError("update_dataset cannot set `id` or `history` directly",
                          hint="Ids never change; use append_history= for history records.")
     record = _history_record(append_history) if append_history is not None else None
@@ -123,6 +124,9 @@ def update_dataset(*, root: Path, dataset_id: str, set_fields: Mapping[str, Any]
         for key, value in set_fields.items():
             text.body = _set_key(text.body, text.parse(), index, key, value, relpath)
             entry_expected[key] = _normalise(value)
+        for key in unset_fields:
+            text.body = _remove_key(text.body, text.parse(), index, key, relpath)
+            entry_expected.pop(key, None)
         if record is not None:
             text.body = _add_history(text.body, text.parse(), index, record, relpath)
             history = entry_expected.get("history") or []
@@ -255,18 +259,42 @@ def _set_key(body: str, doc: Located, index: int, key: str, value: Any, relpath:
     return body[:at] + _newline(body) + " " * col + f"{_scalar(key)}: {new}" + body[at:]
 
 
+def _remove_key(body: str, doc: Located, index: int, key: str, relpath: str) -> str:
+    """``body`` without the line(s) of ``key`` in entry ``index`` (unchanged when the key is absent)."""
+    keypath, entry = _entry_parts(body, doc, index, relpath)
+    if key not in entry:
+        return body
+    child = join_path(keypath, key)
+    kpos = doc.key_pos[child]
+    line_start = body.rfind("\n", 0, kpos.start)
+    if line_start < 0 or body[line_start + 1:kpos.start].strip():
+        raise InputError(f"{relpath} {child}: `{key}` starts the entry's first line; it cannot be removed",
+                         hint="edit the file by hand, or move another key first")
+    end = _line_end(body, max(kpos.end, _content_end(body, doc, child, entry[key])) - 1)
+    if line_start > 0 and body[line_start - 1] == "\r":
+        line_start -= 1
+    return body[:line_start] + body[end:]
+
+
 def _add_history(body: str, doc: Located, index: int, record: Mapping[str, Any], relpath: str) -> str:
     keypath, entry = _entry_parts(body, doc, index, relpath)
     nl = _newline(body)
-    flow = _flow(_plain(dict(record)))
-    if flow is None:
-        raise InputError("the history record cannot be written in one line")
+    note = record.get("note")
+    multiline = isinstance(note, str) and "\n" in note
+    flow = None if multiline else _flow(_plain(dict(record)))
+    if flow is None and not multiline:
+        raise InputError("the history record cannot be written")
     history = entry.get("history")
+
+    def item(dash_col: int) -> str:
+        """The record after ``- ``: flow style on one line, or a block mapping with the note as ``|-``."""
+        return flow if flow is not None else _block_record(record, dash_col + 2, nl)
+
     child = join_path(keypath, "history")
     col = doc.value_pos[keypath].col - 1
     if "history" not in entry:
         at = _line_end(body, _content_end(body, doc, keypath, entry) - 1)
-        return body[:at] + nl + " " * col + "history:" + nl + " " * (col + 2) + "- " + flow + body[at:]
+        return body[:at] + nl + " " * col + "history:" + nl + " " * (col + 2) + "- " + item(col + 2) + body[at:]
     if not isinstance(history, list | type(None)):
         raise InputError(f"{relpath} {child}: `history` must be a list to append to it")
     vpos = doc.value_pos[child]
@@ -275,14 +303,32 @@ def _add_history(body: str, doc: Located, index: int, record: Mapping[str, Any],
         if history == [] and vpos.end > vpos.start:
             body = body[:colon + 1] + body[vpos.end:]
         at = _line_end(body, colon)
-        return body[:at] + nl + " " * (col + 2) + "- " + flow + body[at:]
+        return body[:at] + nl + " " * (col + 2) + "- " + item(col + 2) + body[at:]
     if body[vpos.start] == "[":
+        if flow is None:
+            raise InputError(f"{relpath} {child}: a multi-line note cannot go into a one-line `history: [...]`",
+                             hint="write `history:` as a block list (one `- {...}` per line), then retry")
         close = _content_end(body, doc, child, history) - 1  # the `]`
         return body[:close] + ", " + flow + body[close:]
     last = f"{child}[{len(history) - 1}]"
     dash_col = _dash_column(body, doc.value_pos[last].start)
     at = _line_end(body, _content_end(body, doc, child, history) - 1)
-    return body[:at] + nl + " " * dash_col + "- " + flow + body[at:]
+    return body[:at] + nl + " " * dash_col + "- " + item(dash_col) + body[at:]
+
+
+def _block_record(record: Mapping[str, Any], col: int, nl: str) -> str:
+    """A history record as a block mapping whose keys sit at column ``col``; a multi-line note is a
+    literal block scalar (``note: |-``) so it reads in the file as it was typed."""
+    pad = " " * col
+    lines = []
+    for key, value in record.items():
+        if isinstance(value, str) and "\n" in value:
+            lines.append(f"{pad}{key}: |-")
+            text = value.replace("\r\n", "\n")
+            lines.extend(f"{pad}  {ln}".rstrip() if ln.strip() else "" for ln in text.split("\n"))
+        else:
+            lines.append(f"{pad}{_scalar(key)}: {_scalar(_plain(value))}")
+    return nl.join(lines)[col:]
 
 
 def _as_date(key: str, value: Any) -> Any:

@@ -79,6 +79,7 @@ _TRUE = frozenset({"yes", "true", "on"})
 _RESOLVERS: dict[Any, list[tuple[str, Any]]] = yaml.SafeLoader.yaml_implicit_resolvers
 _ScalarEvent, _MappingStart, _MappingEnd = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.MappingEndEvent
 _SequenceStart, _SequenceEnd = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+MAX_INT_DIGITS = 4000  # Python refuses to parse more than 4300 digits
 MAX_DEPTH = 64  # inventory files nest 4 levels deep; this only stops pathological input
 
 
@@ -107,6 +108,7 @@ class _Builder:
         self.key_pos: dict[str, Pos] = {}
         self.next_event: Callable[[], Any] = lambda: None
         self.cache: dict[str, Any] = {}
+        self.what = "kcdata.yaml" if path.endswith("kcdata.yaml") else "inventory files"
 
     def fail(self, event: Any, message: str, hint: str | None = None) -> YamlProblem:
         mark = event.start_mark
@@ -117,7 +119,7 @@ class _Builder:
         if tag is None or tag == "!":
             tag = _resolve_plain(text) if event.implicit[0] else _STR
         elif tag not in _SCALAR_TAGS:
-            raise self.fail(event, f"the YAML tag {tag} is not allowed in inventory files",
+            raise self.fail(event, f"the YAML tag {tag} is not allowed in {self.what}",
                             hint="Remove the !tag; write plain values.")
         if tag == _STR:
             return text
@@ -125,6 +127,9 @@ class _Builder:
             return None
         if tag == _BOOL:
             return text.lower() in _TRUE
+        if tag == _INT and len(text.lstrip("+-")) > MAX_INT_DIGITS:
+            raise self.fail(event, f"a number of {len(text.lstrip('+-'))} digits is too long to read",
+                            hint="write a realistic count (or quote it to keep it as text)")
         if tag == _INT and text.isdigit() and (text == "0" or text[0] != "0"):
             return int(text)
         if tag == _TIMESTAMP and len(text) == 10:
@@ -144,7 +149,7 @@ class _Builder:
 
     def build(self, event: Any, keypath: str, depth: int = 0) -> Any:
         if isinstance(event, yaml.AliasEvent):
-            raise self.fail(event, "YAML aliases (*name) are not allowed in inventory files",
+            raise self.fail(event, f"YAML aliases (*name) are not allowed in {self.what}",
                             hint="Write the value out in full instead of using &anchors.")
         if depth > MAX_DEPTH:
             raise self.fail(event, f"values are nested more than {MAX_DEPTH} levels deep")
@@ -157,7 +162,7 @@ class _Builder:
                 self.value_pos[keypath] = _pos(event)  # where it starts; its end is not needed here
             return self.build_fast(event, depth)
         if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent) and event.tag not in _COLLECTION_TAGS:
-            raise self.fail(event, f"the YAML tag {event.tag} is not allowed in inventory files")
+            raise self.fail(event, f"the YAML tag {event.tag} is not allowed in {self.what}")
         if isinstance(event, yaml.SequenceStartEvent):
             items: list[Any] = []
             while not isinstance(item := self.next_event(), yaml.SequenceEndEvent):
@@ -171,8 +176,11 @@ class _Builder:
                 key = self.scalar(key_event)
                 child = join_path(keypath, key)
                 if key in out:
-                    raise self.fail(key_event, f"duplicate key '{key}'",
-                                    hint="Each key may appear once per entry; remove one of them.")
+                    first = self.key_pos.get(child)
+                    also = f" (first at line {first.line})" if first is not None else ""
+                    raise self.fail(key_event, f"duplicate key '{key}'{also}",
+                                    hint="Each key may appear once per entry; remove one of them "
+                                         "(YAML would silently keep only the last).")
                 if self.positions:
                     self.key_pos[child] = _pos(key_event)
                 out[key] = self.build(self.next_event(), child, depth + 1)
@@ -182,12 +190,12 @@ class _Builder:
 
     def check_key(self, key_event: Any) -> None:
         if isinstance(key_event, yaml.AliasEvent):
-            raise self.fail(key_event, "YAML aliases (*name) are not allowed in inventory files",
+            raise self.fail(key_event, f"YAML aliases (*name) are not allowed in {self.what}",
                             hint="Write the value out in full instead of using &anchors.")
         if not isinstance(key_event, yaml.ScalarEvent):
             raise self.fail(key_event, "a mapping key must be a plain value")
         if key_event.value == "<<" and key_event.implicit[0]:
-            raise self.fail(key_event, "YAML merge keys (<<) are not allowed in inventory files")
+            raise self.fail(key_event, f"YAML merge keys (<<) are not allowed in {self.what}")
 
     def build_fast(self, event: Any, depth: int = 0) -> Any:
         """``build`` without positions or keypaths: the hot path of lint on large inventories."""
@@ -205,7 +213,8 @@ class _Builder:
                 key = self.plain(key_event)
                 if key in out:
                     raise self.fail(key_event, f"duplicate key '{key}'",
-                                    hint="Each key may appear once per entry; remove one of them.")
+                                    hint="Each key may appear once per entry; remove one of them "
+                                         "(YAML would silently keep only the last).")
                 value_event = next_event()
                 out[key] = self.plain(value_event) if value_event.__class__ is _ScalarEvent else \
                     self.build_fast(value_event, depth + 1)
@@ -267,7 +276,8 @@ def load_located(data: bytes, *, path: str, positions: bool = True, position_dep
         col = MAX_FILE_BYTES - (data.rfind(b"\n", 0, MAX_FILE_BYTES) + 1) + 1
         raise YamlProblem(path, f"file is {len(data) / 1e6:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MB limit "
                                 "for an inventory file (reached here)", line=line, col=col,
-                          hint="Is this the right file? Split a very large department into several files.")
+                          hint="Is this the right file? A department's inventory file lists its datasets' "
+                               "metadata (a few hundred KB at most): check that no data was pasted into it.")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -160,6 +160,14 @@ def apply_plan(client: PortalClient, plan: DatasetPlan, desired: Desired, *, set
         return done("refused", plan.reason)
     if plan.action is Action.NOOP and not plan.delta.refresh_manifest:
         return done("noop")
+    if plan.action is Action.MAKE_PRIVATE:  # a retired dataset: nothing is deleted
+        assert portal_id is not None
+        try:
+            with phase("make private", dataset=plan.id, client=client):
+                client.set_permission(portal_id, public=False)
+        except KcdataError as exc:
+            return done("failed", exc.message)
+        return done("ok", plan.reason)
     mapping = desired.mapping
     assert mapping is not None
     fields, metadata = view_fields(desired.metadata)

@@ -105,10 +105,19 @@ def connect(*, url: str, username: str | None, password: str | None, app_token: 
     Plain http is accepted only for a loopback host. Raises :class:`InputError` for a bad URL or half
     a set of credentials.
     """
-    parsed = urlparse(url.strip())
-    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-        raise InputError(f"portal URL '{parsed.scheme}://{parsed.hostname or ''}' is not an http(s) URL",
-                         hint="Set KCDATA_PORTAL_URL to e.g. https://data.kcmo.org")
+    import re
+
+    shown = re.sub(r"//[^/@\s]*@", "//***@", url.strip())  # as given, minus any user:password
+    bad = InputError(f"KCDATA_PORTAL_URL '{shown}' is not a portal URL",
+                     hint="Set KCDATA_PORTAL_URL to e.g. https://data.kcmo.org (scheme, host, optional port)")
+    try:
+        parsed = urlparse(url.strip())
+        parsed.port  # noqa: B018  (raises ValueError for a port out of range or not a number)
+    except ValueError:
+        raise bad from None
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc or not parsed.hostname \
+            or any(c.isspace() for c in parsed.netloc):
+        raise bad
     if parsed.scheme == "http" and (parsed.hostname or "") not in LOOPBACK_HOSTS:
         raise InputError(f"plain http is only allowed for a portal on this machine, not {parsed.hostname}",
                          hint="Use an https:// portal URL.")

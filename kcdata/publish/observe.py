@@ -24,6 +24,7 @@ from kcdata.publish.rows.scan import manifest_fingerprint, scan
 from kcdata.publish.rows.valuehash import key_texts, row_hashes, value_hashes
 from kcdata.publish.rows.valuehash import local_value_hashes as source_value_hashes
 from kcdata.publish.typemap import TableMapping, table_mapping
+from kcdata.review.machine import is_open_license
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -40,12 +41,19 @@ def gate_refusals(dataset: Dataset, *, named: bool) -> list[str]:
     out = []
     if dataset.status not in CANDIDATE_STATUSES:
         out.append(f"status is {dataset.status.value}, not approved" + ("" if named else " or published"))
+    if dataset.status is Status.APPROVED and not any(
+            str(getattr(h.to_status, "value", h.to_status)) == Status.APPROVED.value for h in dataset.history):
+        out.append("status is approved but no approval is recorded in `history`: approve it with "
+                   "`kcdata review approve`, which runs the gate and records who and when")
     if dataset.access_level is not AccessLevel.PUBLIC:
         out.append(f"access_level is {dataset.access_level.value}: only public datasets are published")
     if dataset.classification is not Classification.PUBLIC:
         out.append(f"classification is {dataset.classification.value}: only public data is published")
     if dataset.contains_pii:
         out.append("contains_pii is true")
+    if not is_open_license(dataset.license):
+        out.append(f"license {dataset.license!r} is not an open licence URL (CC0, PDDL, ODC-By, ODbL, CC-BY, "
+                   "CC-BY-SA), as the approve gate requires" if dataset.license else "no open `license`")
     if not dataset.data:
         out.append("no `data` file")
     elif "://" in dataset.data:

@@ -21,6 +21,7 @@ class Action(StrEnum):
     UPDATE = "update"
     NOOP = "noop"
     REFUSED = "refused"
+    MAKE_PRIVATE = "make-private"  # a retired dataset: the portal view stops being public; nothing is deleted
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -244,3 +245,22 @@ def compute_plan(*, desired: Desired, remote: Remote | None, options: PlanOption
                                       delete_keys=deletes, from_manifest=state_from == "manifest",
                                       refresh_manifest=bool(counts.total or options.replace)
                                       or not remote.manifest_ok))
+
+
+def retire_plan(*, dataset_id: str, title: str, view: Mapping[str, Any] | None, identity: str,
+                refusals: tuple[str, ...] = ()) -> DatasetPlan:
+    """The plan for a retired dataset: make its public portal view private (no rows or view deleted)."""
+    base: dict[str, Any] = {"id": dataset_id, "title": title, "rows": RowCounts(), "columns": ColumnChanges(),
+                            "identity": identity, "view": view}
+    if refusals:
+        return DatasetPlan(action=Action.REFUSED, portal_id=str(view["id"]) if view else None, metadata_changes=(),
+                           reason="; ".join(refusals), **base)
+    if view is None:
+        return DatasetPlan(action=Action.NOOP, portal_id=None, metadata_changes=(),
+                           reason="retired; not on this portal", **base)
+    if not _is_public(view):
+        return DatasetPlan(action=Action.NOOP, portal_id=str(view["id"]), metadata_changes=(),
+                           reason="retired; the portal view is already private", **base)
+    return DatasetPlan(action=Action.MAKE_PRIVATE, portal_id=str(view["id"]),
+                       metadata_changes=(MetadataChange(field="visibility", old="public", new="private"),),
+                       reason="retired: the portal view becomes private (rows and view are kept)", **base)

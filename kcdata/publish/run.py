@@ -25,9 +25,9 @@ from kcdata.program import Program
 from kcdata.publish import log as publog
 from kcdata.publish.apply import DatasetResult, Progress, apply_plan
 from kcdata.publish.client import PortalClient, connect
-from kcdata.publish.observe import CANDIDATE_STATUSES, observe_dataset
+from kcdata.publish.observe import CANDIDATE_STATUSES, find_view, observe_dataset
 from kcdata.publish.phases import phase
-from kcdata.publish.plan import Action, DatasetPlan, Desired, PlanOptions, compute_plan
+from kcdata.publish.plan import Action, DatasetPlan, Desired, PlanOptions, compute_plan, retire_plan
 from kcdata.publish.settings import PublishSettings, publish_settings
 from kcdata.review.actions import mark_published
 
@@ -46,7 +46,7 @@ class PublishPlan:
 
     @property
     def changes(self) -> bool:
-        return any(p.action in (Action.CREATE, Action.UPDATE) for p in self.datasets)
+        return any(p.action in (Action.CREATE, Action.UPDATE, Action.MAKE_PRIVATE) for p in self.datasets)
 
     @property
     def refused(self) -> bool:
@@ -71,12 +71,21 @@ def load_publish_settings(root: Path | None = None, *, program: Program | None =
     return publish_settings(Program.of(program, root=root).settings)
 
 
-def connect_from_env(settings: PublishSettings) -> PortalClient:
-    """A client for ``KCDATA_PORTAL_URL`` with the ``KCDATA_PORTAL_*`` credentials (env only)."""
+def connect_from_env(settings: PublishSettings, *, write: bool = False) -> PortalClient:
+    """A client for ``KCDATA_PORTAL_URL`` with the ``KCDATA_PORTAL_*`` credentials (env only).
+
+    ``write``: the client will write, so a missing username or password is an InputError (exit 3)
+    naming the variables, before any request is made."""
     creds = portal_credentials()
     if not creds.url:
         raise InputError("KCDATA_PORTAL_URL is not set",
                          hint="export KCDATA_PORTAL_URL=https://data.kcmo.org (and the USERNAME/PASSWORD variables)")
+    missing = [name for name, value in (("KCDATA_PORTAL_USERNAME", creds.username),
+                                        ("KCDATA_PORTAL_PASSWORD", creds.password)) if not value]
+    if write and missing:
+        raise InputError(f"publishing needs portal credentials: {' and '.join(missing)} not set",
+                         hint="export them (in CI: repository secrets); nothing was sent to the portal",
+                         code="missing-credentials")
     return connect(url=creds.url, username=creds.username, password=creds.password, app_token=creds.app_token,
                    timeout=settings.timeout, retry=settings.retry_policy())
 
@@ -88,10 +97,18 @@ def select(inventory: Inventory, *, ids: list[str] | tuple[str, ...], changed: s
     if ids:
         picked = [(inventory.get(i), True) for i in dict.fromkeys(ids)]
     else:
-        picked = [(d, False) for d in inventory.datasets if d.status in CANDIDATE_STATUSES]
+        # a retired dataset that was published is selected too: its portal view is made private
+        picked = [(d, False) for d in inventory.datasets if d.status in CANDIDATE_STATUSES
+                  or (d.status is Status.RETIRED and _was_published(d))]
     if changed is not None:
         picked = [(d, n) for d, n in picked if d.id in changed]
     return picked
+
+
+def _was_published(dataset: Dataset) -> bool:
+    """A recorded portal id, or a history step out of ``published`` (CI runs do not record ids)."""
+    return bool(dataset.portal_id) or any(str(getattr(h.from_status, "value", h.from_status)) == "published"
+                                          for h in dataset.history)
 
 
 def make_plan(*, client: PortalClient, program: Program | None = None, root: Path | None = None,
@@ -111,6 +128,17 @@ def make_plan(*, client: PortalClient, program: Program | None = None, root: Pat
     plans, desired_by_id, entries = [], {}, {}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcdata-plan") as pool:
         for ds, named in select(inventory, ids=ids, changed=changed):
+            if ds.status is Status.RETIRED:
+                with phase("retired: portal view", dataset=ds.id):
+                    view, identity, refusals = find_view(client, ds, production_domain=settings.portal_domain)
+                retired = retire_plan(dataset_id=ds.id, title=ds.title, view=view, identity=identity,
+                                      refusals=refusals)
+                if retired.action is Action.NOOP and not named:
+                    continue  # already private, or not on this portal: nothing to say on every run
+                plans.append(retired)
+                desired_by_id[ds.id] = Desired(id=ds.id, title=ds.title, metadata={}, mapping=None, rows=None)
+                entries[ds.id] = ds
+                continue
             desired, remote = observe_dataset(program, client, ds, named=named,
                                               production_domain=settings.portal_domain, pool=pool)
             with phase("diff", dataset=ds.id):
@@ -130,13 +158,20 @@ def apply_plan_set(*, client: PortalClient, plan: PublishPlan, program: Program 
     settings = settings or load_publish_settings(program=program)
     started_at, t0 = dt.datetime.now(dt.UTC), time.monotonic()
     write_back = settings.should_write_back() if write_back is None else write_back
-    results = []
-    for p in plan.datasets:
-        entry = plan._entries[p.id]
-        res = apply_plan(client, p, plan._desired[p.id], settings=settings, on_progress=on_progress)
-        if res.result in ("ok", "noop") and write_back and res.portal_id:
-            res = _record(program.root, client, entry, res, settings)
-        results.append(res)
+    results: list[DatasetResult] = []
+    current = None
+    try:
+        for p in plan.datasets:
+            current = p.id
+            entry = plan._entries[p.id]
+            res = apply_plan(client, p, plan._desired[p.id], settings=settings, on_progress=on_progress)
+            if res.result in ("ok", "noop") and write_back and res.portal_id and entry.status is not Status.RETIRED:
+                res = _record(program.root, client, entry, res, settings)
+            results.append(res)
+            current = None
+    except BaseException as exc:  # Ctrl-C or a crash mid-apply: the log still says what happened
+        _log_stopped(program.root, client.domain, started_at, time.monotonic() - t0, results, current, exc)
+        raise
     outcome = _overall([r.result for r in results])
     duration = time.monotonic() - t0
     with phase("publish log", dataset="*"):
@@ -159,6 +194,23 @@ def _what_changed(plan: DatasetPlan, result: DatasetResult) -> dict[str, Any]:
     columns = {k: list(v) for k, v in (("added", plan.columns.added), ("removed", plan.columns.removed),
                                        ("retyped", plan.columns.retyped)) if v}
     return {"columns": columns, "metadata": [m.field for m in plan.metadata_changes], "title": plan.title}
+
+
+def _log_stopped(root: Path, domain: str, started: dt.datetime, duration: float, results: list[DatasetResult],
+                 current: str | None, exc: BaseException) -> None:
+    """One publish-log line for an apply that did not finish (``interrupted`` on Ctrl-C, else ``failed``)."""
+    interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
+    outcome = "interrupted" if interrupted else "failed"
+    datasets = [to_jsonable(r) for r in results]
+    if current is not None:
+        why = "interrupted (Ctrl-C) while applying" if interrupted else f"stopped by {type(exc).__name__}: {exc}"
+        datasets.append({"id": current, "result": outcome, "reason": why})
+    try:
+        record = publog.make_record(root=root, portal=domain, started=started, duration_s=duration,
+                                    result=outcome, datasets=datasets)
+        publog.append(root, record)
+    except (OSError, KcdataError) as err:  # never hide the interruption behind a logging failure
+        log.warning("the publish log could not record the %s apply: %s", outcome, err)
 
 
 def _overall(results: list[str]) -> str:

@@ -42,10 +42,14 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
         raise InputError(f"unknown engine '{engine}'", hint=f"use one of: {', '.join(ENGINES)}")
     data = Path(data)
     loaded = load_schema(schema)
+    if data.exists() and not data.is_file():
+        raise InputError(f"{data}: not a regular file (a folder or a device)",
+                         hint="point the dataset's `data:` entry (or FILE) at the CSV file itself", code="bad-input")
     if not data.is_file():
         raise InputError(f"{data}: data file not found", hint="check the path, or the dataset's `data:` entry",
                          code="missing-file")
     dia = _dialect(loaded.dialect, dialect or {})
+    _refuse_known_formats(data, dia.encoding)
     if data.suffix.lower() == ".tsv" and "delimiter" not in (dialect or {}) and dia.delimiter == ",":
         dia = dataclasses.replace(dia, delimiter="\t")  # what frictionless assumes for .tsv
     started = time.perf_counter()
@@ -65,7 +69,8 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
             raise
         except Exception as exc:  # a fast-engine bug must not cost the user an answer: the reference gives it
             if engine == "fast":
-                raise
+                raise InputError(f"{data}: the fast engine cannot validate this file: {type(exc).__name__}: {exc}",
+                                 hint="use --engine auto or --engine frictionless") from None
             reason = f"the fast engine failed ({type(exc).__name__}: {exc})"
             log.warning("%s: %s; validating with frictionless", data, reason, exc_info=True)
     if engine == "frictionless" or reason is not None:
@@ -92,6 +97,25 @@ def _reference(*, data: Path, schema: LoadedSchema, dialect: Dialect, max_errors
         log.debug("frictionless failed on %s", data, exc_info=True)
         raise InputError(f"{data}: frictionless cannot validate this file ({type(exc).__name__}: {exc})",
                          hint="check the file is a CSV table in UTF-8 matching the schema's dialect") from None
+
+
+def _refuse_known_formats(data: Path, encoding: str | None) -> None:
+    """Name an Excel workbook or zip archive renamed .csv and its fix, instead of "binary file".
+
+    (UTF-16 is the engines' business: with a BOM frictionless reads it; without one the error names
+    ``--encoding utf-16-le``/``-be``.)"""
+    try:
+        with data.open("rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return  # the engine reports it
+    if data.suffix.lower() not in (".csv", ".tsv", ".txt"):
+        return
+    if head[:4] == b"PK\x03\x04" or head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise InputError(f"{data}: this is an Excel workbook or another zip archive (.xlsx/.zip), not CSV text",
+                         code="bad-input",
+                         hint="an Excel workbook: open it in Excel and save as CSV UTF-8 (comma delimited); "
+                              "a zip archive: rename it .zip, or decompress it and validate the CSV inside")
 
 
 def _dialect(base: Dialect, override: Mapping[str, Any]) -> Dialect:
@@ -143,6 +167,12 @@ def validate_datasets(*, inventory: Inventory, ids: Sequence[str] | None = None,
             where = exc.filename or ds.data
             reports.append(_not_validated(ds, root, code="bad-input", message=f"{where}: cannot read: {exc.strerror}",
                                           hint="check the file's permissions", seconds=time.perf_counter() - started))
+        except Exception as exc:  # one bad dataset never stops the run
+            log.warning("%s: not validated: %s: %s", ds.id, type(exc).__name__, exc)
+            reports.append(_not_validated(ds, root, code="bad-input",
+                                          message=f"{ds.data}: cannot be validated: {type(exc).__name__}: {exc}",
+                                          hint="check that the file is a CSV in the schema's encoding",
+                                          seconds=time.perf_counter() - started))
     return ValidationRun(datasets=tuple(reports))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from kcdata.fileio import atomic_write_text
 from kcdata.validate.model import TableReport, ValidationError
 
 CACHE_VERSION = 1
+log = logging.getLogger(__name__)
 
 
 def cache_dir(root: Path) -> Path:
@@ -44,9 +46,22 @@ def file_sha256(path: Path, *, root: Path | None = None) -> str:
     digest = h.hexdigest()
     if index_path is not None:
         index[str(path.resolve())] = {"stamp": stamp, "sha256": digest}
-        index_path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(index_path, json.dumps(index, indent=1, sort_keys=True))
+        try:
+            index_path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(index_path, json.dumps(index, indent=1, sort_keys=True))
+        except OSError as exc:  # a cache that cannot be written is a warning, not a verdict
+            _unwritable(index_path.parent, exc)
     return digest
+
+
+_warned: set[str] = set()
+
+
+def _unwritable(folder: Path, exc: OSError) -> None:
+    if str(folder) in _warned:
+        return
+    _warned.add(str(folder))
+    log.warning("validation cache not written (%s: %s); results are not remembered", folder, exc.strerror or exc)
 
 
 def _key(data_sha: str, schema_sha: str, max_errors: int) -> str:
@@ -76,9 +91,12 @@ def load(root: Path, *, data_sha: str, schema_sha: str, max_errors: int | None =
 
 def store(root: Path, report: TableReport, *, max_errors: int) -> None:
     d = cache_dir(root)
-    d.mkdir(parents=True, exist_ok=True)
     raw = asdict(report)
     raw["error_counts"] = dict(report.error_counts)
     text = json.dumps(raw, sort_keys=True)
-    atomic_write_text(d / f"{_key(report.data_sha256, report.schema_sha256, max_errors)}.json", text)
-    atomic_write_text(d / f"latest-{report.data_sha256[:16]}-{report.schema_sha256[:16]}.json", text)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(d / f"{_key(report.data_sha256, report.schema_sha256, max_errors)}.json", text)
+        atomic_write_text(d / f"latest-{report.data_sha256[:16]}-{report.schema_sha256[:16]}.json", text)
+    except OSError as exc:  # a cache that cannot be written is a warning, not a verdict
+        _unwritable(d, exc)
