@@ -20,9 +20,18 @@ import pytest
 import yaml
 from conftest import REPO
 
-# Not part of a source distribution's build: local environments, caches and generated output.
-IGNORE = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", ".*_cache", ".hypothesis",
-                                ".kcdata", "site", "__pycache__", ".data")
+# Not part of a source distribution's build: local environments, caches and generated output. Generated
+# folders (site/, build/, dist/) are left out only at the top: kcdata/site/ is package source.
+_ANYWHERE = shutil.ignore_patterns(".venv", ".git", "*.egg-info", ".*_cache", ".hypothesis", ".kcdata",
+                                   "__pycache__", ".data")
+_TOP_ONLY = {"build", "dist", "site"}
+
+
+def _ignore(folder: str, names: list[str]) -> set[str]:
+    ignored = set(_ANYWHERE(folder, names))
+    if Path(folder).resolve() == REPO.resolve():
+        ignored |= _TOP_ONLY & set(names)
+    return ignored
 
 
 def _run(args: list[str], *, cwd: Path, env: dict[str, str] | None = None,
@@ -66,7 +75,7 @@ def test_pre_commit_hooks_and_action_are_well_formed() -> None:
 @pytest.mark.slow
 def test_wheel_installs_in_a_fresh_venv_and_runs_outside_the_repository(tmp_path: Path) -> None:
     src = tmp_path / "src"
-    shutil.copytree(REPO, src, ignore=IGNORE)
+    shutil.copytree(REPO, src, ignore=_ignore)
     dist = tmp_path / "dist"
     # sdist first, then the wheel from it: proves the sdist carries everything the wheel needs.
     _run([sys.executable, "-m", "build", "--outdir", str(dist), str(src)], cwd=tmp_path)
@@ -76,6 +85,9 @@ def test_wheel_installs_in_a_fresh_venv_and_runs_outside_the_repository(tmp_path
         metadata = zf.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "kcdata/py.typed" in names and "kcdata/inventory/templates/workflow-kcdata.yaml" in names
+    # Every package of the source tree is in the wheel.
+    packages = {p.parent.relative_to(REPO).as_posix() for p in (REPO / "kcdata").rglob("__init__.py")}
+    assert {f"{pkg}/__init__.py" for pkg in packages} <= names
     assert "License-Expression: MIT" in metadata
 
     venv = tmp_path / "venv"
