@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from kcdata.errors import InputError
 
@@ -113,3 +114,23 @@ def _unwritable(path: Path, exc: OSError) -> InputError:
     return InputError(f"folder not writable: {folder} (cannot write {path.name}: {why})", code="not-writable",
                       hint="check the folder's permissions (or choose another output path)",
                       details={"path": str(path)})
+
+
+def read_json_lines(path: Path) -> list[Any]:
+    """Every JSON value of a JSON-lines file, in order (blank lines skipped; a missing file is none).
+
+    A damaged line is an :class:`InputError` naming ``path:line``: the logs kcdata appends to (publish log,
+    monitor history) are read by people's commands, which must say where to mend them."""
+    import json
+
+    if not path.exists():
+        return []
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except ValueError as exc:
+            raise InputError(f"{path}:{n}: not a JSON line ({exc})", hint="Remove or fix the damaged line.") from exc
+    return out

@@ -13,7 +13,7 @@ from typing import Any
 from kcdata.monitor.config import MonitorConfig
 from kcdata.monitor.model import Check, CheckName, CheckStatus, Observation
 from kcdata.policy.freshness import FreshnessEntry, FreshStatus, grace_for
-from kcdata.policy.periodicity import humanize, parse_periodicity
+from kcdata.policy.periodicity import humanize, parse_instant, parse_periodicity
 
 ALERTING_FRESHNESS = {FreshStatus.OVERDUE: "overdue", FreshStatus.MISSING: "missing",
                       FreshStatus.NEVER_UPDATED: "never-updated"}
@@ -38,21 +38,6 @@ def freshness_check(entry: FreshnessEntry) -> Check:
     if entry.status is FreshStatus.NO_PERIODICITY:
         return skipped(CheckName.FRESHNESS, entry.message)
     return ok(CheckName.FRESHNESS, entry.message)
-
-
-def parse_instant(value: Any) -> dt.datetime | None:
-    """A portal date/timestamp value (``2026-11-30``, ``2026-11-30T08:00:00.000``, ``…Z``) as UTC; None if not one."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        when = dt.datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            when = dt.datetime.combine(dt.date.fromisoformat(text[:10]), dt.time())
-        except ValueError:
-            return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def content_check(*, newest: Any, date_field: str, periodicity: str | None, now: dt.datetime,

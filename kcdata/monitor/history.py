@@ -14,6 +14,7 @@ from typing import Any
 
 from kcdata.config import STATE_DIR
 from kcdata.errors import InputError
+from kcdata.fileio import read_json_lines
 from kcdata.monitor.model import MonitorReport, Observation
 
 HISTORY_NAME = "monitor-history.jsonl"
@@ -47,20 +48,8 @@ def append(root: Path, report: MonitorReport) -> Path:
 
 def read(root: Path) -> list[dict[str, Any]]:
     """Every record, oldest first; a damaged line is an :class:`InputError` naming it."""
-    path = history_path(root)
-    if not path.exists():
-        return []
-    out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError as exc:
-            raise InputError(f"{path}:{n}: not a JSON line ({exc})", hint="Remove or fix the damaged line.") from exc
-        if isinstance(record, Mapping) and isinstance(record.get("datasets"), Mapping):
-            out.append(dict(record))
-    return out
+    return [dict(r) for r in read_json_lines(history_path(root))
+            if isinstance(r, Mapping) and isinstance(r.get("datasets"), Mapping)]
 
 
 def last_observations(root: Path, *, portal: str) -> dict[str, Observation]:

@@ -75,3 +75,19 @@ def humanize(delta: dt.timedelta) -> str:
     if minutes:
         return f"{minutes}m"
     return f"{seconds}s"
+
+
+def parse_instant(value: object) -> dt.datetime | None:
+    """An ISO 8601 date or datetime (``2026-11-30``, ``2026-11-30T08:00:00.000``, ``…Z``) as an aware datetime
+    (UTC when it names no zone); ``None`` for anything else."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            when = dt.datetime.combine(dt.date.fromisoformat(text[:10]), dt.time())
+        except ValueError:
+            return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kcdata.config import STATE_DIR
-from kcdata.errors import InputError
+from kcdata.fileio import read_json_lines
 
 LOG_NAME = "publish-log.jsonl"
 
@@ -66,15 +66,4 @@ def make_record(*, root: Path, portal: str, started: dt.datetime, duration_s: fl
 
 def read(root: Path) -> list[dict[str, Any]]:
     """All records, oldest first. A corrupt line is an :class:`InputError` naming it."""
-    path = log_path(root)
-    if not path.exists():
-        return []
-    out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            out.append(json.loads(line))
-        except ValueError as exc:
-            raise InputError(f"{path}:{n}: not a JSON line ({exc})", hint="Remove or fix the damaged line.") from exc
-    return out
+    return read_json_lines(log_path(root))

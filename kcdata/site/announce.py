@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from kcdata.changelog import Change
 from kcdata.inventory.model import Dataset, Inventory, Status
+from kcdata.policy.periodicity import parse_instant
 from kcdata.site.settings import SiteSettings
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -63,17 +64,7 @@ class AnnounceResult:
 
 def parse_when(raw: str) -> dt.datetime | None:
     """A history timestamp (date or datetime, ISO 8601) as an aware datetime; None if unreadable."""
-    text = (raw or "").strip()
-    if not text:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            when = dt.datetime.combine(dt.date.fromisoformat(text[:10]), dt.time())
-        except ValueError:
-            return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    return parse_instant(raw)
 
 
 def release_events(datasets: Iterable[Dataset]) -> list[ReleaseEvent]:
