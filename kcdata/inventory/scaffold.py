@@ -70,10 +70,12 @@ SCHEMA_FILE = """\
   "fields": [
     {"name": "request_id", "type": "integer", "description": "Service request number",
      "constraints": {"required": true, "unique": true}},
-    {"name": "reported_date", "type": "date", "constraints": {"required": true}},
-    {"name": "repaired_date", "type": "date"},
-    {"name": "address", "type": "string"},
-    {"name": "status", "type": "string", "constraints": {"enum": ["open", "repaired", "duplicate"]}}
+    {"name": "reported_date", "type": "date", "description": "Day the pothole was reported",
+     "constraints": {"required": true}},
+    {"name": "repaired_date", "type": "date", "description": "Day it was repaired (empty while open)"},
+    {"name": "address", "type": "string", "description": "Street address of the pothole"},
+    {"name": "status", "type": "string", "description": "open, repaired, or duplicate of another request",
+     "constraints": {"enum": ["open", "repaired", "duplicate"]}}
   ],
   "primaryKey": ["request_id"],
   "missingValues": [""]
