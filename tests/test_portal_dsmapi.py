@@ -117,6 +117,17 @@ def test_replace_revision_with_retype_rename_and_drop(clients: tuple[Any, Any]) 
         ("case_id", "Case ID", "text"), ("amount", "Amount", "text"), ("opened_on", "Opened on", "calendar_date")]
     assert meta["rowIdentifierColumnId"] == meta["columns"][0]["id"]  # kept across the replace
 
+    from socrata.http import UnexpectedResponseException
+    revisions = publishing.views.lookup(fourfour).revisions
+    retype = revisions.create_update_revision()
+    with pytest.raises(UnexpectedResponseException) as refused:  # amount is text now; a number needs a replace
+        retype.apply(output_schema=_upload(retype, b"Case ID,Amount\nB1,7\n"))
+    assert refused.value.status == 400 and refused.value.body["code"] == "schema_mismatch"
+    retype.discard()
+    readd = revisions.create_update_revision()  # the dropped column comes back, empty but for the row sent
+    readd.apply(output_schema=_upload(readd, b"Case ID,Is Open\nB1,true\n")).wait_for_finish(sleeptime=0.05)
+    assert [r.get("is_open") for r in _rows(soda, fourfour)] == [True, None]
+
 
 def test_update_revision_upserts_by_row_id_and_delete_revision_deletes(clients: tuple[Any, Any]) -> None:
     publishing, soda = clients
