@@ -214,3 +214,37 @@ def test_publishing_api_needs_credentials_and_rejects_bad_transforms(portal: tup
     assert failed.value.status == 400 and "to_frobnicate" in failed.value.body["message"]
     bad = output.change_column_transform("amount").to("to_number(`case_id`)").run()
     assert bad.attributes["error_count"] == 3
+
+
+def test_malformed_publishing_requests_never_answer_5xx(portal: tuple[PortalServer, Certificate],
+                                                         clients: tuple[Any, Any]) -> None:
+    server, cert = portal
+    publishing, _soda = clients
+    rev = publishing.new({"name": "Malformed"})
+    output = _upload(rev, CASES)
+    ff, seq = rev.attributes["fourfour"], rev.attributes["revision_seq"]
+    sid = output.parent.attributes["source_id"]
+    isid = output.attributes["input_schema_id"]
+    base = server.url + "/api/publishing/v1"
+    junk: list[Any] = [None, [], "x", 7, {"action": "x"}, {"action": {"type": "merge"}}, {"metadata": []},
+                       {"notes": 5}, {"output_schema_id": "nope"}, {"source_type": {"type": "url"}},
+                       {"revision": {"fourfour": ff, "revision_seq": "two"}}, {"parse_options": {"header_count": "a"}},
+                       {"output_columns": [1]}, {"output_columns": [{"field_name": "Bad Name", "transform": {}}]},
+                       {"output_columns": [{"field_name": "a", "transform": "x", "position": "z"}]},
+                       {"name": "", "data_action": "merge"}]
+    paths = [("POST", "/revision"), ("POST", f"/revision/{ff}"), ("PUT", f"/revision/{ff}/{seq}"),
+             ("PATCH", f"/revision/{ff}/{seq}"), ("GET", f"/revision/{ff}/99"), ("GET", f"/revision/{ff}/x"),
+             ("POST", f"/revision/{ff}/{seq}/source"), ("POST", "/source"), ("PATCH", f"/source/{sid}"),
+             ("POST", f"/source/{sid}"), ("POST", f"/source/{sid}/schema/{isid}"), ("GET", "/source/x"),
+             ("GET", f"/source/{sid}/schema/{isid}/output/latest/rows?offset=-1&limit=z"),
+             ("POST", "/config"), ("PATCH", "/config/none"), ("GET", "/job/x"), ("DELETE", "/revision"),
+             ("GET", "/nothing"), ("POST", f"/source/{sid}/chunk/x/0"), ("POST", "/revision/no-such")]
+    with requests.Session() as session:
+        session.auth = (PORTAL_USERNAME, PORTAL_PASSWORD)
+        session.verify = str(cert.certfile)
+        for method, path in paths:
+            for body in junk:
+                answer = session.request(method, base + path, json=body, timeout=10)
+                assert answer.status_code < 500, (method, path, body, answer.status_code, answer.text)
+            answer = session.request(method, base + path, data=b"{not json", timeout=10)
+            assert 400 <= answer.status_code < 500, (method, path, answer.text)

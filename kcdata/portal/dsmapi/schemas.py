@@ -38,8 +38,11 @@ def field_name(header: str, taken: set[str]) -> str:
 
 def parse_upload(data: bytes, parse_options: dict[str, Any]) -> tuple[list[str], list[list[str | None]]]:
     """Headers and rows of a CSV/TSV upload (empty cells become None)."""
+    encoding = str(parse_options.get("encoding") or "utf-8")
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"  # a byte-order mark is not part of the first header
     try:
-        text = data.decode(str(parse_options.get("encoding") or "utf-8-sig"))
+        text = data.decode(encoding)
     except (LookupError, UnicodeDecodeError) as exc:
         raise HttpError(400, "invalid_upload", f"The upload could not be decoded: {exc}") from None
     delimiter = str(parse_options.get("column_separator") or ",")[:1]
@@ -49,7 +52,10 @@ def parse_upload(data: bytes, parse_options: dict[str, Any]) -> tuple[list[str],
         records = [r for r in reader if r]
     except csv.Error as exc:
         raise HttpError(400, "invalid_upload", f"The upload is not valid CSV: {exc}") from None
-    header_count = int(parse_options.get("header_count", 1) or 0)
+    try:
+        header_count = max(0, min(int(parse_options.get("header_count", 1) or 0), 1))
+    except (TypeError, ValueError):
+        raise HttpError(400, "invalid_parse_options", "header_count must be an integer") from None
     headers = records[0] if header_count and records else [f"column_{i + 1}" for i in range(len(records[0]))] \
         if records else []
     body = records[header_count:] if header_count else records

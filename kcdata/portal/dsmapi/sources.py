@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from kcdata.portal import views
 from kcdata.portal.dsmapi import schemas
 from kcdata.portal.dsmapi.state import (
     DsmapiState,
     InputSchema,
     Source,
+    as_int,
     input_schema_links,
     output_schema_links,
     source_links,
@@ -93,7 +95,7 @@ def handle(state: DsmapiState, method: str, rest: list[str], body: Any, raw: byt
             rev = (body or {}).get("revision") if isinstance(body, dict) else None
             if not isinstance(rev, dict):
                 raise HttpError(400, "invalid_body", "PATCH a source with {revision: {fourfour, revision_seq}}")
-            source.revision = (str(rev.get("fourfour")), int(rev.get("revision_seq") or 0))
+            source.revision = (str(rev.get("fourfour")), as_int(rev.get("revision_seq") or 0, "revision_seq"))
             return wrap(source_json(state, source), source_links(source.id))
         if method == "POST":  # update (parse options)
             if isinstance(body, dict) and isinstance(body.get("parse_options"), dict):
@@ -137,6 +139,9 @@ def _build_input_schema(state: DsmapiState, source: Source) -> None:
     except HttpError:
         source.attrs["failed_at"] = now_iso()
         raise
+    if not headers:
+        source.attrs["failed_at"] = now_iso()
+        raise HttpError(400, "invalid_upload", "The upload has no columns")
     taken: set[str] = set()
     isid = state.next_id()
     columns: list[dict[str, Any]] = []
@@ -164,10 +169,15 @@ def build_output_schema(state: DsmapiState, schema: InputSchema, columns: Any, s
     by_id = {c["id"]: c for c in schema.attrs["input_columns"]}
     out_columns, evaluators, seen = [], [], set()
     now = now_iso()
-    for position, spec in enumerate(sorted(columns, key=lambda c: c.get("position") or 0), start=1):
-        if not isinstance(spec, dict) or not isinstance(spec.get("field_name"), str):
-            raise HttpError(400, "invalid_output_schema", "each output column needs a field_name")
+    if not all(isinstance(c, dict) and isinstance(c.get("field_name"), str)
+               and isinstance(c.get("transform") or {}, dict) for c in columns):
+        raise HttpError(400, "invalid_output_schema", "each output column needs a field_name and a transform object")
+    order = [c.get("position") if isinstance(c.get("position"), int | float) else 0 for c in columns]
+    ranked = [c for _, _, c in sorted(zip(order, range(len(columns)), columns, strict=True), key=lambda t: t[:2])]
+    for position, spec in enumerate(ranked, start=1):
         name = spec["field_name"]
+        if not views.FIELD_NAME.match(name):
+            raise HttpError(400, "invalid_output_schema", f"field_name {name!r} must match ^[a-z_][a-z0-9_]*$")
         if name in seen:
             raise HttpError(400, "invalid_output_schema", f"field_name {name!r} appears twice")
         seen.add(name)
@@ -235,7 +245,7 @@ def _schema(state: DsmapiState, source: Source, method: str, tail: list[str], bo
     if len(tail) == 3:
         return wrap(output, output_schema_links(source.id, schema.id, output["id"]))
     if tail[3] in ("rows", "errors"):
-        offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 500)
+        offset, limit = as_int(params.get("offset") or 0, "offset"), as_int(params.get("limit") or 500, "limit")
         rows = output_rows(state, output)[offset:offset + limit]
         fields = [c["field_name"] for c in sorted(output["output_columns"], key=lambda c: c["position"])]
         if tail[3] == "errors":

@@ -8,6 +8,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from kcdata.portal.http import HttpError
+
 BASE = "/api/publishing/v1"
 
 
@@ -47,6 +49,17 @@ class DsmapiState:
             return self._counter
 
 
+def as_int(value: Any, what: str) -> int:
+    """``value`` as a non-negative integer, else a 400."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise HttpError(400, "invalid_parameter", f"{what} must be a non-negative integer, not {value!r}")
+    return number
+
+
 def revision_path(fourfour: str, seq: int) -> str:
     return f"{BASE}/revision/{fourfour}/{seq}"
 
@@ -82,5 +95,16 @@ def revision_links(fourfour: str, seq: int) -> dict[str, Any]:
             "create_source": base + "/source", "list_sources": base + "/source"}
 
 
-__all__ = ["BASE", "DsmapiState", "InputSchema", "Source", "input_schema_links", "output_schema_links",
-           "revision_links", "revision_path", "source_links", "source_path"]
+__all__ = [
+    "BASE",
+    "DsmapiState",
+    "InputSchema",
+    "Source",
+    "as_int",
+    "input_schema_links",
+    "output_schema_links",
+    "revision_links",
+    "revision_path",
+    "source_links",
+    "source_path",
+]
