@@ -248,3 +248,20 @@ def test_malformed_publishing_requests_never_answer_5xx(portal: tuple[PortalServ
                 assert answer.status_code < 500, (method, path, body, answer.status_code, answer.text)
             answer = session.request(method, base + path, data=b"{not json", timeout=10)
             assert 400 <= answer.status_code < 500, (method, path, answer.text)
+
+
+def test_points_from_wkt_and_lat_lon_text(clients: tuple[Any, Any]) -> None:
+    publishing, soda = clients
+    rev, output = publishing.create(name="Places").csv(_file(
+        b'Place,Where\nUnion Station,POINT (-94.5859 39.0849)\nCity Hall,"(39.1003, -94.5786)"\nNowhere,\n',
+        "places.csv"))
+    assert [c["transform"]["transform_expr"] for c in output.attributes["output_columns"]] == ["`place`", "`where`"]
+    output = output.change_column_transform("where").to("to_point(`where`)").run()
+    assert output.attributes["error_count"] == 0
+    rev.apply(output_schema=output).wait_for_finish(sleeptime=0.05)
+    fourfour = rev.attributes["fourfour"]
+    assert list(soda.get(fourfour, order="place")) == [
+        {"place": "City Hall", "where": {"type": "Point", "coordinates": [-94.5786, 39.1003]}},
+        {"place": "Nowhere"},
+        {"place": "Union Station", "where": {"type": "Point", "coordinates": [-94.5859, 39.0849]}}]
+    assert soda.get_metadata(fourfour)["columns"][1]["dataTypeName"] == "point"

@@ -16,7 +16,8 @@ def test_field_names_are_lower_snake_and_unique() -> None:
 
 @pytest.mark.parametrize(("values", "expected"), [
     (["1", "2.5", None, "-3e2"], "number"), (["true", "FALSE"], "checkbox"), (["2024-01-02", "2024-01-02T10:11"],
-     "floating_timestamp"), (["A1", "2"], "text"), ([None, ""], "text"), (["NaN"], "text")])
+     "floating_timestamp"), (["A1", "2"], "text"), ([None, ""], "text"), (["NaN"], "text"),
+    (["POINT (-94.58 39.1)", "point(1 2)"], "point")])
 def test_type_guesses(values: list[str | None], expected: str) -> None:
     assert schemas.guess_type(values) == expected
 
@@ -29,7 +30,7 @@ def test_transform_expressions_nest_and_count_errors() -> None:
                                     [["x", "yes"], ["2", "maybe"], [None, None]])
     assert rows == [{"amount": None, "flag": True}, {"amount": "2", "flag": None}, {"amount": None, "flag": None}]
     assert errors == {"amount": 1, "flag": 1}
-    for bad in ("to_point(`amount`)", "`missing`", "to_number(", "1 + 1"):
+    for bad in ("to_location(`amount`)", "`missing`", "to_number(", "1 + 1"):
         with pytest.raises(HttpError) as exc:
             schemas.compile_expr(bad, inputs)
         assert exc.value.status == 400

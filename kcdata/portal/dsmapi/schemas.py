@@ -1,11 +1,12 @@
 """Input and output schemas: parsing an upload into input columns, guessing each column's type, and
 evaluating output columns' transform expressions (``to_number``, ``to_text``, ``to_floating_timestamp``,
-``to_boolean`` over backquoted input field names)."""
+``to_boolean``, ``to_point`` over backquoted input field names)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
@@ -15,11 +16,13 @@ from kcdata.portal.http import HttpError
 from kcdata.portal.types import ValueProblem, canonical_number, encoder
 
 # SoQL output type -> the views API dataTypeName of the column it becomes
-DATA_TYPES = {"text": "text", "number": "number", "checkbox": "checkbox", "floating_timestamp": "calendar_date"}
+DATA_TYPES = {"text": "text", "number": "number", "checkbox": "checkbox", "floating_timestamp": "calendar_date",
+              "point": "point"}
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0"})
 _CALL = re.compile(r"\s*([a-z_][a-z0-9_]*)\s*\((.*)\)\s*\Z", re.S)
 _FIELD = re.compile(r"\s*`([^`]+)`\s*\Z|\s*([a-z_][a-z0-9_]*)\s*\Z")
+_WKT_POINT = re.compile(r"\s*point\s*\(", re.I)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\Z")
 
 
@@ -75,6 +78,8 @@ def guess_type(values: Sequence[str | None]) -> str:
         return "number"
     if all(_ISO_DATE.match(v) for v in present):
         return "floating_timestamp"
+    if all(_WKT_POINT.match(v) for v in present):
+        return "point"
     return "text"
 
 
@@ -129,9 +134,20 @@ def _to_boolean(value: Any) -> Any:
     raise ValueProblem(f"not a boolean: {value!r}")
 
 
+_point = encoder("point")
+
+
+def _to_point(value: Any) -> Any:
+    """WKT ``POINT (lon lat)``, ``(lat, lon)`` or GeoJSON text -> a GeoJSON point."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return json.loads(_point(value))
+
+
 FUNCTIONS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "to_text": (_to_text, "text"), "to_number": (_to_number, "number"),
     "to_floating_timestamp": (_to_floating, "floating_timestamp"), "to_boolean": (_to_boolean, "checkbox"),
+    "to_point": (_to_point, "point"),
 }
 
 
