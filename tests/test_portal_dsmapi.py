@@ -55,6 +55,7 @@ def _file(data: bytes, name: str) -> io.BytesIO:
 def _create(publishing: Any, **metadata: Any) -> str:
     """A dataset from CASES with ``case_id`` as its row id; returns its id."""
     rev, output = publishing.create(**metadata).csv(_file(CASES, "cases.csv"))
+    assert output.validate_row_id("case_id") and not output.validate_row_id("is_open")
     output = output.set_row_id("case_id")
     job = rev.apply(output_schema=output)
     job.wait_for_finish(sleeptime=0.05)

@@ -3,6 +3,7 @@ output schemas (``POST …/schema/{isid}`` builds one from output columns and tr
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from kcdata.portal import views
@@ -251,6 +252,13 @@ def _schema(state: DsmapiState, source: Source, method: str, tail: list[str], bo
         if tail[3] == "errors":
             rows = []
         return [{"output_columns": output["output_columns"]}] + [{"row": [{"ok": r[f]} for f in fields]} for r in rows]
+    if tail[3] == "validate_row_id" and len(tail) == 5:
+        column = next((c for c in output["output_columns"] if str(c["transform"]["id"]) == tail[4]), None)
+        if column is None:
+            raise HttpError(404, "not_found", f"No transform {tail[4]} in output schema {output['id']}")
+        values = [r[column["field_name"]] for r in output_rows(state, output)]
+        keys = [json.dumps(v, sort_keys=True) for v in values]
+        return {"valid": None not in values and len(set(keys)) == len(keys)}
     raise HttpError(404, "not-found", "No such output schema endpoint")
 
 
