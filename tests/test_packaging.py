@@ -21,8 +21,17 @@ import yaml
 from conftest import REPO
 
 # Not part of a source distribution's build: local environments, caches and generated output.
-IGNORE = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", ".*_cache", ".hypothesis",
-                                ".kcdata", "site", "__pycache__", ".data")
+_IGNORE_ANYWHERE = shutil.ignore_patterns(".venv", ".git", "*.egg-info", ".*_cache", ".hypothesis", ".kcdata",
+                                         "__pycache__", ".data")
+# Generated output at the top of the tree only: ``kcdata/site`` is a package and must be copied.
+_TOP_ONLY = frozenset({"build", "dist", "site"})
+
+
+def _ignore(directory: str, names: list[str]) -> set[str]:
+    ignored = set(_IGNORE_ANYWHERE(directory, names))
+    if Path(directory) == REPO:
+        ignored |= _TOP_ONLY & set(names)
+    return ignored
 
 
 def _run(args: list[str], *, cwd: Path, env: dict[str, str] | None = None,
@@ -66,7 +75,7 @@ def test_pre_commit_hooks_and_action_are_well_formed() -> None:
 @pytest.mark.slow
 def test_wheel_installs_in_a_fresh_venv_and_runs_outside_the_repository(tmp_path: Path) -> None:
     src = tmp_path / "src"
-    shutil.copytree(REPO, src, ignore=IGNORE)
+    shutil.copytree(REPO, src, ignore=_ignore)
     dist = tmp_path / "dist"
     # sdist first, then the wheel from it: proves the sdist carries everything the wheel needs.
     _run([sys.executable, "-m", "build", "--outdir", str(dist), str(src)], cwd=tmp_path)
