@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from kcdata.portal import blobs, budget, resource, views
+from kcdata.portal import blobs, budget, dsmapi, resource, views
 from kcdata.portal.body import BodyError, read_chunked
 from kcdata.portal.catalog import CatalogError, search
 from kcdata.portal.cors import cross_origin, preflight_headers
@@ -235,6 +235,7 @@ class PortalServer:
         if not username or not password:
             raise ValueError("the portal needs a username and a password for writes")
         self.store = Store(Path(data_dir))
+        self.dsmapi = dsmapi.DsmapiState()
         self.username, self._password = username, password
         self.max_body_bytes = max_body_bytes
         self._faults: FaultPlan | None = None
@@ -386,6 +387,8 @@ class PortalServer:
             if method != "GET":
                 raise _not_allowed(method)
             return blobs.download(ctx, segments[2])
+        if segments[:3] == ["api", "publishing", "v1"]:
+            return dsmapi.handle(ctx, segments[3:])
         if segments[:2] == ["api", "views.json"] and len(segments) == 2:
             return self._views(ctx, [])
         if segments[:2] == ["api", "views"]:

@@ -178,8 +178,13 @@ class Store:
             try:
                 new = change(copy.deepcopy(old), lambda: self.new_column_id(conn))
                 old_fields = fields_of(old)
+                stored = {r[1] for r in conn.execute(f"PRAGMA table_info({table_name(view_id)})")}
                 for name in fields_of(new):
-                    if name not in old_fields:
+                    if name in old_fields:
+                        continue
+                    if "f_" + name in stored:  # dropped earlier (DSMAPI replace), now back: empty again
+                        conn.execute(f"UPDATE {table_name(view_id)} SET {sql_column(name)} = NULL")
+                    else:
                         conn.execute(f"ALTER TABLE {table_name(view_id)} ADD COLUMN {sql_column(name)}")
                 key = row_identifier_field(new)
                 if key and key != row_identifier_field(old):
