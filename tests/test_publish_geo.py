@@ -134,3 +134,45 @@ def test_publish_polygons_and_lines(tmp_path: Path, portal: Any) -> None:
     with urllib.request.urlopen(f"{portal.url}/resource/{pid}.csv?$order=break_id") as resp:
         text = resp.read().decode()
     assert "POLYGON ((-94.58 39.0," in text and "LINESTRING (-94.1 39.1, -94.1 39.2)" in text
+
+
+def test_publish_a_feature_collection(tmp_path: Path, portal: Any) -> None:
+    ds = unique_id("parcels")
+    root = make_program(tmp_path / "prog", {ds: {"fields": FIELDS, "rows": _rows(1)}}, portal_domain=portal.domain)
+    from kcdata import geometry
+
+    def collection(rows: list[list[str]]) -> str:
+        return json.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": geometry.parse(r[1]),
+             "properties": {"break_id": int(r[0]), "route": r[2], "name": r[3]}} for r in rows]})
+
+    (root / "data" / f"{ds}.csv").unlink()
+    data = root / "data" / f"{ds}.geojson"
+    data.write_text(collection(_rows(4)))
+    inv = root / "inventory" / "water.yaml"
+    inv.write_text(inv.read_text().replace(f"data/{ds}.csv", f"data/{ds}.geojson"))
+
+    def publish(*args: str) -> Any:
+        return run_cli(["--root", str(root), "publish", *args], env=portal_env(portal))
+
+    val = run_cli(["--root", str(root), "validate", ds, "--json"])
+    assert val.exit_code == 0, val.stdout
+    res = publish("apply", ds, "--yes", "--json")
+    assert res.exit_code == 0, res.stdout + res.stderr
+    pid = res.json()["data"]["datasets"][0]["portal_id"]
+    got = {r["break_id"]: r for r in portal.client().get_all(pid)}
+    assert len(got) == 4 and got["4"]["boundary"]["type"] == "Polygon" and got["4"]["name"] == "District 4"
+    assert publish("plan", ds).exit_code == 0
+    edited = _rows(4)
+    edited[1][1] = square(-91.0)
+    data.write_text(collection(edited))
+    item = publish("plan", ds, "--json").json()["data"]["datasets"][0]
+    assert item["rows"] == {"create": 0, "update": 1, "delete": 0}
+    # an invalid feature blocks the publish with the validation's row numbers (first feature = row 2)
+    edited[2][1] = "POINT (-94 39)"
+    data.write_text(collection(edited))
+    val = run_cli(["--root", str(root), "validate", ds, "--json"])
+    assert val.exit_code == 1
+    errors = val.json()["data"]["datasets"][0]["errors"]
+    assert [(e["code"], e["row"], e["field"]) for e in errors] == [("type-error", 4, "boundary")]
+    assert publish("plan", ds).exit_code == 5
