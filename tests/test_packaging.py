@@ -21,8 +21,16 @@ import yaml
 from conftest import REPO
 
 # Not part of a source distribution's build: local environments, caches and generated output.
-IGNORE = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", ".*_cache", ".hypothesis",
-                                ".kcdata", "site", "__pycache__", ".data")
+_ANYWHERE = shutil.ignore_patterns(".venv", ".git", "*.egg-info", ".*_cache", ".hypothesis", ".kcdata", "__pycache__",
+                                   ".data")
+_TOP_LEVEL = {"build", "dist", "site"}  # only at the top: the package itself has kcdata/site
+
+
+def IGNORE(directory: str, names: list[str]) -> set[str]:
+    ignored = set(_ANYWHERE(directory, names))
+    if Path(directory).resolve() == REPO.resolve():
+        ignored |= _TOP_LEVEL & set(names)
+    return ignored
 
 
 def _run(args: list[str], *, cwd: Path, env: dict[str, str] | None = None,
