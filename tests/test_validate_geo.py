@@ -158,3 +158,46 @@ def test_geometry_fields_need_csv_or_geojson(tmp_path: Path) -> None:
     data.write_bytes(b"PK\x03\x04")
     with pytest.raises(InputError, match="CSV and GeoJSON"):
         validate_table(data=data, schema=schema())
+
+
+def _shapefile_zip(path: Path, polys: list[list[list[list[float]]]], *, prj: str | None = None) -> Path:
+    shapefile = pytest.importorskip("shapefile")  # pyshp: kcdata's optional `shapefile` extra
+    import io
+    import zipfile
+
+    shp, shx, dbf = io.BytesIO(), io.BytesIO(), io.BytesIO()
+    w = shapefile.Writer(shp=shp, shx=shx, dbf=dbf, shapeType=shapefile.POLYGON)
+    w.field("id", "N", decimal=0)
+    w.field("n", "N", decimal=0)
+    for i, rings in enumerate(polys, start=1):
+        w.poly(rings)
+        w.record(i, i)
+    w.close()
+    with zipfile.ZipFile(path, "w") as zf:
+        for ext, buf in (("shp", shp), ("shx", shx), ("dbf", dbf)):
+            zf.writestr(f"layer.{ext}", buf.getvalue())
+        if prj is not None:
+            zf.writestr("layer.prj", prj)
+    return path
+
+
+WGS84_PRJ = 'GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137,298.257223563]]]'
+
+
+def test_zipped_shapefile(tmp_path: Path) -> None:
+    ring = [[-94.0, 39.0], [-94.0, 39.5], [-94.5, 39.5], [-94.0, 39.0]]  # clockwise: an exterior ring
+    far = [[985000.0, 200000.0], [985000.0, 200100.0], [985100.0, 200100.0], [985000.0, 200000.0]]
+    data = _shapefile_zip(tmp_path / "districts.zip", [[ring], [far], [ring]], prj=WGS84_PRJ)
+    assert answer(data, schema()) == {("constraint-error", 3, "geom")}  # the second feature is row 3
+    assert answer(data, schema("MultiPolygon")) == {("type-error", r, "geom") for r in (2, 3, 4)}
+    report = validate_table(data=data, schema=schema())
+    assert report.rows == 3 and report.path == data.as_posix()
+
+
+def test_zipped_shapefile_in_a_projected_crs_is_refused(tmp_path: Path) -> None:
+    ring = [[-94.0, 39.0], [-94.0, 39.5], [-94.5, 39.5], [-94.0, 39.0]]
+    data = _shapefile_zip(tmp_path / "d.zip", [[ring]], prj='PROJCS["NAD_1983_StatePlane_Missouri_West",GEOGCS[...]]')
+    with pytest.raises(InputError) as exc:
+        validate_table(data=data, schema=schema())
+    assert exc.value.code == "bad-input" and "NAD_1983_StatePlane_Missouri_West" in exc.value.message
+    assert "EPSG:4326" in (exc.value.hint or "")

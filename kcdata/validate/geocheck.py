@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from kcdata import geometry
 from kcdata.errors import InputError
+from kcdata.validate import shapes
 from kcdata.validate.model import ValidationError
 
 if TYPE_CHECKING:
@@ -154,24 +155,20 @@ def merge(result: EngineResult, extra: list[ValidationError], descriptor: Mappin
 # -- GeoJSON FeatureCollection data files -------------------------------------------------------
 
 def is_feature_collection(data: Path) -> bool:
-    return data.suffix.lower() in GEOJSON_SUFFIXES
+    """A GeoJSON FeatureCollection (``.geojson``) or a zipped shapefile (a ``.zip`` holding a ``.shp``)."""
+    if data.suffix.lower() in GEOJSON_SUFFIXES:
+        return True
+    return data.suffix.lower() == ".zip" and data.is_file() and shapes.is_shapefile_zip(data)
 
 
 def features_to_csv(data: Path, descriptor: Mapping[str, Any], out: Path) -> int:
-    """Write the features of a FeatureCollection as CSV rows at ``out``; the number of features.
+    """Write the features of a FeatureCollection (or zipped shapefile) as CSV rows at ``out``; the number
+    of features.
 
     The header is the schema's field names (then any property not in the schema, which the engines
     report as an extra label); the geometry field (the first ``geojson`` field) holds the feature's
     geometry as GeoJSON text, the other fields its properties (null and absent: an empty cell)."""
-    try:
-        obj = json.loads(data.read_bytes().decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"{data}: not readable GeoJSON ({exc})", code="bad-input",
-                         hint="a GeoJSON data file is a FeatureCollection in UTF-8 JSON") from None
-    if not isinstance(obj, dict) or obj.get("type") != "FeatureCollection" or not isinstance(obj.get("features"), list):
-        raise InputError(f"{data}: not a GeoJSON FeatureCollection", code="bad-input",
-                         hint='expected {"type": "FeatureCollection", "features": [...]}')
-    _refuse_crs(data, obj)
+    obj = shapes.read_zip(data) if data.suffix.lower() == ".zip" else _read_geojson(data)
     names = [str(f.get("name")) for f in descriptor["fields"] if isinstance(f, Mapping)]
     geo_name = next((str(f["name"]) for f in descriptor["fields"]
                      if isinstance(f, Mapping) and f.get("type") == "geojson"), None)
@@ -199,6 +196,19 @@ def features_to_csv(data: Path, descriptor: Mapping[str, Any], out: Path) -> int
     return len(obj["features"])
 
 
+def _read_geojson(data: Path) -> dict[str, Any]:
+    try:
+        obj = json.loads(data.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{data}: not readable GeoJSON ({exc})", code="bad-input",
+                         hint="a GeoJSON data file is a FeatureCollection in UTF-8 JSON") from None
+    if not isinstance(obj, dict) or obj.get("type") != "FeatureCollection" or not isinstance(obj.get("features"), list):
+        raise InputError(f"{data}: not a GeoJSON FeatureCollection", code="bad-input",
+                         hint='expected {"type": "FeatureCollection", "features": [...]}')
+    _refuse_crs(data, obj)
+    return obj
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -208,6 +218,8 @@ def _cell(value: Any) -> str:
         return value
     if isinstance(value, int | float):
         return json.dumps(value)
+    if hasattr(value, "isoformat"):  # a shapefile's date attribute
+        return str(value.isoformat())
     return json.dumps(value, separators=(",", ":"))
 
 
