@@ -13,7 +13,7 @@ from kcdata.portal import soql
 from kcdata.portal.soql import SoqlError
 from kcdata.portal.soqlsql import Compiled, compile_query
 from kcdata.portal.store import fields_of, table_name
-from kcdata.portal.types import csv_text, format_row_id
+from kcdata.portal.types import GEO_TYPES, csv_text, format_row_id
 
 if TYPE_CHECKING:
     from kcdata.portal.http import Reply
@@ -335,7 +335,7 @@ def _cell(data_type: str, value: Any) -> str:
 
 def _geojson(compiled: Compiled, rows: list[tuple[Any, ...]]) -> bytes:
     objects = _rows_json(compiled, rows)
-    geo = next((n for n, t in zip(compiled.names, compiled.data_types, strict=True) if t == "point"), None)
+    geo = next((n for n, t in zip(compiled.names, compiled.data_types, strict=True) if t in GEO_TYPES), None)
     features = []
     for obj in objects:
         geometry = obj.pop(geo, None) if geo else None

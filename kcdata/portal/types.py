@@ -2,7 +2,8 @@
 
 Storage is plain SQLite values: numbers as canonical decimal text (no exponent, no trailing zeros),
 timestamps as sortable ISO text with milliseconds, checkboxes as 0/1, and the structured types
-(point, location, url) as compact JSON text.
+(point, location, url, and the geometries line, multiline, polygon, multipolygon, multipoint) as
+compact JSON text (GeoJSON for the geometries, in :func:`kcdata.geometry.canonical_json` form).
 """
 
 from __future__ import annotations
@@ -15,22 +16,31 @@ from collections.abc import Callable
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
+from kcdata import geometry
+
 # dataTypeName (views API) -> name in X-SODA2-Types
 SODA2_TYPES: dict[str, str] = {
     "text": "text", "number": "number", "money": "money", "percent": "number", "stars": "number",
     "checkbox": "boolean", "calendar_date": "floating_timestamp", "date": "fixed_timestamp",
     "point": "point", "location": "location", "url": "url", "email": "text", "phone": "text",
     "flag": "text", "html": "text", "drop_down_list": "text",
+    "line": "line", "multiline": "multiline", "polygon": "polygon", "multipolygon": "multipolygon",
+    "multipoint": "multipoint",
 }
 # dataTypeName -> catalog columns_datatype
 CATALOG_TYPES: dict[str, str] = {
     "text": "Text", "number": "Number", "money": "Money", "percent": "Percent", "stars": "Number",
     "checkbox": "Checkbox", "calendar_date": "Calendar date", "date": "Date", "point": "Point",
     "location": "Location", "url": "Url", "email": "Email", "phone": "Phone", "flag": "Flag", "html": "Text",
-    "drop_down_list": "Text",
+    "drop_down_list": "Text", "line": "Line", "multiline": "MultiLine", "polygon": "Polygon",
+    "multipolygon": "MultiPolygon", "multipoint": "MultiPoint",
 }
 NUMERIC = frozenset({"number", "money", "percent", "stars"})
-JSON_STORED = frozenset({"point", "location", "url"})
+# Socrata geometry dataTypeName -> GeoJSON geometry type (point has its own fast encoder below)
+GEOMETRY_TYPES: dict[str, str] = {"line": "LineString", "multiline": "MultiLineString", "polygon": "Polygon",
+                                  "multipolygon": "MultiPolygon", "multipoint": "MultiPoint"}
+GEO_TYPES = frozenset({"point", *GEOMETRY_TYPES})  # the columns a .geojson output takes its geometry from
+JSON_STORED = frozenset({"point", "location", "url", *GEOMETRY_TYPES})
 
 # Numbers are bounded like real Socrata's (it answers 400 to literals it cannot hold): at most
 # MAX_NUMBER_DIGITS digits before the decimal point and as many after it. Without a bound, one
@@ -246,10 +256,26 @@ def _url(value: Any) -> str:
     raise ValueProblem(f"not a url: {value!r}")
 
 
+def _geometry_encoder(data_type: str) -> Callable[[Any], str]:
+    want = GEOMETRY_TYPES[data_type]
+
+    def encode(value: Any) -> str:
+        """A GeoJSON geometry (object or text) or WKT text of the column's type, stored as canonical GeoJSON."""
+        try:
+            geom = geometry.parse(value)
+        except geometry.GeometryError as exc:
+            raise ValueProblem(f"not a {data_type}: {_short(value)} ({exc})") from None
+        if geom["type"] != want:
+            raise ValueProblem(f"not a {data_type}: a {geom['type']} (expected a GeoJSON {want})")
+        return geometry.canonical_json(geom)
+    return encode
+
+
 ENCODERS: dict[str, Callable[[Any], Any]] = {
     "number": canonical_number, "money": canonical_number, "percent": canonical_number,
     "stars": canonical_number, "checkbox": _checkbox, "calendar_date": _floating, "date": _fixed,
     "point": _point, "location": _location, "url": _url,
+    **{t: _geometry_encoder(t) for t in GEOMETRY_TYPES},
 }
 
 
@@ -282,6 +308,8 @@ def csv_text(data_type: str, value: Any) -> str:
     if data_type == "point":
         lon, lat = json.loads(value)["coordinates"]
         return f"POINT ({lon!r} {lat!r})"
+    if data_type in GEOMETRY_TYPES:
+        return geometry.to_wkt(json.loads(value))  # as Socrata's CSV output writes geometries
     if data_type == "url":
         return str(json.loads(value)["url"])
     if data_type == "location":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -116,7 +117,7 @@ def _finish_desired(program: Program, started: _Started, *, check_validation: bo
                 refusals.append(why)
             else:
                 with phase("read and hash CSV", dataset=dataset.id):
-                    sc = scan((program.root / str(dataset.data)).resolve(), mapping)
+                    sc = scan(_table_path(program, dataset), mapping)
                 if sc.duplicates:
                     refusals.append(f"duplicate row identifier values ({', '.join(sc.duplicates[:5])})")
                 if sc.empty_keys:
@@ -134,6 +135,25 @@ def _finish_desired(program: Program, started: _Started, *, check_validation: bo
     return Desired(id=dataset.id, title=dataset.title, metadata=meta, mapping=mapping,
                    rows=sc.rows if sc is not None else None, refusals=tuple(refusals), scan=sc,
                    dictionary=dictionary)
+
+
+def _table_path(program: Program, dataset: Dataset) -> Path:
+    """The CSV the rows are read from: the data file, or for a GeoJSON FeatureCollection the CSV of its
+    features (as validation reads it; kept under ``.kcdata/features/`` by content, so a re-run reuses it)."""
+    from kcdata.validate import geocheck
+
+    path = (program.root / str(dataset.data)).resolve()
+    if not geocheck.is_feature_collection(path) or not path.is_file():
+        return path
+    descriptor = program.schema(dataset).descriptor
+    digest = hashlib.sha256(path.read_bytes() + repr(descriptor.get("fields")).encode()).hexdigest()[:24]
+    table = program.root / ".kcdata" / "features" / f"{digest}.csv"
+    if not table.is_file():
+        table.parent.mkdir(parents=True, exist_ok=True)
+        staging = table.with_suffix(f".{os.getpid()}.tmp")
+        geocheck.features_to_csv(path, descriptor, staging)
+        os.replace(staging, table)
+    return table
 
 
 def _dictionary(root: Path, dataset: Dataset, department_name: str) -> bytes | None:

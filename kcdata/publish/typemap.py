@@ -18,7 +18,12 @@ yearmonth          text               ``YYYY-MM``
 geopoint           point              GeoJSON ``{"type": "Point", "coordinates": [lon, lat]}``
 duration           text               ISO 8601 duration text
 object, array      text               the JSON text as written
-geojson            text
+geojson            text               without ``geometryType``: the JSON text as written
+geojson +          point, line,       with kcdata's ``geometryType`` (Point, LineString, Polygon,
+  geometryType     polygon, ...       MultiPoint, MultiLineString, MultiPolygon): ``point``, ``line``,
+                                      ``polygon``, ``multipoint``, ``multiline``, ``multipolygon``; the
+                                      cell (GeoJSON or WKT) is sent as a GeoJSON geometry and compared in
+                                      one canonical form (:func:`kcdata.geometry.canonical_json`)
 any                text
 =================  =================  ===============================================================
 
@@ -39,6 +44,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from kcdata import geometry
 from kcdata.errors import InputError
 
 SOCRATA_TYPES: Mapping[str, str] = {
@@ -59,6 +65,7 @@ SOCRATA_TYPES: Mapping[str, str] = {
     "any": "text",
 }
 
+GEOMETRY_DATA_TYPES = frozenset({"line", "polygon", "multipoint", "multiline", "multipolygon"})
 FIELD_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 DEFAULT_TRUE = ("true", "True", "TRUE", "1")
 DEFAULT_FALSE = ("false", "False", "FALSE", "0")
@@ -144,10 +151,12 @@ def table_mapping(schema: Mapping[str, Any], *, row_identifier: str | None, wher
             raise InputError(f"{where}: fields '{seen[fname]}' and '{f['name']}' both become portal field "
                              f"'{fname}'", hint="Rename one of the fields.")
         seen[fname] = f["name"]
+        gtype = f.get("geometryType") if ftype == "geojson" else None
         columns.append(Column(
-            field_name=fname, name=str(f.get("title") or f["name"]), data_type=SOCRATA_TYPES[ftype],
+            field_name=fname, name=str(f.get("title") or f["name"]),
+            data_type=geometry.SOCRATA_GEOMETRY.get(str(gtype), "text") if gtype else SOCRATA_TYPES[ftype],
             description=str(f.get("description") or ""), source=f["name"], source_type=ftype,
-            source_format=str(f.get("format", "default")),
+            source_format=str(gtype or f.get("format", "default")),
             true_values=tuple(str(v) for v in f.get("trueValues", DEFAULT_TRUE)),
             false_values=tuple(str(v) for v in f.get("falseValues", DEFAULT_FALSE)),
             missing_values=tuple(str(v) for v in f.get("missingValues", missing)),
@@ -289,6 +298,14 @@ def _geopoint(cell: str, fmt: str) -> dict[str, Any]:
     return {"type": "Point", "coordinates": [lon, lat]}
 
 
+def _geometry(cell: str) -> dict[str, Any]:
+    try:
+        geom = geometry.parse(cell)
+    except geometry.GeometryError as exc:
+        raise EncodeError(f"'{cell[:60]}' is not a geometry: {exc}") from exc
+    return {"type": geom["type"], "coordinates": geom["coordinates"]}
+
+
 def encoder(col: Column) -> Callable[[str], Any]:
     """A function turning one CSV cell of ``col`` into its Socrata JSON value (None = null)."""
     missing = frozenset(col.missing_values)
@@ -321,6 +338,8 @@ def encoder(col: Column) -> Callable[[str], Any]:
 
         def inner(cell: str) -> Any:
             return _geopoint(cell, fmt)
+    elif t == "geojson" and col.data_type != "text":
+        inner = _geometry
     else:
         def inner(cell: str) -> Any:
             return cell
@@ -343,7 +362,7 @@ def column_encoder(col: Column) -> Callable[[list[str]], list[Any]]:
     missing = frozenset(col.missing_values)
     enc = encoder(col)
     t = col.source_type
-    if SOCRATA_TYPES[t] == "text":
+    if col.data_type == "text":
         return lambda cells: [None if c in missing else c for c in cells]
     if t == "boolean":
         table: dict[str, Any] = {**dict.fromkeys(col.true_values, True), **dict.fromkeys(col.false_values, False),
@@ -388,4 +407,9 @@ def canonical(data_type: str, value: Any) -> Any:
         if isinstance(value, Mapping) and isinstance(value.get("coordinates"), Sequence):
             return tuple(round(float(c), 9) for c in value["coordinates"])
         return str(value)
+    if data_type in GEOMETRY_DATA_TYPES:
+        try:
+            return geometry.canonical_json(geometry.parse(dict(value) if isinstance(value, Mapping) else value))
+        except geometry.GeometryError:
+            return str(value)
     return str(value) if not isinstance(value, str) else value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kcdata.errors import InputError
 from kcdata.inventory.model import Dataset, Inventory
-from kcdata.validate import cache
+from kcdata.validate import cache, geocheck
 from kcdata.validate.model import INPUT_CODES, InputProblem, TableReport, ValidationRun
 from kcdata.validate.schema import Dialect, LoadedSchema, load_schema, missing_descriptions
 
@@ -35,9 +36,8 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
     per batch. ``dialect`` overrides the schema's ``dialect`` (delimiter, quoteChar, encoding).
     ``data_sha256``: the data file's sha256 when the caller has just computed it (it is then not hashed
     again while read). Raises InputError (exit 3) for missing or unreadable files and invalid schemas.
+    A ``.geojson`` FeatureCollection is validated as the CSV of its features (kcdata.validate.geocheck).
     """
-    from kcdata.validate.fast import Fallback, validate_fast
-
     if engine not in ENGINES:
         raise InputError(f"unknown engine '{engine}'", hint=f"use one of: {', '.join(ENGINES)}")
     data = Path(data)
@@ -49,9 +49,33 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
         raise InputError(f"{data}: data file not found", hint="check the path, or the dataset's `data:` entry",
                          code="missing-file")
     dia = _dialect(loaded.dialect, dialect or {})
+    geo = geocheck.geo_fields(loaded.descriptor)
+    if geocheck.is_feature_collection(data):  # checked as the CSV of its features
+        with tempfile.TemporaryDirectory(prefix="kcdata-geojson-") as tmp:
+            table = Path(tmp) / f"{data.stem}.csv"
+            geocheck.features_to_csv(data, loaded.descriptor, table)
+            report = _validate_loaded(data=table, loaded=loaded, dia=Dialect(), geo=geo, dataset_id=dataset_id,
+                                      max_errors=max_errors, engine=engine, on_progress=on_progress)
+        return dataclasses.replace(report, path=data.as_posix(), data_sha256=data_sha256 or _sha(data))
+    if geo and not data.name.lower().endswith((".csv", ".tsv", ".txt")):
+        raise InputError(f"{data}: geometry fields (geometryType) are checked in CSV and GeoJSON data files only",
+                         code="bad-input", hint="convert the file to CSV (WKT or GeoJSON geometry cells) or to a "
+                                                "GeoJSON FeatureCollection (.geojson)")
     _refuse_known_formats(data, dia.encoding)
     if data.suffix.lower() == ".tsv" and "delimiter" not in (dialect or {}) and dia.delimiter == ",":
         dia = dataclasses.replace(dia, delimiter="\t")  # what frictionless assumes for .tsv
+    return _validate_loaded(data=data, loaded=loaded, dia=dia, geo=geo, dataset_id=dataset_id, max_errors=max_errors,
+                            engine=engine, on_progress=on_progress, data_sha256=data_sha256)
+
+
+def _validate_loaded(*, data: Path, loaded: LoadedSchema, dia: Dialect, geo: tuple[geocheck.GeoField, ...],
+                     dataset_id: str | None, max_errors: int, engine: str,
+                     on_progress: Callable[[int, int], None] | None, data_sha256: str | None = None) -> TableReport:
+    from kcdata.validate.fast import Fallback, validate_fast
+
+    full = loaded
+    if geo:  # the engines see geometry fields as strings; geocheck checks their cells for both
+        loaded = dataclasses.replace(loaded, descriptor=geocheck.engine_descriptor(loaded.descriptor))
     started = time.perf_counter()
     reason = None
     if engine != "frictionless":
@@ -77,11 +101,14 @@ def validate_table(*, data: Path, schema: Path | Mapping[str, Any], dataset_id: 
         result = _reference(data=data, schema=loaded, dialect=dia, max_errors=max_errors)
         used = "frictionless"
         reason = reason or "requested"
+    if geo:
+        cells = geocheck.check_cells(geocheck.csv_rows(data, dia), geo)
+        result = geocheck.merge(result, cells, full.descriptor, max_errors)
     seconds = time.perf_counter() - started
     return TableReport(id=dataset_id, path=data.as_posix(), valid=not result.counts, rows=result.rows, engine=used,
                        error_count=sum(result.counts.values()), errors=result.errors,
                        error_counts=dict(sorted(result.counts.items())),
-                       warnings=missing_descriptions(loaded.descriptor), engine_reason=reason,
+                       warnings=missing_descriptions(full.descriptor), engine_reason=reason,
                        data_sha256=result.data_sha256 or data_sha256 or _sha(data), schema_sha256=loaded.sha256,
                        seconds=round(seconds, 3))
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from kcdata.errors import InputError
 from kcdata.tableschema import parse_table_schema
+from kcdata.validate import geocheck
 
 KNOWN_TYPES = frozenset({"any", "array", "boolean", "date", "datetime", "duration", "geojson", "geopoint",
                          "integer", "list", "number", "object", "string", "time", "year", "yearmonth"})
@@ -110,6 +111,7 @@ def _check(descriptor: dict[str, Any], source: str) -> None:
             raise _schema_error(f"{source}: fields[{i}].type: unknown field type '{ftype}' (field '{f['name']}')",
                                 hint=f"use one of: {', '.join(sorted(KNOWN_TYPES))}")
     _refuse_unsupported(descriptor, source)
+    geocheck.check_schema(descriptor, source)  # kcdata's geometryType extension (frictionless ignores the key)
     from frictionless import Schema
 
     report = Schema.validate_descriptor(descriptor)
