@@ -157,6 +157,22 @@ def _serving(data_dir: Path) -> Iterator[PortalHandle]:
         server.stop()
 
 
+@contextlib.contextmanager
+def serving_tls(data_dir: Path) -> Iterator[tuple[Any, Any]]:
+    """``(PortalServer, Certificate)``: a local portal over HTTPS with a self-signed certificate kept in
+    ``data_dir``, stopped afterwards (clients trust it through ``REQUESTS_CA_BUNDLE``/``NODE_EXTRA_CA_CERTS``)."""
+    from kcdata.portal import PortalServer
+    from kcdata.portal.tls import self_signed, server_context
+
+    cert = self_signed(data_dir)
+    server = PortalServer(data_dir=data_dir, username=PORTAL_USERNAME, password=PORTAL_PASSWORD,
+                          tls=server_context(cert)).start()
+    try:
+        yield server, cert
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def own_portal(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A portal of this test's own, with an empty catalog: for tests whose exact request sequence

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import PORTAL_PASSWORD, PORTAL_USERNAME
+from conftest import PORTAL_PASSWORD, PORTAL_USERNAME, serving_tls
 
 from kcdata.portal import PortalServer
-from kcdata.portal.tls import Certificate, self_signed, server_context
+from kcdata.portal.tls import Certificate
 
 CASES = (b"Case ID,Amount,Opened,Is Open\n"
          b"A1,1.5,2024-01-02,true\n"
@@ -22,14 +22,8 @@ CASES = (b"Case ID,Amount,Opened,Is Open\n"
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PortalServer, Certificate]]:
-    data = tmp_path_factory.mktemp("dsmapi-portal")
-    cert = self_signed(data)
-    server = PortalServer(data_dir=data, username=PORTAL_USERNAME, password=PORTAL_PASSWORD,
-                          tls=server_context(cert)).start()
-    try:
-        yield server, cert
-    finally:
-        server.stop()
+    with serving_tls(tmp_path_factory.mktemp("dsmapi-portal")) as served:
+        yield served
 
 
 @pytest.fixture()

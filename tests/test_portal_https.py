@@ -16,24 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PORTAL_PASSWORD, PORTAL_USERNAME, REPO, subprocess_env
+from conftest import PORTAL_PASSWORD, PORTAL_USERNAME, REPO, serving_tls, subprocess_env
 
 from kcdata.portal import PortalServer
-from kcdata.portal.tls import Certificate, self_signed, server_context, sha256_fingerprint
+from kcdata.portal.tls import Certificate, self_signed, sha256_fingerprint
 
 SODA_JS = "soda-js@0.2.3"
 
 
 @pytest.fixture(scope="module")
 def tls_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PortalServer, Certificate]]:
-    data = tmp_path_factory.mktemp("tls-portal")
-    cert = self_signed(data)
-    server = PortalServer(data_dir=data, username=PORTAL_USERNAME, password=PORTAL_PASSWORD,
-                          tls=server_context(cert)).start()
-    try:
-        yield server, cert
-    finally:
-        server.stop()
+    with serving_tls(tmp_path_factory.mktemp("tls-portal")) as served:
+        yield served
 
 
 def test_certificate_is_kept_and_valid_under_strict_checks(tls_portal: tuple[PortalServer, Certificate]) -> None:
