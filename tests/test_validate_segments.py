@@ -93,3 +93,16 @@ def test_a_literal_quote_stops_the_cutting() -> None:
     assert (cut, more) == (len(b"a,b\n"), False)
     cut, more = _cut(b'a,"b"c\nd\n')  # text after a closing quote
     assert (cut, more) == (0, False)
+
+
+def test_a_quoted_crlf_split_between_reads_of_the_tail_keeps_its_lf(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by the property above: with tiny segments the rest is read as one stream through a wrapper whose
+    first read ended between the CR and LF of a quoted CRLF; pyarrow then lost the LF of the value."""
+    data, schema = tmp_path / "d.csv", tmp_path / "s.json"
+    data.write_bytes(b'id,n,note\n99,"\r\n"\n')
+    schema.write_text(json.dumps(SCHEMA), encoding="utf-8")
+    single = _run(data, schema, monkeypatch, workers=1, segment=8 << 20)
+    assert 'cell "\r\n"' in single[1][0][3]
+    for segment in (1, 2, 3, 5):
+        assert _run(data, schema, monkeypatch, workers=2, segment=segment) == single

@@ -53,12 +53,20 @@ class _Chained(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
+        # Fill the buffer whole (short only at the end): pyarrow takes each read as a block, and a block that
+        # ended between the CR and LF of a quoted CRLF lost the LF.
+        view = memoryview(buffer).cast("B")
+        n = 0
         if len(self._head):
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
+            n = min(len(view), len(self._head))
+            view[:n] = self._head[:n]
             self._head = self._head[n:]
-            return n
-        return int(self._rest.readinto(buffer) or 0)
+        while n < len(view):
+            got = self._rest.readinto(view[n:])
+            if not got:
+                break
+            n += got
+        return n
 
 
 def safe_cut(buf: np.ndarray, *, quote: int, delimiter: int) -> tuple[int, bool]:
